@@ -1,0 +1,336 @@
+"""The engine: Function (one recorded op), grad mode, and the reverse-mode backward pass.
+
+Data flow: ``Function.apply`` runs an op's ``forward`` on ndarrays and, when any input requires
+grad, returns a Tensor whose ``_ctx`` is the Function (its parents and whatever it saved).
+``backward`` walks that graph in reverse topological order, calling each op's ``backward``.
+
+Invariants (all enforced here, in one place):
+- the topological order is built with an explicit stack: graphs of any depth, no recursion;
+- gradients accumulate (``x*x``, diamonds, reuse): a parent appearing twice gets both terms;
+- a gradient is reduced to its input's shape (broadcasting) and cast to its dtype here, so op
+  authors write the math as if shapes matched; any other shape mismatch is an error naming the op;
+- gradient formulas run on ndarrays (fast path) or, with ``create_graph=True``, on Tensors, so
+  the backward pass is itself recorded and can be differentiated again;
+- after backward the graph is freed unless ``retain_graph``; a second pass raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .tensor import Tensor  # tensor.py defines Tensor before it imports this module
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when new operations are being recorded for autodiff."""
+    return _grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Sets the one flag ``Function.apply`` reads; restores it on exit. Also a decorator."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+
+def no_grad() -> _GradMode:
+    """Context manager / decorator: operations inside record no graph and save nothing."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Context manager / decorator: re-enables recording inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+class Function:
+    """One differentiable operation: ``forward`` on ndarrays, ``backward`` on the output gradient.
+
+    Subclasses implement::
+
+        def forward(self, *arrays, **kwargs) -> np.ndarray
+        def backward(self, g, out, *inputs) -> gradient or tuple of gradients (None = no gradient)
+
+    In ``backward``, ``g``, ``out`` and ``inputs`` are ndarrays, or Tensors when the backward pass
+    is being recorded (``create_graph=True``); formulas written with operators and the methods
+    both types share (``.T``, ``.sum``, ``.reshape``, ``.swapaxes``) work in both cases. Anything
+    a formula needs from the forward pass that is piecewise constant (masks, shapes, axes) is
+    stored on ``self`` in ``forward``. ``self.needs_input_grad[i]`` says whether input ``i``
+    wants a gradient: formulas skip the ones that do not.
+    """
+
+    __slots__ = ("parents", "needs_input_grad")
+
+    parents: tuple[Tensor, ...] | None
+    needs_input_grad: tuple[bool, ...]
+
+    def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, g: Any, out: Any, *inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @classmethod
+    def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
+        """Run the op on the parents' data; record it when grad mode is on and an input needs it."""
+        ctx = cls()
+        try:
+            data = ctx.forward(*[p.data for p in parents], **kwargs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _op_error(cls.__name__, parents, e) from e
+        if _grad_enabled:
+            needs = tuple([p.requires_grad for p in parents])
+            if True in needs:
+                ctx.parents = parents
+                ctx.needs_input_grad = needs
+                return Tensor._make(data, ctx)
+        return Tensor._make(data, None)
+
+
+def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
+    """Re-raise a NumPy error with the op's name, the input shapes and dtypes."""
+    described = ", ".join(f"{p.shape} {p.dtype}" for p in parents)
+    message = f"{op.lower()}: {e} (inputs: {described})"
+    for kind in (TypeError, IndexError, ValueError):
+        if isinstance(e, kind):
+            return kind(message)
+    return ValueError(message)
+
+
+# --------------------------------------------------------------------------------------------
+# the backward pass
+# --------------------------------------------------------------------------------------------
+
+
+def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors that need grad reachable from ``roots``, every parent before its children.
+
+    Iterative depth-first search: an explicit stack of (tensor, children_done) pairs, so a
+    100,000-op chain costs a list, not 100,000 Python frames.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, children_done = stack.pop()
+        if children_done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is None:
+            continue
+        if ctx.parents is None:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time (at op "
+                f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
+                "Pass retain_graph=True to the first backward() to keep them."
+            )
+        for p in ctx.parents:
+            if p.requires_grad and id(p) not in visited:
+                stack.append((p, False))
+    return order
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
+    """Sum a gradient over the axes broadcasting added, so it matches the input's ``shape``."""
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    if g.ndim == len(shape):
+        axes = tuple(i for i, (gs, s) in enumerate(zip(g.shape, shape)) if s == 1 and gs != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+    if tuple(g.shape) != tuple(shape):
+        raise RuntimeError(
+            f"{op}.backward: gradient of shape {tuple(g.shape)} does not match its input's "
+            f"shape {tuple(shape)} (and is not a broadcast of it)"
+        )
+    return g
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> dict[int, Any]:
+    """Propagate ``root_grads`` from ``roots`` to every tensor that needs a gradient.
+
+    Without ``inputs``: accumulate into ``.grad`` of leaves (and of tensors that called
+    ``retain_grad()``), like ``Tensor.backward``. With ``inputs``: touch no ``.grad``; return
+    {id(input): gradient} for them, like ``torch.autograd.grad``.
+    """
+    global _grad_enabled
+    order = toposort(roots)
+    pending: dict[int, Any] = {}
+    for r, g in zip(roots, root_grads):
+        _add_pending(pending, r, g)
+    wanted = None if inputs is None else {id(t) for t in inputs}
+    found: dict[int, Any] = {}
+    delivered: set[int] = set()
+    previous_mode, _grad_enabled = _grad_enabled, create_graph
+    try:
+        for t in reversed(order):
+            g = pending.pop(id(t), None)
+            ctx = t._ctx
+            if g is not None:
+                if wanted is not None:
+                    if id(t) in wanted:
+                        found[id(t)] = g
+                elif ctx is None or t._retains_grad:
+                    _accumulate_grad(t, g, delivered)
+                if ctx is not None:
+                    _propagate(ctx, t, g, pending, create_graph)
+            if ctx is not None and not retain_graph:
+                ctx.parents = None  # free: drops the references to inputs and saved arrays
+    finally:
+        _grad_enabled = previous_mode
+    return found
+
+
+def _propagate(ctx: Function, t: Tensor, g: Any, pending: dict[int, Any], graph: bool) -> None:
+    """Call one op's backward and add each parent's gradient to ``pending``."""
+    parents = ctx.parents
+    assert parents is not None
+    if graph:
+        grads = ctx.backward(g, t, *parents)
+    else:
+        grads = ctx.backward(g, t.data, *[p.data for p in parents])
+    if type(grads) is not tuple:
+        grads = (grads,)
+    for p, pg in zip(parents, grads):
+        if pg is None or not p.requires_grad:
+            continue
+        if pg.shape != p.shape:
+            pg = unbroadcast(pg, p.shape, type(ctx).__name__)
+        if pg.dtype != p.dtype:
+            pg = pg.astype(p.dtype)
+        _add_pending(pending, p, pg)
+
+
+def _add_pending(pending: dict[int, Any], t: Tensor, g: Any) -> None:
+    previous = pending.get(id(t))
+    # NOTE: out of place on purpose: ``g`` may be shared (Add passes the same array to both
+    # inputs), so in-place accumulation could corrupt another tensor's gradient.
+    pending[id(t)] = g if previous is None else previous + g
+
+
+def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
+    """Add ``g`` into ``t.grad``. The stored array is never shared with another tensor's grad."""
+    if isinstance(g, np.ndarray):
+        if id(g) in delivered or g.base is not None or not g.flags.writeable:
+            g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
+        delivered.add(id(g))
+        if t.grad is None:
+            t.grad = Tensor._make(g, None)
+        else:
+            t.grad = Tensor._make(t.grad.data + g, None)
+    else:
+        t.grad = g if t.grad is None else t.grad + g
+
+
+def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
+    """The gradient that starts a backward pass: ones for a scalar, else the one given."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be implicitly created only for scalar outputs; this output has "
+                f"shape {root.shape}. Pass `gradient=` (an array of that shape) or reduce it first."
+            )
+        return np.ones(root.shape, dtype=root.dtype)
+    data = gradient.data if hasattr(gradient, "_ctx") else np.asarray(gradient)
+    if data.shape != root.shape:
+        raise RuntimeError(
+            f"{op}: gradient has shape {data.shape} but the output has shape {root.shape}"
+        )
+    return np.array(data, dtype=root.dtype)  # a copy: the user's array must never become .grad
+
+
+def _check_requires_grad(t: Tensor, what: str) -> None:
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{what}: element of shape {t.shape} does not require grad and has no grad_fn "
+            "(create it with requires_grad=True, outside no_grad())"
+        )
+
+
+def backward(
+    root: Tensor,
+    gradient: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    _check_requires_grad(root, "backward")
+    seed = seed_gradient(root, gradient, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grad: Any = Tensor._make(seed, None) if create_graph else seed
+    run_backward([root], [root_grad], retain_graph, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, like ``torch.autograd.grad``.
+
+    Leaves' ``.grad`` are not touched. With ``create_graph=True`` the returned gradients are
+    themselves differentiable (Hessian-vector products, gradient penalties).
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(grad_outputs)} grad_outputs")
+    for t in outs:
+        _check_requires_grad(t, "grad")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    seeds = [seed_gradient(o, go, "grad") for o, go in zip(outs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads: list[Any] = [Tensor._make(s, None) for s in seeds] if create_graph else seeds
+    found = run_backward(outs, root_grads, retain_graph, create_graph, inputs=ins)
+    result: list[Tensor | None] = []
+    for i, t in enumerate(ins):
+        g = found.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if g is not None and isinstance(g, np.ndarray):
+            g = Tensor._make(g, None)
+        result.append(g)
+    return tuple(result)
+

@@ -1,0 +1,529 @@
+"""The differentiable primitives: each op's forward and its vector-Jacobian product side by side.
+
+Gradient formulas receive ``g`` (the gradient of the output), ``out`` (the output) and the
+inputs. They are ndarrays on the fast path and Tensors when the backward pass is recorded
+(``create_graph=True``), so the formulas use only what both types share: operators, ``.T``,
+``.sum``, ``.reshape``, ``.swapaxes``, ``.astype``, indexing, and the few helpers just below.
+The engine reduces broadcast gradients and casts dtypes (autograd.py), so formulas here may
+return a gradient of the broadcast shape.
+
+Everything not here (mean, var, logsumexp, leaky_relu, losses, ...) is composed from these ops in
+functional.py and needs no gradient code of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .autograd import Function
+from .tensor import Tensor
+
+# ============================================================================================
+# helpers: the few places where ndarray and Tensor spell an operation differently
+# ============================================================================================
+
+
+def _exp(a: Any) -> Any:
+    return a.exp() if isinstance(a, Tensor) else np.exp(a)
+
+
+def _log(a: Any) -> Any:
+    return a.log() if isinstance(a, Tensor) else np.log(a)
+
+
+def _array(a: Any) -> np.ndarray:
+    """The values, for computing masks: masks are piecewise constant, never differentiated."""
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
+    return a.expand(shape) if isinstance(a, Tensor) else np.broadcast_to(a, shape)
+
+
+def _permute(a: Any, axes: tuple[int, ...]) -> Any:
+    return a.permute(*axes) if isinstance(a, Tensor) else a.transpose(axes)
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+# ============================================================================================
+# elementwise, binary
+# ============================================================================================
+
+
+class Add(Function):
+    """d(x + y) = g, g"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x + y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        return g, g
+
+
+class Sub(Function):
+    """d(x - y) = g, -g"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x - y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """d(x * y) = g * y, g * x"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x * y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        gx = g * y if self.needs_input_grad[0] else None
+        gy = g * x if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Div(Function):
+    """d(x / y) = g / y, -g * x / y**2 (written with the output: -g * out / y)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x / y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        gx = g / y if self.needs_input_grad[0] else None
+        gy = -g * out / y if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Pow(Function):
+    """d(x ** y) = g * y * x**(y - 1), g * x**y * log(x)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x**y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        gx = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
+        gy = g * out * _log(x) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Maximum(Function):
+    """d max(x, y): the gradient goes to the larger input; ties split it half and half (PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.maximum(x, y)
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        xv, yv = _array(x), _array(y)
+        share_x = (xv > yv) + 0.5 * (xv == yv)
+        gx = g * share_x if self.needs_input_grad[0] else None
+        gy = g * (1.0 - share_x) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Minimum(Function):
+    """d min(x, y): the gradient goes to the smaller input; ties split it half and half (PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.minimum(x, y)
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        xv, yv = _array(x), _array(y)
+        share_x = (xv < yv) + 0.5 * (xv == yv)
+        gx = g * share_x if self.needs_input_grad[0] else None
+        gy = g * (1.0 - share_x) if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+class Where(Function):
+    """where(cond, x, y): d = g where cond, 0 elsewhere; and the reverse for y. cond is constant."""
+
+    __slots__ = ("cond",)
+
+    def forward(self, x: np.ndarray, y: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        self.cond = cond
+        return np.where(cond, x, y)
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        gx = g * self.cond if self.needs_input_grad[0] else None
+        gy = g * ~self.cond if self.needs_input_grad[1] else None
+        return gx, gy
+
+
+
+# ============================================================================================
+# elementwise, unary
+# ============================================================================================
+
+
+class Neg(Function):
+    """d(-x) = -g"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return -g
+
+
+class Exp(Function):
+    """d exp(x) = g * exp(x); the output is that exp, so nothing is saved"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g * out
+
+
+class Log(Function):
+    """d log(x) = g / x"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g / x
+
+
+class Sqrt(Function):
+    """d sqrt(x) = g / (2 sqrt(x)), from the output"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g / (out * 2.0)
+
+
+class Abs(Function):
+    """d |x| = g * sign(x); abs'(0) = 0 as in PyTorch"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g * np.sign(_array(x))
+
+
+class Tanh(Function):
+    """d tanh(x) = g * (1 - tanh(x)**2), from the output"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g * (1.0 - out * out)
+
+
+class Sigmoid(Function):
+    """d sigmoid(x) = g * s * (1 - s) with s = sigmoid(x), the output"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        # NOTE: 1/(1+exp(-x)) overflows (with a warning) for x < -709; the tanh form never does,
+        # costs one transcendental like exp, and is exact to rounding elsewhere.
+        return 0.5 * np.tanh(0.5 * x) + 0.5
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g * out * (1.0 - out)
+
+
+class Relu(Function):
+    """d relu(x) = g where x > 0, else 0 (relu'(0) = 0 as in PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0.0)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g * (_array(out) > 0)
+
+
+class Clip(Function):
+    """d clip(x, lo, hi) = g where lo <= x <= hi (bounds included, as torch.clamp), else 0"""
+
+    __slots__ = ("inside",)
+
+    def forward(self, x: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
+        self.inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.inside &= x >= lo
+        if hi is not None:
+            self.inside &= x <= hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g * self.inside
+
+
+class Cast(Function):
+    """Change dtype; the engine casts the gradient back to the input's dtype."""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g
+
+
+# ============================================================================================
+# reductions
+# ============================================================================================
+
+
+class Sum(Function):
+    """d sum(x, axis) = g broadcast back over the summed axes"""
+
+    __slots__ = ("kept",)
+
+    def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        self.kept = _keepdims_shape(x.shape, axis)
+        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return _broadcast_to(g.reshape(self.kept), x.shape)
+
+
+class Max(Function):
+    """d max(x, axis): g to the maxima; ties share it evenly (torch.amax / full torch.max)"""
+
+    __slots__ = ("axis", "kept")
+
+    def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        self.axis, self.kept = axis, _keepdims_shape(x.shape, axis)
+        return np.asarray(x.max(axis=axis, keepdims=keepdims))
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        is_max = _array(x) == _array(out).reshape(self.kept)
+        share = is_max / is_max.sum(axis=self.axis, keepdims=True)
+        return g.reshape(self.kept) * share
+
+
+class Softmax(Function):
+    """d softmax(x) = s * (g - sum(g * s)) along the axis, s the output"""
+
+    __slots__ = ("axis",)
+
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return out * (g - (g * out).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """d log_softmax(x) = g - softmax(x) * sum(g) along the axis; softmax = exp(output)"""
+
+    __slots__ = ("axis",)
+
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g - _exp(out) * g.sum(axis=self.axis, keepdims=True)
+
+
+
+# ============================================================================================
+# movement
+# ============================================================================================
+
+
+class Reshape(Function):
+    """d reshape(x) = g reshaped back"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return x.reshape(shape)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g.reshape(x.shape)
+
+
+class Permute(Function):
+    """d permute(x, axes) = g permuted by the inverse permutation"""
+
+    __slots__ = ("axes",)
+
+    def forward(self, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return _permute(g, tuple(np.argsort(self.axes).tolist()))
+
+
+class Expand(Function):
+    """d broadcast_to(x, shape) = g summed over the broadcast axes (the engine's unbroadcast)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g
+
+
+class Getitem(Function):
+    """d x[index] = g scattered back into zeros; repeated integer indices accumulate"""
+
+    __slots__ = ("index",)
+
+    def forward(self, x: np.ndarray, index: tuple[Any, ...]) -> np.ndarray:
+        self.index = index
+        return x[index]
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        if isinstance(g, Tensor):
+            return IndexAdd.apply(g, index=self.index, shape=x.shape)
+        return IndexAdd().forward(g, self.index, x.shape)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with g added at index (the adjoint of Getitem); d = g[index]"""
+
+    __slots__ = ("index",)
+
+    def forward(self, g: np.ndarray, index: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
+        self.index = index
+        result = np.zeros(shape, dtype=g.dtype)
+        if any(isinstance(i, np.ndarray) for i in index):
+            np.add.at(result, index, g)  # unbuffered: x[[0, 0]] must count twice
+        else:
+            result[index] = g  # basic indexing never repeats an element
+        return result
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        return g[self.index]
+
+
+class Cat(Function):
+    """d cat(xs, axis) = the matching slices of g"""
+
+    __slots__ = ("axis",)
+
+    def forward(self, *xs: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+        grads, start = [], 0
+        for x, needed in zip(xs, self.needs_input_grad):
+            stop = start + x.shape[self.axis]
+            index = (slice(None),) * (self.axis % g.ndim) + (slice(start, stop),)
+            grads.append(g[index] if needed else None)
+            start = stop
+        return tuple(grads)
+
+
+
+# ============================================================================================
+# matrix products
+# ============================================================================================
+
+
+class Matmul(Function):
+    """d (x @ y) = g @ y^T, x^T @ g (vectors are promoted to matrices and back, as NumPy does)"""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError("matmul needs at least 1-D operands, got a 0-D (scalar) one")
+        inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+        if x.shape[-1] != inner_y:
+            raise ValueError(
+                f"shapes {x.shape} and {y.shape} do not align ({x.shape[-1]} != {inner_y})"
+            )
+        return x @ y
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        x2 = x.reshape(1, -1) if x.ndim == 1 else x
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if x.ndim == 1:
+            g = g.reshape(g.shape[:-1] + (1, g.shape[-1]) if y.ndim > 1 else (1, 1))
+        if y.ndim == 1:
+            g = g.reshape(g.shape + (1,))
+        gx = gy = None
+        if self.needs_input_grad[0]:
+            gx = g @ y2.swapaxes(-1, -2)
+            if x.ndim == 1:
+                gx = gx.reshape(gx.shape[:-2] + (gx.shape[-1],))
+        if self.needs_input_grad[1]:
+            gy = x2.swapaxes(-1, -2) @ g
+            if y.ndim == 1:
+                gy = gy.reshape(gy.shape[:-1])
+        return gx, gy
+
+
+class Linear(Function):
+    """x @ w.T + b fused (PyTorch's layout, w is (out, in)): d = g @ w, g^T @ x, sum of g
+
+    One node instead of three (matmul, transpose, add) is what makes small batches fast.
+    """
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+        if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"input {x.shape} does not match weight {w.shape} (expected an input of shape "
+                "(..., in) and a weight of shape (out, in))"
+            )
+        out = x @ w.T
+        if b is None:
+            return out
+        if b.dtype == out.dtype:
+            out += b  # the product is a fresh array: adding in place saves an allocation
+            return out
+        return out + b
+
+    def backward(self, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = g @ w if self.needs_input_grad[0] else None
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        if b is None:
+            return gx, gw
+        gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        return gx, gw, gb

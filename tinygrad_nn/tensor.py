@@ -1,0 +1,621 @@
+"""Tensor: an ndarray that remembers how it was made, so gradients can flow back through it.
+
+Each method is one line that calls a primitive in ops.py or a composition in functional.py; the
+engine (recording, backward) is autograd.py. Semantics follow PyTorch (names, dtypes, gradient
+conventions) with NumPy's argument names (``axis``, ``keepdims``) and broadcasting.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .autograd import Function
+
+Scalar = Union[int, float, bool]
+ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]
+Shape = tuple[int, ...]
+
+_default_dtype = np.dtype(np.float32)
+_rng = np.random.default_rng()
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """The dtype that Python floats and float lists become (float32 unless changed), as torch."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    return _default_dtype
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind randn/rand and the initializers, for reproducible runs."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def default_rng() -> np.random.Generator:
+    """The library's random generator (seeded by ``manual_seed``)."""
+    return _rng
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Copy ``data`` into a fresh ndarray; Python floats take the default dtype, as in PyTorch."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        array = np.array(data, dtype=dtype)
+    else:
+        array = np.array(data)
+        if dtype is not None:
+            array = array.astype(dtype)
+        elif array.dtype.kind == "f":
+            array = array.astype(_default_dtype)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
+            f"{array.dtype}; expected numbers (bool, int or float)"
+        )
+    return array
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode automatic differentiation.
+
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    Tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+
+    # NumPy must not treat a Tensor as an array in ``ndarray * Tensor``: this makes NumPy return
+    # NotImplemented, so Python calls Tensor.__rmul__ and the op is recorded.
+    __array_ufunc__ = None
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    _ctx: Function | None
+
+    def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = False):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._ctx = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
+        """Wrap an op's output without copying or checks (the engine's hot path)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = ctx is not None
+        t._ctx = ctx
+        t._retains_grad = False
+        return t
+
+    @staticmethod
+    def from_numpy(array: np.ndarray) -> Tensor:
+        """A tensor sharing memory with ``array`` (``Tensor(array)`` copies, as torch.tensor)."""
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
+        return Tensor._make(array, None)
+
+    # ----------------------------------------------------------------------------------------
+    # properties and conversions
+    # ----------------------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> Shape:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user created (gradients accumulate into their ``.grad``)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The op that produced this tensor, or None for leaves."""
+        return self._ctx
+
+    def size(self, axis: int | None = None) -> Shape | int:
+        """The shape, or one of its entries (as torch.Tensor.size)."""
+        return self.shape if axis is None else self.shape[axis]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Scalar:
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert to a scalar, got {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients; this one is {self.dtype} "
+                f"with shape {self.shape} (convert it with .float() or .double())"
+            )
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use .detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep this intermediate tensor's gradient in ``.grad`` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retains_grad = True
+        return self
+
+    def backward(
+        self, gradient: ArrayLike | None = None, retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def astype(self, dtype: Any) -> Tensor:
+        dtype = np.dtype(dtype)
+        return self if dtype == self.dtype else ops.Cast.apply(self, dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = []
+        if self.dtype != _default_dtype and self.dtype.kind == "f" or self.dtype.kind == "b":
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([body, *extras]) + ")"
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    __hash__ = object.__hash__  # identity, as torch; == is elementwise
+
+    # ----------------------------------------------------------------------------------------
+    # elementwise
+    # ----------------------------------------------------------------------------------------
+
+    def _lift(self, other: ArrayLike) -> Tensor:
+        """Another operand as a Tensor. Python scalars adopt this tensor's float dtype (they are
+        "weak", as in PyTorch and NumPy 2), so ``x32 * 2.0`` stays float32."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float)):
+            dtype = self.dtype if self.dtype.kind == "f" else np.result_type(self.dtype, other)
+            return Tensor._make(np.asarray(other, dtype=dtype), None)
+        return Tensor(other)
+
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return ops.Add.apply(self, self._lift(other))
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return ops.Add.apply(self._lift(other), self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return ops.Sub.apply(self, self._lift(other))
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return ops.Sub.apply(self._lift(other), self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return ops.Mul.apply(self, self._lift(other))
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return ops.Mul.apply(self._lift(other), self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return ops.Div.apply(self, self._lift(other))
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return ops.Div.apply(self._lift(other), self)
+
+    def __pow__(self, other: ArrayLike) -> Tensor:
+        return ops.Pow.apply(self, self._lift(other))
+
+    def __rpow__(self, other: ArrayLike) -> Tensor:
+        return ops.Pow.apply(self._lift(other), self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return ops.Matmul.apply(self, self._lift(other))
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return ops.Matmul.apply(self._lift(other), self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def matmul(self, other: ArrayLike) -> Tensor:
+        return self @ other
+
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def tanh(self) -> Tensor:
+        return ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return ops.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return functional.leaky_relu(self, negative_slope)
+
+    def maximum(self, other: ArrayLike) -> Tensor:
+        return ops.Maximum.apply(self, self._lift(other))
+
+    def minimum(self, other: ArrayLike) -> Tensor:
+        return ops.Minimum.apply(self, self._lift(other))
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        if min is None and max is None:
+            raise ValueError("clip: at least one of min and max must be given")
+        return ops.Clip.apply(self, lo=min, hi=max)
+
+    clamp = clip
+
+    # comparisons give tensors that do not require grad, as in PyTorch
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return Tensor._make(self.data < _values(other), None)
+
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return Tensor._make(self.data <= _values(other), None)
+
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return Tensor._make(self.data > _values(other), None)
+
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return Tensor._make(self.data >= _values(other), None)
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data == _values(other)), None)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return Tensor._make(np.asarray(self.data != _values(other)), None)
+
+    # ----------------------------------------------------------------------------------------
+    # reductions
+    # ----------------------------------------------------------------------------------------
+
+    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+
+    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """Largest values (values only, as numpy.max / torch.amax); ties share the gradient."""
+        if self.data.size == 0:
+            raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return -((-self).max(axis=axis, keepdims=keepdims))
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return functional.mean(self, axis, keepdims)
+
+    def var(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Tensor:
+        """Variance with NumPy's default ``ddof=0`` (PyTorch's default is the unbiased ddof=1)."""
+        return functional.var(self, axis, keepdims, ddof)
+
+    def std(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Tensor:
+        return functional.var(self, axis, keepdims, ddof).sqrt()
+
+    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return functional.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return ops.Softmax.apply(self, axis=_axes(axis, self.ndim, "softmax")[0])
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return ops.LogSoftmax.apply(self, axis=_axes(axis, self.ndim, "log_softmax")[0])
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)), None)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)), None)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    # ----------------------------------------------------------------------------------------
+    # movement
+    # ----------------------------------------------------------------------------------------
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+
+    view = reshape
+
+    def permute(self, *axes: int | Sequence[int]) -> Tensor:
+        order = _shape_arg(axes)
+        if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
+            raise ValueError(f"permute: {order} is not a permutation of the axes of {self.shape}")
+        return ops.Permute.apply(self, axes=tuple(a % self.ndim for a in order))
+
+    def transpose(self, *axes: int) -> Tensor:
+        """``transpose()`` reverses the axes; ``transpose(a, b)`` swaps two (torch); more
+        arguments are a permutation (numpy)."""
+        if not axes:
+            return self.T
+        if len(axes) == 2:
+            return self.swapaxes(*axes)
+        return self.permute(*axes)
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        order = list(range(self.ndim))
+        a, b = _axes(axis0, self.ndim, "swapaxes")[0], _axes(axis1, self.ndim, "swapaxes")[0]
+        order[a], order[b] = order[b], order[a]
+        return ops.Permute.apply(self, axes=tuple(order))
+
+    @property
+    def T(self) -> Tensor:
+        """The axes reversed (NumPy's ``.T``)."""
+        return ops.Permute.apply(self, axes=tuple(range(self.ndim - 1, -1, -1)))
+
+    def expand(self, *shape: int | Sequence[int]) -> Tensor:
+        """Broadcast to ``shape`` without copying; -1 keeps a size (torch.Tensor.expand)."""
+        target = _shape_arg(shape)
+        lead = len(target) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {target}")
+        full = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
+        return ops.Expand.apply(self, shape=full)
+
+    def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
+        """Drop size-1 axes (all, or those named; a named axis of another size is kept, as in
+        torch)."""
+        candidates = _axes(axis, self.ndim, "squeeze")
+        return self.reshape(tuple(s for i, s in enumerate(self.shape)
+                                  if not (i in candidates and s == 1)))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        position = _axes(axis, self.ndim + 1, "unsqueeze")[0]
+        return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = _axes(start_axis, self.ndim, "flatten")[0]
+        end = _axes(end_axis, self.ndim, "flatten")[0]
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
+
+
+# --------------------------------------------------------------------------------------------
+# argument normalization (errors name the op and what is allowed)
+# --------------------------------------------------------------------------------------------
+
+
+def _values(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> Shape:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
+    """Normalize an axis argument to a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not isinstance(a, numbers.Integral):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dims")
+        normalized.append(int(a) % max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(normalized))
+
+
+_INDEX_HELP = (
+    "supported: int, slice, None, Ellipsis, and lists, ndarrays or Tensors of ints or bools "
+    "(or a tuple of these)"
+)
+
+
+def _normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
+    """Turn an index into a tuple of ints, slices, None, Ellipsis and integer ndarrays.
+
+    Boolean masks become integer arrays (``np.nonzero``), so the backward scatter can
+    accumulate with ``np.add.at``.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    result: list[Any] = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+        if isinstance(item, list):
+            item = np.asarray(item)
+            if item.size == 0:
+                item = item.astype(np.intp)
+        if isinstance(item, np.ndarray):
+            if item.dtype.kind == "b":
+                result.extend(np.nonzero(item))
+            elif item.dtype.kind in "iu":
+                result.append(item)
+            else:
+                raise TypeError(f"getitem: index arrays must be ints or bools, got {item.dtype}; "
+                                + _INDEX_HELP)
+        elif isinstance(item, (numbers.Integral, slice)) or item is None or item is Ellipsis:
+            if isinstance(item, bool):
+                raise TypeError("getitem: a Python bool is not a valid index; " + _INDEX_HELP)
+            result.append(item)
+        else:
+            raise TypeError(f"getitem: unsupported index type {type(item).__name__}; "
+                            + _INDEX_HELP)
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------------------------
+# constructors
+# --------------------------------------------------------------------------------------------
+
+
+def tensor(data: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Same as ``Tensor(data, dtype, requires_grad)`` (as torch.tensor)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return _default_dtype if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_shape_arg(shape), _float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_shape_arg(shape), _float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(
+    shape: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
+    return Tensor(np.full(tuple(shape), fill_value, _float_dtype(dtype)),
+                  requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(
+    *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Standard normal samples from ``generator`` or the library's seeded one."""
+    rng = _rng if generator is None else generator
+    data = rng.standard_normal(_shape_arg(shape)).astype(_float_dtype(dtype))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
+
+
+def rand(
+    *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    rng = _rng if generator is None else generator
+    data = rng.random(_shape_arg(shape)).astype(_float_dtype(dtype))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
+
+
+def arange(
+    start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Like torch.arange: int64 for integer arguments, the default float dtype otherwise."""
+    if stop is None:
+        start, stop = 0, start
+    data = np.arange(start, stop, step)
+    if dtype is not None or data.dtype.kind == "f":
+        data = data.astype(_float_dtype(dtype))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+# The modules below need the Tensor class defined above (see docs/design.md, "import order").
+from . import autograd, functional, ops  # noqa: E402
