@@ -1,0 +1,35 @@
+"""Shared test settings: hypothesis profile, paths to the real data, optional PyTorch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Deadlines make property tests flaky on a loaded 2-core CI machine; the example count is the
+# knob that bounds their run time.
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def mnist_dir() -> Path | None:
+    """The real MNIST directory: $TINYGRAD_NN_MNIST, else ../shared/data/mnist, else None."""
+    candidates = [os.environ.get("TINYGRAD_NN_MNIST"), REPO_ROOT.parent / "shared/data/mnist"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "train-images-idx3-ubyte.gz").exists():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture
+def mnist_path() -> Path:
+    path = mnist_dir()
+    if path is None:
+        pytest.skip("real MNIST not found (set TINYGRAD_NN_MNIST or place ../shared/data/mnist)")
+    return path

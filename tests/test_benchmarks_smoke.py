@@ -1,0 +1,117 @@
+"""Smoke tests for the benchmark harness (``benchmarks/``): it runs, and its correctness gate bites.
+
+No timing assertions: timings on a shared CI machine mean nothing. The benchmarks themselves live
+in ``benchmarks/``, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # NOTE: `benchmarks` is not installed; it runs from the repo
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks import backends, report, training  # noqa: E402
+from benchmarks.backends import NumpyBackend  # noqa: E402
+from benchmarks.cli import select  # noqa: E402
+from benchmarks.data import init_params, synthetic  # noqa: E402
+
+
+class WrongDerivativeBackend(NumpyBackend):
+    """The floor with a classic bug: sigmoid'(z) computed as a * a instead of a * (1 - a)."""
+
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float) -> None:
+        activations = [x]
+        for w, b in self.params:
+            activations.append(1.0 / (1.0 + np.exp(-(activations[-1] @ w.T + b))))
+        delta = (activations[-1] - y) * activations[-1] ** 2
+        for layer in range(len(self.params) - 1, -1, -1):
+            w, b = self.params[layer]
+            a_prev = activations[layer]
+            dw, db = delta.T @ a_prev, delta.sum(axis=0)
+            delta = (delta @ w) * a_prev * (1 - a_prev)
+            w -= lr * dw
+            b -= lr * db
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    return synthetic(n_train=300, n_test=200, seed=1)
+
+
+@pytest.fixture
+def wrong_backend(monkeypatch):
+    monkeypatch.setitem(backends.BACKENDS, "wrong", WrongDerivativeBackend)
+    return "wrong"
+
+
+def _gates(results):
+    return {r.backend: r.gate for r in results}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_real_backend_passes_the_gate(tiny_data, dtype):
+    case = training.Case((784, 16, 10), 10, dtype)
+    results = training.run_case(
+        case, tiny_data.astype(dtype), ["numpy", "loop", "tinygrad", "torch"], repeats=1
+    )
+    for r in results:
+        assert r.gate == "ok" or r.gate.startswith("skipped"), (r.backend, r.gate)
+    assert _gates(results)["numpy"] == "ok"
+    assert all(r.median > 0 for r in results if r.gate == "ok")
+
+
+def test_gate_flags_a_wrong_backend(tiny_data, wrong_backend):
+    case = training.Case((784, 16, 10), 10, "float64")
+    results = training.run_case(case, tiny_data, ["numpy", wrong_backend], repeats=1)
+    gates = _gates(results)
+    assert gates["numpy"] == "ok"
+    assert gates[wrong_backend].startswith("FAIL: weights differ")
+    run = {"env": {"threads": 1}, "cases": [{"case": case.name, "results": [vars(r) for r in results]}]}
+    assert any(wrong_backend in f for f in report.gate_failures([run]))
+
+
+def test_backends_start_from_identical_weights():
+    params = init_params([784, 16, 10], seed=3)
+    for name in ["numpy", "loop", "tinygrad", "torch"]:
+        if backends.BACKENDS[name].unavailable():
+            continue
+        backend = backends.create(name)
+        backend.setup(params, "float64")
+        for (w, b), (w0, b0) in zip(backend.weights(), params):
+            np.testing.assert_array_equal(w, w0)
+            np.testing.assert_array_equal(b, b0)
+
+
+def test_case_selection():
+    cases, extras = select("784-30-10/*/float64,micro", full=True)
+    assert cases == ["784-30-10/mb10/float64", "784-30-10/mb128/float64"]
+    assert extras == ["full", "perop", "chain", "memory"]
+    with pytest.raises(SystemExit):
+        select("no-such-case", full=False)
+
+
+def test_command_line_quick_run(tmp_path):
+    out = tmp_path / "results.json"
+    command = [
+        sys.executable, "-m", "benchmarks", "--quick", "--synthetic",
+        "--cases", "784-30-10/mb10/float64,perop,chain,memory",
+        "--train-size", "200", "--test-size", "200", "--perop-calls", "20",
+        "--chain-length", "500", "--growth-steps", "50", "--json", str(out),
+    ]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "correctness gate: PASS" in done.stdout
+    (run,) = json.loads(out.read_text())
+    assert [c["case"] for c in run["cases"]] == ["784-30-10/mb10/float64"]
+    assert {"memory", "growth"} <= set(run)
+    if not backends.BACKENDS["tinygrad"].unavailable():
+        assert {"perop", "chain"} <= set(run)
+        assert "### Targets" in done.stdout
