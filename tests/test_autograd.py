@@ -413,3 +413,14 @@ def test_nan_and_inf_are_never_silently_turned_into_numbers():
     z.relu().sum().backward()
     out = tg.Tensor([np.nan, 2.0]).relu()
     assert np.isnan(out.data[0])
+
+
+def test_create_graph_records_even_inside_no_grad():
+    """As in PyTorch, create_graph decides whether the backward pass is recorded."""
+    x = tg.Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    y = (x * x * x).sum()
+    with tg.no_grad():
+        (g,) = tg.grad(y, x, create_graph=True)
+    assert g.requires_grad
+    (h,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.data, [6.0, 12.0])

@@ -18,7 +18,7 @@ def nielsen_like(rng: np.random.Generator) -> tuple:
     """((train_x, train_y), (val_x, val_y), (test_x, test_y)) shaped like mnist.pkl.gz, smaller."""
     def part(n: int) -> tuple[np.ndarray, np.ndarray]:
         x = (rng.integers(0, 256, (n, 784)) / 256).astype(np.float32)
-        return x, rng.integers(0, 10, n).astype(np.int64)
+        return x, rng.integers(0, 10, n).astype(np.uint8)  # the reader must widen to int64
 
     return part(7), part(3), part(4)
 

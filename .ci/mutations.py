@@ -1,0 +1,104 @@
+"""Break the engine on purpose, one mutation at a time, and require the tests to notice.
+
+A test that cannot fail proves nothing: each mutation below is a real bug an engine can have
+(a wrong formula, a wrong convention at a kink, overwritten accumulation, a leaked graph). The
+script copies the package into a temporary directory, applies one mutation, runs the engine's
+tests there, and fails if any mutation survives.
+
+    python .ci/mutations.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ["tests/test_ops.py", "tests/test_autograd.py", "tests/test_higher_order.py",
+         "tests/test_properties.py"]
+
+# (file, original text, mutated text, what the bug is)
+MUTATIONS = [
+    ("ops.py", "gx = g * y if", "gx = g * x if", "Mul: wrong input in the gradient"),
+    ("ops.py", "return g * out * (1.0 - out)", "return g * out", "Sigmoid: dropped s(1 - s)"),
+    ("ops.py", "share = is_max / is_max.sum(axis=self.axis, keepdims=True)", "share = is_max",
+     "Max: ties get the full gradient each"),
+    ("ops.py", "share_x = (xv > yv) + 0.5 * (xv == yv)", "share_x = (xv >= yv) + 0.0",
+     "Maximum: ties not split"),
+    ("ops.py", "return g * (_array(out) > 0)", "return g * (_array(x) >= 0)", "Relu: relu'(0) = 1"),
+    ("ops.py", "gb = g2.sum(axis=0) if", "gb = g2.mean(axis=0) if", "Linear: bias grad averaged"),
+    ("ops.py", "np.add.at(result, index, g)", "result[index] = g",
+     "Getitem: repeated indices overwrite"),
+    ("ops.py", "return g - _exp(out) * g.sum(", "return g - out * g.sum(",
+     "LogSoftmax: log-probabilities used as probabilities"),
+    ("ops.py", "gy = g * out * _log(x) if", "gy = g * out * x if", "Pow: wrong exponent gradient"),
+    ("ops.py", "gy = -g * out / y if", "gy = g * out / y if", "Div: sign of the divisor grad"),
+    ("ops.py", "return a.expand(shape) if isinstance(a, Tensor)",
+     "return (a * 1.0) if isinstance(a, Tensor)", "create_graph: Sum backward not broadcast"),
+    ("ops.py", "return g / (out * 2.0)", "return g / out", "Sqrt: factor 2 missing"),
+    ("ops.py", "gx = gx.reshape(gx.shape[:-2] + (gx.shape[-1],))",
+     "gx = gx.reshape(gx.shape[-1:])", "Matmul: batched vector gradient not reduced"),
+    ("autograd.py", "pending[id(t)] = g if previous is None else previous + g",
+     "pending[id(t)] = g", "engine: gradients overwritten, not accumulated"),
+    ("autograd.py", "if s == 1 and gs != 1)", "if False)",
+     "engine: size-1 broadcast axes not reduced"),
+    ("autograd.py", "ctx.parents = None  # free", "pass  # free", "engine: graph never freed"),
+    ("autograd.py", "g = g.copy()  # views", "pass  # views", "engine: leaf grads alias"),
+    ("autograd.py", "return np.array(data, dtype=root.dtype)",
+     "return np.asarray(data, dtype=root.dtype)", "engine: user's gradient array becomes .grad"),
+    ("autograd.py", "previous_mode, _grad_enabled = _grad_enabled, create_graph",
+     "previous_mode = _grad_enabled", "engine: backward pass recorded without create_graph"),
+    ("tensor.py", "dtype = self.dtype if self.dtype.kind == \"f\" else",
+     "dtype = np.float64 if self.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
+    ("check.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
+     "gradcheck: wrong central difference"),
+]
+
+
+def survives(mutation: tuple[str, str, str, str], workdir: Path) -> bool:
+    filename, original, mutated, _ = mutation
+    package = workdir / "tinygrad_nn"
+    shutil.rmtree(package, ignore_errors=True)
+    shutil.copytree(ROOT / "tinygrad_nn", package)
+    path = package / filename
+    source = path.read_text()
+    if source.count(original) != 1:
+        raise SystemExit(f"mutation target not found exactly once in {filename}: {original!r}")
+    path.write_text(source.replace(original, mutated))
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+               "--rootdir", str(workdir), *TESTS]
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
+                            env={"PYTHONPATH": str(workdir), "PATH": "/usr/bin:/bin",
+                                 "HYPOTHESIS_PROFILE": "default"})
+    return result.returncode == 0
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        shutil.copytree(ROOT / "tests", workdir / "tests")
+        shutil.copy(ROOT / "pyproject.toml", workdir / "pyproject.toml")
+        shutil.copytree(ROOT / "tinygrad_nn", workdir / "tinygrad_nn")
+        probe = subprocess.run(
+            [sys.executable, "-c", "import tinygrad_nn; print(tinygrad_nn.__file__)"],
+            cwd=workdir, env={"PYTHONPATH": str(workdir)}, capture_output=True, text=True)
+        if not probe.stdout.startswith(str(workdir)):
+            raise SystemExit(f"the mutated copy is not the one imported: {probe.stdout}")
+        survivors = []
+        for mutation in MUTATIONS:
+            caught = not survives(mutation, workdir)
+            print(f"{'caught  ' if caught else 'SURVIVED'}  {mutation[3]}", flush=True)
+            if not caught:
+                survivors.append(mutation[3])
+    if survivors:
+        print(f"{len(survivors)} mutation(s) survived the tests: {survivors}")
+        return 1
+    print(f"all {len(MUTATIONS)} mutations caught")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Property tests over shapes of any rank: broadcasting, reductions, movement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
+from op_helpers import torch
+
+import tinygrad_nn as tg
+
+BINARY = {
+    "add": (lambda a, b: a + b, lambda a, b: a + b),
+    "sub": (lambda a, b: a - b, lambda a, b: a - b),
+    "mul": (lambda a, b: a * b, lambda a, b: a * b),
+    "div": (lambda a, b: a / (b * b + 1.0), lambda a, b: a / (b * b + 1.0)),
+    "maximum": (lambda a, b: a.maximum(b), lambda a, b: torch.maximum(a, b)),
+}
+
+
+def _values(shape, seed):
+    # distinct, non-zero, uneven values: ties and zeros would hide wrong gradients
+    rng = np.random.default_rng(seed)
+    return np.asarray(rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape))
+
+
+def _check(tg_fn, torch_fn, arrays, numeric=True):
+    ts = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    out = tg_fn(*ts)
+    v = np.random.default_rng(7).standard_normal(out.shape)
+    out.backward(v)
+    for t in ts:
+        assert t.grad.shape == t.shape
+    if torch is not None:
+        ps = [torch.tensor(a, requires_grad=True) for a in arrays]
+        expected = torch_fn(*ps)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+        expected.backward(torch.tensor(v))
+        for t, p in zip(ts, ps):
+            np.testing.assert_allclose(t.grad.data, p.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if numeric:
+        tg.gradcheck(tg_fn, *[tg.Tensor(a, requires_grad=True) for a in arrays])
+
+
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3),
+       op=st.sampled_from(sorted(BINARY)), seed=st.integers(0, 2**16))
+def test_binary_ops_broadcast_any_rank(shapes, op, seed):
+    tg_fn, torch_fn = BINARY[op]
+    a, b = (_values(s, seed + i) for i, s in enumerate(shapes.input_shapes))
+    _check(tg_fn, torch_fn, [a, b], numeric=a.size + b.size <= 40)
+
+
+@given(shape=array_shapes(min_dims=1, max_dims=4, max_side=4), data=st.data())
+def test_sum_and_max_over_any_axes(shape, data):
+    ndim = len(shape)
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, ndim - 1), max_size=ndim))))
+    keepdims = data.draw(st.booleans())
+    x = _values(shape, data.draw(st.integers(0, 1000)))
+    dims = axes if axes else None
+    _check(lambda t: t.sum(axis=dims, keepdims=keepdims),
+           lambda t: t.sum(dim=dims, keepdim=keepdims) if dims else
+           (t.sum().reshape([1] * ndim) if keepdims else t.sum()), [x], numeric=x.size <= 40)
+    _check(lambda t: t.max(axis=dims, keepdims=keepdims),
+           lambda t: t.amax(dim=dims if dims else tuple(range(ndim)), keepdim=keepdims), [x],
+           numeric=False)
+
+
+@given(shape=array_shapes(min_dims=1, max_dims=4, max_side=4), data=st.data())
+def test_permute_reshape_and_getitem(shape, data):
+    x = _values(shape, data.draw(st.integers(0, 1000)))
+    order = data.draw(st.permutations(range(len(shape))))
+    _check(lambda t: t.permute(*order).reshape(-1) * 2.0,
+           lambda t: t.permute(*order).reshape(-1) * 2.0, [x], numeric=False)
+    index = data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6))
+    _check(lambda t: t[index], lambda t: t[index], [x], numeric=False)
+
+
+@given(batch=array_shapes(min_dims=0, max_dims=2, max_side=3),
+       n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4), seed=st.integers(0, 99))
+def test_matmul_batched(batch, n, k, m, seed):
+    a = _values(batch + (n, k), seed)
+    b = _values((k, m), seed + 1)
+    _check(lambda x, y: x @ y, lambda x, y: x @ y, [a, b], numeric=a.size + b.size <= 40)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_softmax_rows_sum_to_one(axis):
+    x = tg.randn(4, 5, 3, dtype=np.float64)
+    np.testing.assert_allclose(x.softmax(axis).sum(axis).data, 1.0)
