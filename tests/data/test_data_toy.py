@@ -49,6 +49,14 @@ def test_moons_geometry() -> None:
     assert y0.tolist() == [0, 0, 0, 1, 1, 1]
 
 
+@pytest.mark.parametrize("make", [make_moons, make_circles])
+def test_two_class_sets_shuffle_by_default(make) -> None:
+    _, y = make(100, seed=0)
+    assert np.bincount(y).tolist() == [50, 50] and (np.diff(y) < 0).any()
+    _, y_ordered = make(100, seed=0, shuffle=False)
+    assert y_ordered.tolist() == [0] * 50 + [1] * 50
+
+
 def test_moons_noise_is_gaussian_with_the_given_scale() -> None:
     clean, _ = make_moons(4000, seed=3, shuffle=False)
     noisy, _ = make_moons(4000, noise=0.2, seed=3, shuffle=False)
@@ -101,9 +109,9 @@ def test_train_test_split() -> None:
     np.testing.assert_array_equal(X_tr[:, 0], 2 * y_tr)  # rows stay aligned with their labels
     np.testing.assert_array_equal(X_te[:, 0], 2 * y_te)
     assert sorted(np.concatenate([y_tr, y_te]).tolist()) == list(range(200))
-    assert not np.array_equal(y_te, np.arange(160, 200))  # shuffled, not the tail
+    assert (np.diff(y_te) < 0).any() and (np.diff(y_tr) < 0).any()  # shuffled, not blocks
     np.testing.assert_array_equal(train_test_split(X, y, seed=0)[3], y_te)
-    assert len(train_test_split(X[:30], y[:30], 0.1)[1]) == 3  # 0.1 * 30 is not 4
+    assert len(train_test_split(X[:100], y[:100], 0.07)[1]) == 7  # 0.07 * 100 > 7.0 in floats
 
 
 def test_train_test_split_errors() -> None:

@@ -60,7 +60,7 @@ MNIST_FILES: dict[str, str] = {
     "t10k-labels-idx1-ubyte.gz":
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
-_TRAIN_IMAGES, _TRAIN_LABELS, _TEST_IMAGES, _TEST_LABELS = MNIST_FILES
+_TRAIN_IMAGES, _TRAIN_LABELS, _TEST_IMAGES, _TEST_LABELS = MNIST_FILES  # in this order
 
 # Base URLs; a file's URL is base + file name. yann.lecun.com now refuses most clients.
 MNIST_MIRRORS: tuple[str, ...] = (
@@ -328,9 +328,8 @@ def textbook_split(
         raise ValueError(f"textbook_split: n_validation={n_validation} must be in [0, {n})")
 
     def rows(images: np.ndarray) -> np.ndarray:
-        x = images.reshape(len(images), -1).astype(dtype)
-        x /= divide_by
-        return x
+        # One pass in the target dtype; astype-then-divide is ~10x slower on 47M pixels.
+        return np.divide(images.reshape(len(images), -1), divide_by, dtype=dtype)
 
     x_train, y_train = rows(mnist.train_images), mnist.train_labels.astype(np.int64)
     cut = n - n_validation

@@ -138,7 +138,7 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
     if not 0 < test_fraction < 1:
         raise ValueError(f"train_test_split: test_fraction must be in (0, 1), got {test_fraction}")
     n = len(X)
-    # round() first: 0.1 * 30 is 3.0000000000000004 in floating point, whose ceil is 4.
+    # round() first: 0.07 * 100 is 7.000000000000001 in floating point, whose ceil is 8.
     n_test = math.ceil(round(test_fraction * n, 9))
     if n_test >= n:
         raise ValueError(f"train_test_split: test_fraction={test_fraction} of {n} rows "
