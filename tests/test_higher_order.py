@@ -109,3 +109,15 @@ def test_hessian_of_a_small_mlp_loss_matches_torch():
     assert ploss.requires_grad
     np.testing.assert_allclose(np.stack(rows), expected.reshape(w.size, w.size).numpy(),
                                rtol=1e-9, atol=1e-12)
+
+
+def test_fused_squared_error_second_derivative():
+    x = tg.Tensor([1.0, -2.0, 0.5], dtype=np.float64, requires_grad=True)
+    y = tg.Tensor([0.5, 0.5, 0.5], dtype=np.float64, requires_grad=True)
+    (gx,) = tg.grad(F.sum_squared_error(x.tanh(), y, 0.5), x, create_graph=True)
+    (hx,) = tg.grad(gx.sum(), x)
+    px = torch.tensor(x.data, requires_grad=True)
+    pgx = torch.autograd.grad(0.5 * ((px.tanh() - torch.tensor(y.data)) ** 2).sum(), px,
+                              create_graph=True)[0]
+    (phx,) = torch.autograd.grad(pgx.sum(), px)
+    np.testing.assert_allclose(hx.data, phx.numpy(), rtol=1e-12)

@@ -24,6 +24,8 @@ CASES = [
     # scalars on either side
     ("add_scalar", [(3, 4)], lambda a: a + 2.5, lambda a: a + 2.5, None),
     ("rsub_scalar", [(3, 4)], lambda a: 2.5 - a, lambda a: 2.5 - a, None),
+    ("sse_broadcast", [(3, 4), (3, 1)], lambda a, b: ((a - b) ** 2).sum() * 2,
+     lambda a, b: F.sum_squared_error(a, b, 2.0), None),
     ("mul_scalar", [(3, 4)], lambda a: a * -1.5, lambda a: a * -1.5, None),
     ("rdiv_scalar", [(3, 4)], lambda a: 3.0 / a, lambda a: 3.0 / a, (0.5, 2.0)),
     ("pow_scalar", [(3, 4)], lambda a: a**3, lambda a: a**3, None),
@@ -221,3 +223,23 @@ def test_comparisons_and_argmax_have_no_gradient():
         assert not result.requires_grad
     assert (x > 2).dtype == np.bool_
     assert x.argmax(1).tolist() == [1, 0]
+
+
+def test_fused_squared_error_equals_composed_form():
+    rng = np.random.default_rng(5)
+    for shapes in [((4, 3), (4, 3)), ((4, 3), (4, 1)), ((5,), ())]:
+        a, b = (rng.standard_normal(s) for s in shapes)
+        results = []
+        for fn in (F.sum_squared_error, F.sum_squared_error_composed):
+            x, y = tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)
+            out = fn(x, y, scale=0.37)
+            out.backward()
+            results.append((out.data, x.grad.data, y.grad.data))
+        for fused, composed in zip(*results):
+            np.testing.assert_allclose(fused, composed, rtol=1e-13, atol=1e-15)
+
+
+def test_fused_squared_error_against_torch_and_numerically():
+    helper_test_op([(4, 3), (4, 3)],
+                   lambda a, b: 0.5 * ((a - b) ** 2).sum(),
+                   lambda a, b: F.sum_squared_error(a, b, scale=0.5))

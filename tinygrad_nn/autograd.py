@@ -17,6 +17,7 @@ Invariants (all enforced here, in one place):
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _grad_enabled = True
+_sequence = itertools.count()  # creation order of recorded ops: a topological order for free
 
 
 def is_grad_enabled() -> bool:
@@ -77,10 +79,11 @@ class Function:
     wants a gradient: formulas skip the ones that do not.
     """
 
-    __slots__ = ("parents", "needs_input_grad")
+    __slots__ = ("parents", "needs_input_grad", "seq")
 
     parents: tuple[Tensor, ...] | None
     needs_input_grad: tuple[bool, ...]
+    seq: int
 
     def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -101,6 +104,7 @@ class Function:
             if True in needs:
                 ctx.parents = parents
                 ctx.needs_input_grad = needs
+                ctx.seq = next(_sequence)
                 return Tensor._make(data, ctx)
         return Tensor._make(data, None)
 
@@ -121,36 +125,43 @@ def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
 
 
 def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that need grad reachable from ``roots``, every parent before its children.
+    """Tensors that need grad reachable from ``roots``, every input before the ops that use it.
 
-    Iterative depth-first search: an explicit stack of (tensor, children_done) pairs, so a
-    100,000-op chain costs a list, not 100,000 Python frames.
+    An op's inputs exist before the op runs, so the order in which ops were recorded
+    (``Function.seq``) is already topological: collect the reachable tensors with an explicit
+    stack (no recursion: a 100,000-op chain costs a list, not 100,000 Python frames), then sort
+    by it. Leaves go first; they have no inputs to wait for.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    nodes: list[Tensor] = []
+    seen: set[int] = set()
+    stack = list(roots)
     while stack:
-        t, children_done = stack.pop()
-        if children_done:
-            order.append(t)
+        t = stack.pop()
+        key = id(t)
+        if key in seen:
             continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
+        seen.add(key)
+        nodes.append(t)
         ctx = t._ctx
         if ctx is None:
             continue
-        if ctx.parents is None:
+        parents = ctx.parents
+        if parents is None:
             raise RuntimeError(
                 f"backward: trying to backward through the graph a second time (at op "
                 f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
                 "Pass retain_graph=True to the first backward() to keep them."
             )
-        for p in ctx.parents:
-            if p.requires_grad and id(p) not in visited:
-                stack.append((p, False))
-    return order
+        for p in parents:
+            if p.requires_grad:
+                stack.append(p)
+    nodes.sort(key=_creation_order)
+    return nodes
+
+
+def _creation_order(t: Tensor) -> int:
+    ctx = t._ctx
+    return -1 if ctx is None else ctx.seq
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
@@ -187,23 +198,40 @@ def run_backward(
     order = toposort(roots)
     pending: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
-        _add_pending(pending, r, g)
+        pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
     wanted = None if inputs is None else {id(t) for t in inputs}
     found: dict[int, Any] = {}
     delivered: set[int] = set()
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     try:
         for t in reversed(order):
-            g = pending.pop(id(t), None)
+            key = id(t)
+            g = pending.pop(key, None)
             ctx = t._ctx
             if g is not None:
                 if wanted is not None:
-                    if id(t) in wanted:
-                        found[id(t)] = g
+                    if key in wanted:
+                        found[key] = g
                 elif ctx is None or t._retains_grad:
                     _accumulate_grad(t, g, delivered)
                 if ctx is not None:
-                    _propagate(ctx, t, g, pending, create_graph)
+                    parents = ctx.parents
+                    if create_graph:
+                        grads = ctx.backward(g, t, *parents)
+                    else:
+                        grads = ctx.backward(g, t.data, *[p.data for p in parents])
+                    if type(grads) is not tuple:
+                        grads = (grads,)
+                    for p, pg in zip(parents, grads):
+                        if pg is None or not p.requires_grad:
+                            continue
+                        data = p.data
+                        if pg.shape != data.shape or pg.dtype != data.dtype:
+                            pg = _fit(pg, data, ctx)
+                        previous = pending.get(id(p))
+                        # NOTE: out of place: ``pg`` may be shared (Add hands the same array to
+                        # both inputs), so adding in place could corrupt another gradient.
+                        pending[id(p)] = pg if previous is None else previous + pg
             if ctx is not None and not retain_graph:
                 ctx.parents = None  # free: drops the references to inputs and saved arrays
     finally:
@@ -211,37 +239,19 @@ def run_backward(
     return found
 
 
-def _propagate(ctx: Function, t: Tensor, g: Any, pending: dict[int, Any], graph: bool) -> None:
-    """Call one op's backward and add each parent's gradient to ``pending``."""
-    parents = ctx.parents
-    assert parents is not None
-    if graph:
-        grads = ctx.backward(g, t, *parents)
-    else:
-        grads = ctx.backward(g, t.data, *[p.data for p in parents])
-    if type(grads) is not tuple:
-        grads = (grads,)
-    for p, pg in zip(parents, grads):
-        if pg is None or not p.requires_grad:
-            continue
-        if pg.shape != p.shape:
-            pg = unbroadcast(pg, p.shape, type(ctx).__name__)
-        if pg.dtype != p.dtype:
-            pg = pg.astype(p.dtype)
-        _add_pending(pending, p, pg)
-
-
-def _add_pending(pending: dict[int, Any], t: Tensor, g: Any) -> None:
-    previous = pending.get(id(t))
-    # NOTE: out of place on purpose: ``g`` may be shared (Add passes the same array to both
-    # inputs), so in-place accumulation could corrupt another tensor's gradient.
-    pending[id(t)] = g if previous is None else previous + g
+def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:
+    """The one place gradients are reduced over broadcast axes and cast to the input's dtype."""
+    if g.shape != like.shape:
+        g = unbroadcast(g, like.shape, type(ctx).__name__)
+    if g.dtype != like.dtype:
+        g = g.astype(like.dtype)
+    return g
 
 
 def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
     """Add ``g`` into ``t.grad``. The stored array is never shared with another tensor's grad."""
     if isinstance(g, np.ndarray):
-        if id(g) in delivered or g.base is not None or not g.flags.writeable:
+        if g.base is not None or id(g) in delivered:
             g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
         delivered.add(id(g))
         if t.grad is None:
@@ -260,7 +270,7 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
                 f"{op}: grad can be implicitly created only for scalar outputs; this output has "
                 f"shape {root.shape}. Pass `gradient=` (an array of that shape) or reduce it first."
             )
-        return np.ones(root.shape, dtype=root.dtype)
+        return np.full(root.shape, 1.0, dtype=root.dtype)
     data = gradient.data if hasattr(gradient, "_ctx") else np.asarray(gradient)
     if data.shape != root.shape:
         raise RuntimeError(

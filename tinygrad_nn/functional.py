@@ -153,6 +153,18 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return ops.Linear.apply(_as_tensor(x), weight, bias)
 
 
+def sum_squared_error(x: Tensor, y: ArrayLike, scale: float = 1.0) -> Tensor:
+    """scale * sum((x - y)**2) as one fused op (the base of MSE and Nielsen's quadratic cost)."""
+    target = x._lift(y)
+    return ops.SquaredErrorSum.apply(x, target, scale=scale)
+
+
+def sum_squared_error_composed(x: Tensor, y: ArrayLike, scale: float = 1.0) -> Tensor:
+    """The same as ``sum_squared_error`` from primitives; the reference the fused op is tested
+    against."""
+    return ((x - y) ** 2).sum() * scale
+
+
 def matmul(x: ArrayLike, y: ArrayLike) -> Tensor:
     return _as_tensor(x) @ y
 

@@ -39,7 +39,13 @@ def _array(a: Any) -> np.ndarray:
 
 
 def _broadcast_to(a: Any, shape: tuple[int, ...]) -> Any:
-    return a.expand(shape) if isinstance(a, Tensor) else np.broadcast_to(a, shape)
+    if isinstance(a, Tensor):
+        return a.expand(shape)
+    # NOTE: a filled copy, not np.broadcast_to: that view costs ~2 us to make, which dominates
+    # small reductions, and consumers of the gradient read every element anyway.
+    out = np.empty(shape, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 def _permute(a: Any, axes: tuple[int, ...]) -> Any:
@@ -119,6 +125,20 @@ class Pow(Function):
         gx = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
         gy = g * out * _log(x) if self.needs_input_grad[1] else None
         return gx, gy
+
+
+class PowScalar(Function):
+    """d (x ** c) = g * c * x**(c - 1) for a constant exponent c (NumPy's fast path for x ** 2)"""
+
+    __slots__ = ("exponent",)
+
+    def forward(self, x: np.ndarray, exponent: float) -> np.ndarray:
+        self.exponent = exponent
+        return x**exponent
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        c = self.exponent
+        return g * c * x ** (c - 1)
 
 
 class Maximum(Function):
@@ -309,14 +329,16 @@ class Cast(Function):
 class Sum(Function):
     """d sum(x, axis) = g broadcast back over the summed axes"""
 
-    __slots__ = ("kept",)
+    __slots__ = ("axis", "keepdims")
 
-    def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
-        self.kept = _keepdims_shape(x.shape, axis)
+    def forward(self, x: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+        self.axis, self.keepdims = axis, keepdims
         return np.asarray(x.sum(axis=axis, keepdims=keepdims))
 
     def backward(self, g: Any, out: Any, x: Any) -> Any:
-        return _broadcast_to(g.reshape(self.kept), x.shape)
+        if self.axis is not None and not self.keepdims:
+            g = g.reshape(_keepdims_shape(x.shape, self.axis))
+        return _broadcast_to(g, x.shape)
 
 
 class Max(Function):
@@ -520,10 +542,38 @@ class Linear(Function):
         return out + b
 
     def backward(self, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # rows: one per example
         gx = g @ w if self.needs_input_grad[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
+        gw = None
+        if self.needs_input_grad[1]:
+            gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
         if b is None:
             return gx, gw
         gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
         return gx, gw, gb
+
+
+# ============================================================================================
+# fused losses: one node instead of several, where small batches make per-node cost dominate
+# ============================================================================================
+
+
+class SquaredErrorSum(Function):
+    """scale * sum((x - y)**2): d = 2 * scale * (x - y) * g, and its negation for y
+
+    MSE and Nielsen's quadratic cost are this op with different scales; as one node it costs a
+    quarter of sub, square, sum and scale recorded separately (functional.py keeps the composed
+    form, and the tests check one against the other).
+    """
+
+    __slots__ = ("scale",)
+
+    def forward(self, x: np.ndarray, y: np.ndarray, scale: float) -> np.ndarray:
+        self.scale = scale
+        diff = x - y
+        return np.asarray(scale * np.vdot(diff, diff))
+
+    def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        gx = (g * (2.0 * self.scale)) * (x - y)
+        return gx, (-gx if self.needs_input_grad[1] else None)
+

@@ -273,6 +273,8 @@ class Tensor:
         return ops.Div.apply(self._lift(other), self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
+        if isinstance(other, (int, float)) and self.dtype.kind == "f":
+            return ops.PowScalar.apply(self, exponent=other)
         return ops.Pow.apply(self, self._lift(other))
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
@@ -351,7 +353,8 @@ class Tensor:
     # ----------------------------------------------------------------------------------------
 
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+        axes = None if axis is None else _axes(axis, self.ndim, "sum")
+        return ops.Sum.apply(self, axis=axes, keepdims=keepdims)
 
     def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Largest values (values only, as numpy.max / torch.amax); ties share the gradient."""
@@ -483,6 +486,8 @@ def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ..
     """Normalize an axis argument to a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and 0 <= axis < ndim:  # the common case, without the checks below
+        return (axis,)
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     normalized = []
     for a in axes:

@@ -70,9 +70,7 @@ def affine_forward(x: Array, w: Array, b: Array) -> tuple[Array, tuple[Array, Ar
     return out, (x, w, b)
 
 
-def affine_backward(
-    dout: Array, cache: tuple[Array, Array, Array]
-) -> tuple[Array, Array, Array]:
+def affine_backward(dout: Array, cache: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
     """dx = dout @ w.T (reshaped to x's shape), dw = x.T @ dout, db = sum_n dout[n].
 
     Returns (dx, dw, db).
@@ -157,7 +155,12 @@ def batchnorm_forward(
         xhat = xmu * istd
         out = gamma * xhat + beta
         cache = {
-            "mode": "train", "xhat": xhat, "xmu": xmu, "istd": istd, "std": std, "gamma": gamma,
+            "mode": "train",
+            "xhat": xhat,
+            "xmu": xmu,
+            "istd": istd,
+            "std": std,
+            "gamma": gamma,
         }
         running_mean = momentum * running_mean + (1.0 - momentum) * mu
         running_var = momentum * running_var + (1.0 - momentum) * var
@@ -240,9 +243,7 @@ def batchnorm_backward_alt(dout: Array, cache: dict[str, Any]) -> tuple[Array, A
 # ================================================================ dropout
 
 
-def dropout_forward(
-    x: Array, dropout_param: dict[str, Any]
-) -> tuple[Array, dict[str, Any]]:
+def dropout_forward(x: Array, dropout_param: dict[str, Any]) -> tuple[Array, dict[str, Any]]:
     """Inverted dropout: train: out = x * mask / keep_prob; test: out = x.
 
     dropout_param keys:

@@ -312,9 +312,7 @@ def update_mini_batch(
     nabla_b, nabla_w = backprop_batch(weights, biases, X, Y, cost)
     # Weight decay factor; n is irrelevant when lmbda == 0.
     decay = 1.0 - eta * lmbda / n if lmbda != 0.0 else 1.0
-    new_weights = [
-        decay * w - (eta / m) * nw for w, nw in zip(weights, nabla_w, strict=True)
-    ]
+    new_weights = [decay * w - (eta / m) * nw for w, nw in zip(weights, nabla_w, strict=True)]
     new_biases = [b - (eta / m) * nb for b, nb in zip(biases, nabla_b, strict=True)]
     return new_weights, new_biases
 

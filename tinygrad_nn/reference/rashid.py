@@ -129,9 +129,7 @@ def train_step(
     return new_wih, new_who
 
 
-def gradients(
-    wih: Array, who: Array, inputs: ArrayLike, targets: ArrayLike
-) -> tuple[Array, Array]:
+def gradients(wih: Array, who: Array, inputs: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
     """(dL/dwih, dL/dwho) for L = 1/2 ||t - o||^2, by the chain rule.
 
       delta_out = dL/dz_out = -(t - o) * o * (1 - o)

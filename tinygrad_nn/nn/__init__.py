@@ -1,0 +1,49 @@
+"""tinygrad_nn.nn: modules, layers, losses, initializers and declarative networks.
+
+    >>> import tinygrad_nn as tg
+    >>> from tinygrad_nn import nn
+    >>> net = nn.build("784-30-10:sigmoid,out=sigmoid,init=nielsen")   # Nielsen's network2
+    >>> [name for name, _ in net.named_parameters()][:2]
+    ['0.weight', '0.bias']
+    >>> loss = nn.functional.quadratic_cost(net(tg.zeros(5, 784)), tg.zeros(5, 10))
+"""
+
+from . import functional, init
+from .layers import (
+    MLP,
+    BatchNorm1d,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    Maxout,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .losses import (
+    LOSSES,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    MSELoss,
+    NLLLoss,
+    QuadraticCost,
+    get_loss,
+)
+from .module import Buffer, LoadResult, Module, Parameter, RemovableHandle, StateDictError
+from .spec import SpecError, build, load_spec, parse_spec_string, save_spec, spec_to_string
+
+__all__ = [
+    "Module", "Parameter", "Buffer", "RemovableHandle", "LoadResult", "StateDictError",
+    "Linear", "Maxout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "LogSoftmax",
+    "Identity", "Flatten", "Dropout", "BatchNorm1d", "Sequential", "MLP",
+    "MSELoss", "QuadraticCost", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "LOSSES", "get_loss",
+    "build", "load_spec", "parse_spec_string", "spec_to_string", "save_spec", "SpecError",
+    "functional", "init",
+]

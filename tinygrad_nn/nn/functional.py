@@ -1,0 +1,357 @@
+"""Losses (and dropout) as functions: ``tinygrad_nn.nn.functional``, PyTorch's names.
+
+Every loss is composed from the engine's primitives (no gradient code) except
+``cross_entropy``, which is one fused, stable op (log-softmax + NLL); the composed form is kept
+as ``cross_entropy_composed`` and the tests check one against the other.
+
+``reduction`` is "mean" (the default), "sum" or "none" (one value per example; per element for
+the elementwise losses), as in PyTorch. Inputs are row batches: axis 0 indexes the examples.
+
+Conventions pinned (docs/REFERENCES.md, section 5):
+
+- ``mse_loss`` is PyTorch's: the mean over ALL elements.
+- ``quadratic_cost`` is Nielsen's: C_x = 1/2 ||a - y||^2 per example (summed over the outputs).
+  reduction="mean" is his eq. (6), C = 1/(2n) sum_x ||a - y||^2, and its gradient is the
+  mini-batch average, so plain SGD with lr=eta performs his update w -= (eta/m) sum_x dC_x/dw.
+  reduction="sum" gives the summed gradients of his ``backprop`` loop (then use lr=eta/m).
+- ``l2_penalty(params, strength)`` = strength/2 * sum ||W||^2 over the weights:
+  CS231n's 0.5 * reg * sum W^2 is strength=reg; Nielsen's network2 term lmbda/(2n) sum w^2
+  (n = TRAINING-SET size) is strength=lmbda/n, which with a mean cost and lr=eta gives his
+  w -> (1 - eta*lmbda/n) w; PyTorch's weight_decay=wd adds wd*W to the gradient: strength=wd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..functional import leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
+from ..tensor import ArrayLike, Tensor, default_rng
+
+if TYPE_CHECKING:
+    from .module import Module
+
+__all__ = [
+    "mse_loss", "quadratic_cost", "cross_entropy", "cross_entropy_composed", "nll_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "l2_penalty", "dropout",
+    "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "linear",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ============================================================================================
+# argument checks: errors name the loss, the shapes and the dtypes
+# ============================================================================================
+
+
+def _check_reduction(loss: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{loss}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _check_input(loss: str, input: Any) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{loss}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{loss}: input must be floating point, got {input.dtype} "
+                        f"with shape {input.shape}")
+    return input
+
+
+def _float_target(loss: str, input: Tensor, target: ArrayLike) -> Tensor:
+    """The target as a Tensor of input's shape; arrays and lists take the input's dtype."""
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target), dtype=input.dtype)
+    if target.dtype.kind not in "fb":
+        raise TypeError(f"{loss}: target must be floating point, got {target.dtype} with shape "
+                        f"{target.shape} (input {input.shape} {input.dtype})")
+    if target.shape != input.shape:
+        # NOTE: no broadcasting: (N, 1) against (N,) silently makes an (N, N) loss.
+        raise ValueError(f"{loss}: target shape {target.shape} does not match input shape "
+                         f"{input.shape} (input {input.dtype}, target {target.dtype})")
+    if target.dtype.kind == "b":
+        target = target.astype(input.dtype)
+    return target
+
+
+def _labels(loss: str, input: Tensor, target: ArrayLike) -> np.ndarray:
+    """Integer class labels: shape = input.shape[:-1], values in [0, C)."""
+    labels = target.data if isinstance(target, Tensor) else np.asarray(target)
+    classes = input.shape[-1]
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{loss}: class labels must be integers, got dtype {labels.dtype} with "
+                        f"shape {labels.shape} (input {input.shape} {input.dtype}); for "
+                        "probability targets pass a float array of the input's shape")
+    if labels.shape != input.shape[:-1]:
+        raise ValueError(f"{loss}: target shape {labels.shape} does not match input shape "
+                         f"{input.shape}: expected labels of shape {input.shape[:-1]}")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)]
+        raise IndexError(f"{loss}: labels must be in [0, {classes}) for input shape "
+                         f"{input.shape}, got {bad[:5].tolist()}")
+    return labels
+
+
+def _check_classes(loss: str, input: Tensor) -> None:
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
+        raise ValueError(f"{loss}: input must be (N, C) scores or a single (C,) vector, "
+                         f"got shape {input.shape} {input.dtype}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    return loss
+
+
+# ============================================================================================
+# regression
+# ============================================================================================
+
+
+def mse_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
+    """(input - target)**2, averaged over every element (PyTorch's MSELoss)."""
+    _check_reduction("mse_loss", reduction)
+    input = _check_input("mse_loss", input)
+    diff = input - _float_target("mse_loss", input, target)
+    return _reduce(diff * diff, reduction)
+
+
+def quadratic_cost(output: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
+    """Nielsen's quadratic cost: C_x = 1/2 * sum over outputs of (a - y)**2 for each example
+    (axis 0 indexes examples; a 1-D input is a batch of scalar outputs).
+
+    "mean": 1/(2n) sum_x ||a - y||^2, the book's eq. (6); "sum": summed over the batch;
+    "none": the vector of C_x."""
+    _check_reduction("quadratic_cost", reduction)
+    output = _check_input("quadratic_cost", output)
+    if output.ndim == 0:
+        raise ValueError(f"quadratic_cost: input must have a batch axis, got shape {output.shape}")
+    diff = output - _float_target("quadratic_cost", output, target)
+    per_example = (diff * diff).sum(axis=tuple(range(1, output.ndim))) * 0.5
+    return _reduce(per_example, reduction)
+
+
+# ============================================================================================
+# classification
+# ============================================================================================
+
+
+class CrossEntropy(Function):
+    """Fused, stable softmax cross-entropy on logits x (N, C) with target distribution q:
+
+        loss_i = -sum_c q_ic log_softmax(x)_ic,  q = (1 - eps) * target + eps / C
+
+    d loss_i / dx_i = softmax(x_i) * sum_c q_ic - q_i;  d loss_i / d target_i = -(1 - eps) logp_i.
+    The target is a one-hot of integer ``labels`` (not an input) or probabilities (input 1, so
+    a probability target that requires grad gets its gradient, as in PyTorch).
+    """
+
+    __slots__ = ("labels", "smoothing", "reduction", "logp")
+
+    def forward(self, x: np.ndarray, probs: np.ndarray | None = None, *,
+                labels: np.ndarray | None, smoothing: float, reduction: str) -> np.ndarray:
+        self.labels, self.smoothing, self.reduction = labels, smoothing, reduction
+        shifted = x - x.max(axis=-1, keepdims=True)
+        self.logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        if labels is not None:
+            picked = np.take_along_axis(self.logp, labels[..., None], axis=-1)[..., 0]
+            per_example = -(1.0 - smoothing) * picked
+        else:
+            per_example = -(1.0 - smoothing) * (probs * self.logp).sum(axis=-1)
+        if smoothing:
+            per_example = per_example - smoothing * self.logp.mean(axis=-1)
+        if reduction == "none":
+            return per_example
+        total = per_example.sum()
+        return np.asarray(total / per_example.size if reduction == "mean" else total,
+                          dtype=x.dtype)
+
+    def _target(self, probs: Any, like: Any) -> Any:
+        """q, the smoothed target distribution, as an ndarray or (for probs) a Tensor."""
+        classes = like.shape[-1]
+        if self.labels is not None:
+            onehot = np.zeros(like.shape, dtype=like.dtype)
+            np.put_along_axis(onehot, self.labels[..., None], 1.0, axis=-1)
+            q = onehot
+        else:
+            q = probs
+        if self.smoothing:
+            q = q * (1.0 - self.smoothing) + self.smoothing / classes
+        return q
+
+    def backward(self, g: Any, out: Any, x: Any, probs: Any = None) -> Any:
+        # NOTE: when the backward pass is recorded (create_graph), log-softmax is recomputed as a
+        # Tensor op so that second derivatives see its dependence on x; the saved array would not.
+        logp = x.log_softmax(-1) if isinstance(x, Tensor) else self.logp
+        count = int(np.prod(x.shape[:-1]))
+        if self.reduction == "none":
+            g = g.reshape(tuple(x.shape[:-1]) + (1,))
+        elif self.reduction == "mean":
+            g = g * (1.0 / count)
+        q = self._target(probs, self.logp)
+        gx = None
+        if self.needs_input_grad[0]:
+            softmax_x = logp.exp() if isinstance(logp, Tensor) else np.exp(logp)
+            gx = g * (softmax_x * q.sum(axis=-1, keepdims=True) - q)
+        if probs is None:
+            return gx
+        gp = g * logp * (self.smoothing - 1.0) if self.needs_input_grad[1] else None
+        return gx, gp
+
+
+def cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``input`` (N, C) or (C,), fused and stable.
+
+    ``target``: integer class labels (N,) (or () for a single vector), or class probabilities
+    of the input's shape. ``label_smoothing`` eps mixes the target with the uniform
+    distribution: q = (1 - eps) * target + eps / C (PyTorch's definition). "mean" divides by N.
+    """
+    _check_reduction("cross_entropy", reduction)
+    input = _check_input("cross_entropy", input)
+    _check_classes("cross_entropy", input)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                         f"got {label_smoothing}")
+    kw = {"smoothing": float(label_smoothing), "reduction": reduction}
+    target_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if target_dtype.kind == "f":
+        probs = _float_target("cross_entropy", input, target)
+        return CrossEntropy.apply(input, probs, labels=None, **kw)
+    labels = _labels("cross_entropy", input, target)
+    return CrossEntropy.apply(input, labels=labels, **kw)
+
+
+def nll_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: -input[i, target_i], for log-probabilities ``input`` (N, C)."""
+    _check_reduction("nll_loss", reduction)
+    input = _check_input("nll_loss", input)
+    _check_classes("nll_loss", input)
+    labels = _labels("nll_loss", input, target)
+    if input.ndim == 1:
+        return _reduce(-input[int(labels)], reduction)
+    picked = input[np.arange(input.shape[0]), labels]
+    return _reduce(-picked, reduction)
+
+
+def cross_entropy_composed(input: Tensor, target: ArrayLike, reduction: str = "mean",
+                           label_smoothing: float = 0.0) -> Tensor:
+    """``cross_entropy`` written as log_softmax + nll_loss (the reference the fused op is
+    tested against; same arguments and results)."""
+    _check_reduction("cross_entropy", reduction)
+    input = _check_input("cross_entropy", input)
+    _check_classes("cross_entropy", input)
+    logp = input.log_softmax(-1)
+    target_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if target_dtype.kind == "f":
+        probs = _float_target("cross_entropy", input, target)
+        per_example = -(probs * logp).sum(axis=-1) * (1.0 - label_smoothing)
+    else:
+        per_example = nll_loss(logp, target, reduction="none") * (1.0 - label_smoothing)
+    if label_smoothing:
+        per_example = per_example - logp.mean(axis=-1) * label_smoothing
+    return _reduce(per_example, reduction)
+
+
+def _log_clamped(p: Tensor) -> Tensor:
+    """max(log p, -100), PyTorch's clamp for BCE, written so its gradient is never nan:
+    log(max(p, e^-100)) has gradient 0 below the clamp and 1/p above it."""
+    return p.clip(min=float(np.exp(-100.0))).log()
+
+
+def binary_cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) on probabilities p, each log clamped at -100 (PyTorch).
+
+    NOTE: at exactly p = 0 or 1 the gradient of the clamped term is 0 here; PyTorch returns
+    (p - y) / max(p (1 - p), 1e-12) there instead. Elsewhere the two agree."""
+    _check_reduction("binary_cross_entropy", reduction)
+    input = _check_input("binary_cross_entropy", input)
+    y = _float_target("binary_cross_entropy", input, target)
+    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
+                         f"values in [{input.data.min()}, {input.data.max()}] (shape "
+                         f"{input.shape}); use binary_cross_entropy_with_logits for logits")
+    loss = -(y * _log_clamped(input) + (1.0 - y) * _log_clamped(1.0 - input))
+    return _reduce(loss, reduction)
+
+
+def _softplus(x: Tensor) -> Tensor:
+    """log(1 + e^x), stable: log(e^-m + e^(x-m)) + m with the constant m = max(x, 0).
+
+    Its gradient e^(x-m) / (e^-m + e^(x-m)) is sigmoid(x) exactly, at 0 too (a relu/abs form
+    would give the wrong slope at x = 0 through the kink conventions)."""
+    m = np.maximum(x.data, 0.0)
+    return (Tensor._make(np.exp(-m), None) + (x - m).exp()).log() + m
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: ArrayLike, reduction: str = "mean",
+                                     pos_weight: ArrayLike | None = None) -> Tensor:
+    """BCE on logits x, stable for any x: y * softplus(-x) + (1 - y) * softplus(x), since
+    -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x). ``pos_weight``
+    multiplies the positive term, as in PyTorch."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    input = _check_input("binary_cross_entropy_with_logits", input)
+    y = _float_target("binary_cross_entropy_with_logits", input, target)
+    positive = y * _softplus(-input)
+    if pos_weight is not None:
+        positive = positive * (pos_weight if isinstance(pos_weight, Tensor)
+                               else Tensor(np.asarray(pos_weight), dtype=input.dtype))
+    loss = positive + (1.0 - y) * _softplus(input)
+    return _reduce(loss, reduction)
+
+
+# ============================================================================================
+# regularization, dropout
+# ============================================================================================
+
+
+def l2_penalty(params: Module | Iterable[Tensor], strength: float) -> Tensor:
+    """strength / 2 * sum of squares of ``params`` (see the module docstring for how CS231n's
+    reg, Nielsen's lmbda/n and PyTorch's weight_decay map to ``strength``).
+
+    Given a Module, only its weights (parameters with 2 or more dims) are penalized: biases and
+    BatchNorm's gamma/beta are not, as in CS231n and Nielsen."""
+    from .module import Module  # module.py imports nothing from here; avoid a cycle anyway
+
+    if isinstance(params, Module):
+        tensors = [p for p in params.parameters() if p.ndim >= 2]
+    else:
+        tensors = list(params)
+    if not tensors:
+        raise ValueError("l2_penalty: no parameters to penalize")
+    total = (tensors[0] * tensors[0]).sum()
+    for t in tensors[1:]:
+        total = total + (t * t).sum()
+    return total * (0.5 * strength)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True,
+            generator: np.random.Generator | None = None,
+            mask: ArrayLike | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` (the DROP probability, as in
+    PyTorch) and scale the survivors by 1/(1 - p), so eval needs no rescaling.
+
+    ``mask``: a fixed keep-mask (1 = keep) of x's shape instead of a random one, e.g. to
+    reproduce a reference implementation's draw. Identity when not ``training`` or p == 0."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p (the drop probability) must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    if mask is None:
+        rng = default_rng() if generator is None else generator
+        keep = rng.random(x.shape) >= p
+    else:
+        keep = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        if keep.shape != x.shape:
+            raise ValueError(f"dropout: mask shape {keep.shape} does not match input shape "
+                             f"{x.shape}")
+    if p == 1.0:
+        return x * 0.0
+    return x * Tensor._make((keep * (1.0 / (1.0 - p))).astype(x.dtype), None)

@@ -1,0 +1,399 @@
+"""Module and Parameter: networks declared as plain Python attributes, PyTorch's semantics.
+
+A Module finds its state by walking its attributes in the order they were assigned: a
+``Parameter`` is trainable state, a ``Buffer`` is non-trainable state (BatchNorm's running
+statistics), a ``Module`` is a child; lists, tuples and dicts of these are walked too, so
+``self.layers = [Linear(2, 3), Linear(3, 1)]`` gives ``layers.0.weight`` with no registration
+call. Everything found is deduplicated by identity: a shared (tied) parameter is listed once,
+under the first name it is reached by.
+
+NOTE on order: the walk is depth-first in attribute order. PyTorch lists a module's own
+parameters before those of its children; the two orders differ only for a module that holds
+both parameters and child modules directly, and ``state_dict`` keys (names) are the same.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..tensor import ArrayLike, Tensor
+
+# Attributes of Module itself that are bookkeeping, never state (hooks may be Modules).
+_BOOKKEEPING = frozenset({"training", "_forward_hooks", "_forward_pre_hooks"})
+
+
+class Parameter(Tensor):
+    """A Tensor that is trainable state of a Module: requires grad, floating point only.
+
+    >>> Parameter([1.0, 2.0])
+    Parameter(Tensor([1., 2.], requires_grad=True))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = True):
+        super().__init__(data, dtype=dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(
+                f"Parameter: only floating-point data can be a parameter, got {self.dtype} "
+                f"with shape {self.shape}"
+            )
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return f"Parameter({super().__repr__()})"
+
+
+class Buffer(Tensor):
+    """A Tensor that is non-trainable state of a Module (saved in ``state_dict``, never
+    optimized), e.g. BatchNorm's ``running_mean``. Any dtype (``num_batches_tracked`` is int64)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: ArrayLike, dtype: Any = None):
+        super().__init__(data, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"Buffer({super().__repr__()})"
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook``: ``.remove()`` unregisters the hook (idempotent).
+    Also a context manager that removes the hook on exit."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Callable[..., Any]]):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+class LoadResult(NamedTuple):
+    """What ``load_state_dict(strict=False)`` skipped (PyTorch's ``_IncompatibleKeys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class StateDictError(RuntimeError):
+    """``load_state_dict`` refused a state: the message lists every offending key."""
+
+
+def _flatten(name: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """The Modules, Parameters and Buffers in ``value``, looking inside lists, tuples, dicts."""
+    if isinstance(value, (Module, Parameter, Buffer)):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _flatten(f"{name}.{i}", item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(f"{name}.{key}", item)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+class Module:
+    """Base class of every layer and network: subclass it, assign parameters and submodules as
+    attributes in ``__init__``, write ``forward``; call the module to run it.
+
+    >>> class Net(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = Parameter([2.0])
+    ...     def forward(self, x):
+    ...         return x * self.scale
+    >>> [name for name, _ in Net().named_parameters()]
+    ['scale']
+    """
+
+    # Class-level defaults keep a subclass working even if it forgets super().__init__().
+    training: bool = True
+    _forward_hooks: dict[int, Callable[..., Any]] | None = None
+    _forward_pre_hooks: dict[int, Callable[..., Any]] | None = None
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # NOTE: the fast path is one attribute check per hook kind: no hooks, no overhead.
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                hook(self, args)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                replaced = hook(self, args, out)
+                if replaced is not None:
+                    out = replaced
+        return out
+
+    # ----------------------------------------------------------------------------------------
+    # hooks
+    # ----------------------------------------------------------------------------------------
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every forward; a non-None return value
+        replaces the output (as in PyTorch). ``inputs`` is the tuple of positional arguments."""
+        if "_forward_hooks" not in vars(self):
+            self._forward_hooks = {}
+        assert self._forward_hooks is not None
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple], Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs)`` before every forward (e.g. to mark where a module's ops
+        begin when tracing a graph)."""
+        if "_forward_pre_hooks" not in vars(self):
+            self._forward_pre_hooks = {}
+        assert self._forward_pre_hooks is not None
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    # ----------------------------------------------------------------------------------------
+    # walking the state
+    # ----------------------------------------------------------------------------------------
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) for this module's own Modules, Parameters and Buffers, in attribute
+        order, containers flattened. Containers like Sequential override this to name by index."""
+        for name, value in vars(self).items():
+            if name not in _BOOKKEEPING:
+                yield from _flatten(name, value)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The modules held directly (or in a list/tuple/dict attribute), each once."""
+        seen: set[int] = set()
+        for name, value in self._members():
+            if isinstance(value, Module) and id(value) not in seen:
+                seen.add(id(value))
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``) and every descendant, depth-first, each once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(_join(name, n), m) for n, m in module.named_children()]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def _named_state(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Every Parameter and Buffer in the tree, depth-first in attribute order, each once."""
+        seen: set[int] = set()
+        visited_modules: set[int] = set()
+        # An explicit stack of iterators: depth-first without recursion, attribute order kept.
+        stack: list[tuple[str, Iterator[tuple[str, Any]]]] = [(prefix, self._members())]
+        visited_modules.add(id(self))
+        while stack:
+            base, members = stack[-1]
+            item = next(members, None)
+            if item is None:
+                stack.pop()
+                continue
+            name, value = item
+            full = _join(base, name)
+            if isinstance(value, Module):
+                if id(value) not in visited_modules:
+                    visited_modules.add(id(value))
+                    stack.append((full, value._members()))
+            elif id(value) not in seen:
+                seen.add(id(value))
+                yield full, value
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) for every parameter, e.g. ``("layers.0.weight", w)``."""
+        for name, value in self._named_state(prefix):
+            if isinstance(value, Parameter):
+                yield name, value
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Buffer]]:
+        for name, value in self._named_state(prefix):
+            if isinstance(value, Buffer):
+                yield name, value
+
+    def buffers(self) -> Iterator[Buffer]:
+        for _, b in self.named_buffers():
+            yield b
+
+    # ----------------------------------------------------------------------------------------
+    # modes, gradients, dtypes
+    # ----------------------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode on this module and every descendant (Dropout, BatchNorm read it)."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Same as ``train(False)``: Dropout becomes the identity, BatchNorm uses running stats."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the accumulated gradients: ``grad = None`` (PyTorch's default), or zeros."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._make(np.zeros_like(p.data), None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every module of the tree (e.g. a custom initialization)."""
+        for module in self.modules():
+            fn(module)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every floating parameter and buffer to ``dtype`` in place; integer buffers
+        (``num_batches_tracked``) are kept, as in PyTorch. Gradients are dropped."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
+        for _, t in self._named_state():
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t.grad = None
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ----------------------------------------------------------------------------------------
+    # saving and loading
+    # ----------------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{dotted name: copy of the array} for every parameter and buffer."""
+        return {name: t.data.copy() for name, t in self._named_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
+        """Copy arrays from ``state`` into the parameters and buffers, all or nothing.
+
+        Every key, shape and dtype is checked before anything is written: on any problem a
+        StateDictError names each offending key (with both shapes or dtypes) and the module is
+        left unchanged. Missing or unexpected keys are errors when ``strict``; otherwise they are
+        skipped and returned. Shape and dtype mismatches are always errors (as in PyTorch for
+        shapes; dtypes are not silently cast, so a float64 checkpoint never turns into float32).
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of name -> array, "
+                            f"got {type(state).__name__}")
+        own = dict(self._named_state())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        problems: list[str] = []
+        arrays: dict[str, np.ndarray] = {}
+        for key, target in own.items():
+            if key not in state:
+                continue
+            value = state[key]
+            try:
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            except Exception as e:  # noqa: BLE001 - reported with the key below
+                problems.append(f'"{key}": cannot be read as an array ({e})')
+                continue
+            if array.shape != target.shape:
+                problems.append(f'"{key}": shape {array.shape} in the state, '
+                                f"shape {target.shape} in the model")
+            elif array.dtype != target.dtype:
+                problems.append(f'"{key}": dtype {array.dtype} in the state, '
+                                f"dtype {target.dtype} in the model (convert one of them)")
+            else:
+                arrays[key] = array
+        if strict:
+            problems += [f'"{k}": missing from the state' for k in missing]
+            problems += [f'"{k}": unexpected (not in the model)' for k in unexpected]
+        if problems:
+            raise StateDictError(
+                f"load_state_dict for {type(self).__name__}: nothing was loaded; "
+                f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)
+            )
+        for key, array in arrays.items():
+            target = own[key]
+            if target.data.flags.writeable:
+                np.copyto(target.data, array)  # in place: optimizers may hold the arrays
+            else:
+                target.data = array.copy()
+        return LoadResult(missing, unexpected)
+
+    # ----------------------------------------------------------------------------------------
+    # description
+    # ----------------------------------------------------------------------------------------
+
+    def spec(self) -> dict[str, Any]:
+        """A declarative description that ``nn.build`` turns back into this architecture."""
+        raise TypeError(
+            f"{type(self).__name__} has no declarative spec: only the built-in layers, "
+            "Sequential and MLP can be written as specs (see tinygrad_nn.nn.spec)"
+        )
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr line (its hyperparameters)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self.named_children():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup failed: a typo raises, with a suggestion.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        known = [n for n in vars(self) if not n.startswith("_")]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise AttributeError(f"'{type(self).__name__}' module has no attribute '{name}'{hint}")

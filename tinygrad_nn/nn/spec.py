@@ -1,0 +1,376 @@
+"""Declarative networks: build a Module from a dict, a JSON/TOML file, or a compact string.
+
+Three forms, all validated field by field (an error names the field and what is allowed):
+
+1. MLP form (a dict, or a file holding it)::
+
+       {"sizes": [784, 30, 10], "activation": "sigmoid", "output_activation": "sigmoid",
+        "init": "nielsen", "dropout": 0.0, "batchnorm": false, "bias": true}
+
+   Only "sizes" is required; the other fields take MLP's defaults.
+
+2. Layer-list form, for any stack of the built-in layers::
+
+       {"layers": [{"type": "Linear", "in": 784, "out": 30}, {"type": "Sigmoid"},
+                   {"type": "Linear", "in": 30, "out": 10}]}
+
+   Layer types (case-insensitive) and their fields are in ``LAYER_FIELDS``; a layer may itself
+   be {"type": "MLP", ...} or {"type": "Sequential", "layers": [...]}.
+
+3. Compact string (MLP form only)::
+
+       spec    := sizes [":" option ("," option)*]
+       sizes   := INT ("-" INT)+                       e.g. 784-100-10
+       option  := ACTIVATION                           hidden activation: relu (default),
+                                                       sigmoid, tanh, leaky_relu, identity
+                | "batchnorm" | "nobias"               flags
+                | KEY "=" VALUE                        KEY: activation, out (the output
+                                                       activation, default none), dropout,
+                                                       init, bias (true/false), batchnorm
+
+   Examples: ``"784-30-10:sigmoid,out=sigmoid,init=nielsen"`` (Nielsen's network2),
+   ``"784-100-10:relu,dropout=0.5,batchnorm"``. Spaces are ignored.
+
+Files: ``.json`` or ``.toml`` (a ``Path``, or a string ending in one of those). If the document
+has a top-level "model" entry (a table or a compact string), that entry is the spec and the rest
+of the file belongs to other tools (an optimizer section, say). TOML has no null: write "none"
+for output_activation or momentum.
+
+``model.spec()`` (on MLP, Sequential and every built-in layer) gives a dict that ``build``
+turns back into the same architecture (same repr, same parameter shapes; new random values).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import init as nn_init
+from . import layers as L
+from .module import Module
+
+SpecLike = Mapping[str, Any] | str | os.PathLike
+
+
+class SpecError(ValueError):
+    """An invalid spec: the message names the field and what is allowed."""
+
+
+# ============================================================================================
+# fields: how each one is checked, and what the error says is allowed
+# ============================================================================================
+
+
+@dataclass(frozen=True)
+class Field:
+    """One spec field: its name in the spec, the constructor argument it feeds, a check, the
+    words an error uses for what is allowed, and whether it must be present."""
+
+    name: str
+    arg: str
+    check: Callable[[Any], bool]
+    allowed: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def _positive_int(name: str, arg: str, required: bool = True) -> Field:
+    return Field(name, arg, lambda v: _is_int(v) and v > 0, "a positive int", required)
+
+
+def _integer(name: str, arg: str) -> Field:
+    return Field(name, arg, _is_int, "an int")
+
+
+def _boolean(name: str, arg: str) -> Field:
+    return Field(name, arg, lambda v: isinstance(v, bool), "true or false")
+
+
+def _number(name: str, arg: str, lo: float, hi: float, hi_open: bool = False) -> Field:
+    def check(v: Any) -> bool:
+        return _is_number(v) and lo <= v and (v < hi if hi_open else v <= hi)
+
+    return Field(name, arg, check, f"a number in [{lo}, {hi}{')' if hi_open else ']'}")
+
+
+def _choice(name: str, arg: str, choices: Any, nullable: bool = False) -> Field:
+    options = tuple(choices) + (("none",) if nullable else ())
+    return Field(name, arg, lambda v: v in options or (nullable and v is None),
+                 ", ".join(options), choices=options)
+
+
+_INIT = _choice("init", "init", nn_init.SCHEMES)
+
+LAYER_FIELDS: dict[str, tuple[type[Module], tuple[Field, ...]]] = {
+    "Linear": (L.Linear, (_positive_int("in", "in_features"), _positive_int("out", "out_features"),
+                          _boolean("bias", "bias"), _INIT)),
+    "Maxout": (L.Maxout, (_positive_int("in", "in_features"), _positive_int("out", "out_features"),
+                          _positive_int("pieces", "pieces"), _INIT)),
+    "ReLU": (L.ReLU, ()),
+    "Sigmoid": (L.Sigmoid, ()),
+    "Tanh": (L.Tanh, ()),
+    "Identity": (L.Identity, ()),
+    "LeakyReLU": (L.LeakyReLU, (Field("negative_slope", "negative_slope", _is_number,
+                                      "a number"),)),
+    "Softmax": (L.Softmax, (_integer("axis", "axis"),)),
+    "LogSoftmax": (L.LogSoftmax, (_integer("axis", "axis"),)),
+    "Flatten": (L.Flatten, (_integer("start_axis", "start_axis"),
+                            _integer("end_axis", "end_axis"))),
+    "Dropout": (L.Dropout, (_number("p", "p", 0.0, 1.0),)),
+    "BatchNorm1d": (L.BatchNorm1d, (
+        _positive_int("num_features", "num_features"),
+        Field("eps", "eps", lambda v: _is_number(v) and v > 0, "a positive number"),
+        Field("momentum", "momentum",
+              lambda v: v is None or v == "none" or (_is_number(v) and 0 <= v <= 1),
+              "a number in [0, 1], or none (cumulative average)"),
+        _boolean("affine", "affine"), _boolean("track_running_stats", "track_running_stats"),
+    )),
+    "MLP": (L.MLP, (
+        Field("sizes", "sizes",
+              lambda v: isinstance(v, (list, tuple)) and len(v) >= 2
+              and all(_is_int(s) and s > 0 for s in v),
+              "a list of at least 2 positive ints (input, hidden..., output)", required=True),
+        _choice("activation", "activation", L.ACTIVATIONS),
+        _choice("output_activation", "output_activation", L.OUTPUT_ACTIVATIONS, nullable=True),
+        _number("dropout", "dropout", 0.0, 1.0, hi_open=True),
+        _boolean("batchnorm", "batchnorm"), _INIT, _boolean("bias", "bias"),
+    )),
+    "Sequential": (L.Sequential, ()),  # its one field, "layers", is handled by _build
+}
+_TYPE_NAMES = {name.lower(): name for name in LAYER_FIELDS}
+# Constructors that accept build()'s dtype / generator keywords.
+_TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP)
+_TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP)
+
+
+def _fail(where: str, message: str) -> SpecError:
+    return SpecError(f'spec field "{where}": {message}')
+
+
+def _at(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
+
+
+# ============================================================================================
+# building
+# ============================================================================================
+
+
+def build(spec: SpecLike | Module, *, dtype: Any = None,
+          generator: np.random.Generator | int | None = None) -> Module:
+    """A Module from a spec: a dict, a compact string, or a path to a .json/.toml file.
+
+    ``dtype`` and ``generator`` (a numpy Generator or an int seed, for reproducible
+    initialization and dropout masks) are passed to every layer that takes them.
+    """
+    rng = np.random.default_rng(generator) if _is_int(generator) else generator
+    return _build(load_spec(spec), "", {"dtype": dtype, "generator": rng})
+
+
+def load_spec(spec: SpecLike | Module) -> dict[str, Any]:
+    """The spec as a dict: reads files, parses compact strings; ``Module`` -> ``module.spec()``."""
+    if isinstance(spec, Module):
+        return spec.spec()
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    if isinstance(spec, os.PathLike) or (
+        isinstance(spec, str) and spec.endswith((".json", ".toml"))
+    ):
+        return _read_file(Path(spec))
+    if isinstance(spec, str):
+        return parse_spec_string(spec)
+    raise SpecError(f"spec: expected a dict, a compact string like \"784-30-10:sigmoid\" or a "
+                    f"path to a .json/.toml file, got {type(spec).__name__}")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise SpecError(f"spec file {str(path)!r} does not exist")
+    if path.suffix == ".json":
+        try:
+            document = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise SpecError(f"spec file {str(path)!r}: invalid JSON: {e}") from e
+    elif path.suffix == ".toml":
+        try:
+            import tomllib  # Python >= 3.11
+        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            document = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as e:
+            raise SpecError(f"spec file {str(path)!r}: invalid TOML: {e}") from e
+    else:
+        raise SpecError(f"spec file {str(path)!r}: unknown extension {path.suffix!r}; "
+                        "allowed: .json, .toml")
+    if isinstance(document, dict) and "model" in document:
+        document = document["model"]
+    if isinstance(document, str):
+        return parse_spec_string(document)
+    if not isinstance(document, dict):
+        raise SpecError(f"spec file {str(path)!r}: expected a table/object, "
+                        f"got {type(document).__name__}")
+    return document
+
+
+def _build(spec: Any, where: str, extras: dict[str, Any]) -> Module:
+    if not isinstance(spec, Mapping):
+        raise _fail(where or "spec", f"expected a table/object, got {_show(spec)}")
+    if "type" in spec:
+        raw_type = spec["type"]
+        type_name = _TYPE_NAMES.get(str(raw_type).lower())
+        if type_name is None:
+            raise _fail(_at(where, "type"), f"unknown value {_show(raw_type)}; allowed: "
+                        f"{', '.join(LAYER_FIELDS)}")
+    elif "sizes" in spec:
+        type_name = "MLP"
+    elif "layers" in spec:
+        type_name = "Sequential"
+    else:
+        raise _fail(_at(where, "type"), "missing; give a layer type, or \"sizes\" (an MLP), "
+                    "or \"layers\" (a list of layers)")
+    if type_name == "Sequential":
+        return _build_sequential(spec, where, extras)
+    cls, fields = LAYER_FIELDS[type_name]
+    kwargs = _arguments(spec, where, type_name, fields)
+    if extras["dtype"] is not None and issubclass(cls, _TAKES_DTYPE):
+        kwargs["dtype"] = extras["dtype"]
+    if extras["generator"] is not None and issubclass(cls, _TAKES_GENERATOR):
+        kwargs["generator"] = extras["generator"]
+    return cls(**kwargs)
+
+
+def _arguments(spec: Mapping[str, Any], where: str, type_name: str,
+               fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Check every field of one layer's spec; the constructor's keyword arguments."""
+    by_name = {f.name: f for f in fields}
+    for key in spec:
+        if key != "type" and key not in by_name:
+            allowed = ", ".join(["type", *by_name]) if by_name else "type (no other fields)"
+            raise _fail(_at(where, key), f"unknown field for {type_name}; allowed: {allowed}")
+    kwargs: dict[str, Any] = {}
+    for field in fields:
+        if field.name not in spec:
+            if field.required:
+                raise _fail(_at(where, field.name), f"required for {type_name} "
+                            f"({field.allowed})")
+            continue
+        value = spec[field.name]
+        if not field.check(value):
+            if field.choices:
+                message = f"unknown value {_show(value)}; allowed: {field.allowed}"
+            else:
+                message = f"expected {field.allowed}, got {_show(value)}"
+            raise _fail(_at(where, field.name), message)
+        kwargs[field.arg] = None if value == "none" else value
+    return kwargs
+
+
+def _build_sequential(spec: Mapping[str, Any], where: str, extras: dict[str, Any]) -> Module:
+    for key in spec:
+        if key not in ("type", "layers"):
+            raise _fail(_at(where, key), "unknown field for Sequential; allowed: type, layers")
+    layers = spec.get("layers")
+    if not isinstance(layers, (list, tuple)):
+        raise _fail(_at(where, "layers"), f"expected a list of layer specs, got {_show(layers)}")
+    prefix = _at(where, "layers")
+    return L.Sequential(*[_build(layer, f"{prefix}[{i}]", extras)
+                          for i, layer in enumerate(layers)])
+
+
+# ============================================================================================
+# the compact string form
+# ============================================================================================
+
+_SIZES = re.compile(r"^\d+(-\d+)+$")
+_FLAGS = {"batchnorm": ("batchnorm", True), "nobias": ("bias", False)}
+_KEYS = {"activation": "activation", "out": "output_activation",
+         "output_activation": "output_activation", "dropout": "dropout", "init": "init",
+         "bias": "bias", "batchnorm": "batchnorm"}
+
+
+def parse_spec_string(text: str) -> dict[str, Any]:
+    """The MLP dict for a compact spec such as ``"784-100-10:relu,dropout=0.5,batchnorm"``
+    (grammar in this module's docstring). Values are checked by ``build``."""
+    compact = re.sub(r"\s+", "", text)
+    sizes_part, _, options_part = compact.partition(":")
+    if not _SIZES.match(sizes_part):
+        raise _fail("sizes", f"expected sizes joined by '-' like 784-30-10 (at least two), "
+                    f"got {sizes_part!r} in the spec string {text!r}")
+    spec: dict[str, Any] = {"type": "MLP", "sizes": [int(s) for s in sizes_part.split("-")]}
+    for option in filter(None, options_part.split(",")):
+        key, eq, value = option.partition("=")
+        if not eq:
+            if key in _FLAGS:
+                field, flag = _FLAGS[key]
+                spec[field] = flag
+            else:
+                spec["activation"] = key  # a bare word is the hidden activation
+            continue
+        if key not in _KEYS:
+            raise _fail(key, f"unknown option in the spec string {text!r}; allowed: "
+                        f"{', '.join(_KEYS)}, an activation name, batchnorm, nobias")
+        spec[_KEYS[key]] = _string_value(_KEYS[key], value)
+    return spec
+
+
+def _string_value(field: str, value: str) -> Any:
+    if field in ("bias", "batchnorm"):
+        if value.lower() not in ("true", "false"):
+            raise _fail(field, f"expected true or false, got {value!r}")
+        return value.lower() == "true"
+    if field == "dropout":
+        try:
+            return float(value)
+        except ValueError:
+            raise _fail(field, f"expected a number in [0.0, 1.0), got {value!r}") from None
+    return value
+
+
+def spec_to_string(spec: SpecLike | Module) -> str:
+    """The compact string of an MLP spec (the inverse of ``parse_spec_string``); fields at
+    their defaults are left out, except the activation."""
+    spec = load_spec(spec)
+    if spec.get("type", "MLP") != "MLP" or "sizes" not in spec:
+        raise SpecError("spec_to_string: only the MLP form has a compact string; "
+                        "this spec is a layer list")
+    _arguments(spec, "", "MLP", LAYER_FIELDS["MLP"][1])
+    parts = [str(spec.get("activation", "relu"))]
+    if spec.get("output_activation") not in (None, "none"):
+        parts.append(f"out={spec['output_activation']}")
+    if spec.get("dropout", 0.0):
+        parts.append(f"dropout={spec['dropout']}")
+    if spec.get("batchnorm", False):
+        parts.append("batchnorm")
+    if not spec.get("bias", True):
+        parts.append("nobias")
+    if spec.get("init", "pytorch") != "pytorch":
+        parts.append(f"init={spec['init']}")
+    return "-".join(str(s) for s in spec["sizes"]) + ":" + ",".join(parts)
+
+
+def save_spec(spec: SpecLike | Module, path: str | os.PathLike) -> None:
+    """Write a spec (or a module's) as JSON, for ``build(path)``."""
+    path = Path(path)
+    if path.suffix != ".json":
+        raise SpecError(f"save_spec: only .json is written, got {str(path)!r}")
+    path.write_text(json.dumps(load_spec(spec), indent=2) + "\n")

@@ -1,0 +1,239 @@
+"""Learning-rate schedules with PyTorch's semantics: call ``step()`` once per epoch, after training.
+
+Creating a scheduler records each group's ``initial_lr`` and performs the epoch-0 step (the lr
+stays at its initial value). Each ``step()`` then advances ``last_epoch`` and writes the new lr
+into the optimizer's groups; ``get_last_lr()`` reports it. The formulas are PyTorch's chainable
+(recursive) forms, so the sequences match ``torch.optim.lr_scheduler`` float for float.
+
+The CS231n annealing recipes map onto them: "halve every 5 epochs" is ``StepLR(opt, 5, 0.5)``,
+``lr_decay`` per epoch is ``ExponentialLR(opt, lr_decay)``, and decay on a validation plateau is
+``ReduceLROnPlateau``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .optimizer import Optimizer
+
+
+class _SchedulerState:
+    """state_dict/load_state_dict shared by all schedulers: every attribute but the optimizer."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute but the optimizer (JSON-able: numbers, strings and lists)."""
+        return {k: list(v) if isinstance(v, list) else v
+                for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore attributes saved by ``state_dict``; the keys must match exactly."""
+        expected = set(self.state_dict())
+        if set(state_dict) != expected:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected keys {sorted(expected)}, "
+                f"got {sorted(state_dict)}"
+            )
+        for key, value in state_dict.items():
+            setattr(self, key, list(value) if isinstance(value, list) else value)
+
+
+class LRScheduler(_SchedulerState):
+    """Base class: subclasses implement ``get_lr()``, the lrs for ``self.last_epoch``."""
+
+    def __init__(self, optimizer: Optimizer):
+        if not isinstance(optimizer, Optimizer):
+            kind = type(optimizer).__name__
+            raise TypeError(f"{type(self).__name__}: {kind} is not an Optimizer")
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = -1
+        self._last_lr: list[float] = []
+        self.step()  # epoch 0: the lrs stay at their initial values
+
+    def get_lr(self) -> list[float]:
+        """The lr of each group at epoch ``last_epoch`` (called by ``step``)."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one epoch and set the optimizer's lrs. Call after ``optimizer.step()``."""
+        self.last_epoch += 1
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The lrs set by the latest ``step()``, one per param group."""
+        return list(self._last_lr)
+
+    def _group_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class StepLR(LRScheduler):
+    """Multiply each lr by ``gamma`` every ``step_size`` epochs::
+
+        lr_epoch = initial_lr * gamma ** (epoch // step_size)
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
+        if step_size < 1:
+            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
+        self.step_size = step_size
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._group_lrs()
+        return [lr * self.gamma for lr in self._group_lrs()]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply each lr by ``gamma`` every epoch: ``lr_epoch = initial_lr * gamma ** epoch``."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float):
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return self._group_lrs()
+        return [lr * self.gamma for lr in self._group_lrs()]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing from the initial lr down to ``eta_min`` over ``T_max`` epochs (SGDR
+    without restarts)::
+
+        lr_epoch = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+
+    NOTE: computed, as PyTorch does, by the recursive form
+    ``lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T)) / (1 + cos(pi (t-1) / T))``,
+    which composes with other changes to the lr and reproduces torch's floats exactly. Past
+    ``T_max`` the lr rises again along the same cosine (period 2 * T_max).
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
+        if T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
+        self.T_max = T_max
+        self.eta_min = eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if t == 0:
+            return self._group_lrs()
+        if (t - 1 - T) % (2 * T) == 0:
+            # the step leaving the minimum: the recursive ratio would be 0/0 here
+            return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for lr, base in zip(self._group_lrs(), self.base_lrs, strict=True)]
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._group_lrs()]
+
+
+class ReduceLROnPlateau(_SchedulerState):
+    """Multiply the lrs by ``factor`` when a metric stops improving for ``patience`` epochs.
+
+    Call ``step(metric)`` once per epoch. An epoch improves on ``best`` when::
+
+        mode="min", threshold_mode="rel":  metric < best * (1 - threshold)
+        mode="min", threshold_mode="abs":  metric < best - threshold
+        mode="max", threshold_mode="rel":  metric > best * (1 + threshold)
+        mode="max", threshold_mode="abs":  metric > best + threshold
+
+    After more than ``patience`` epochs without improvement each lr becomes
+    ``max(lr * factor, min_lr)`` (changes smaller than ``eps`` are skipped) and ``cooldown``
+    epochs follow in which bad epochs are not counted. Same rules as PyTorch.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | list[float] = 0.0,
+        eps: float = 1e-8,
+    ):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau: {type(optimizer).__name__} is not an Optimizer")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
+            )
+        n_groups = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n_groups:
+                raise ValueError(f"ReduceLROnPlateau: expected {n_groups} min_lrs, "
+                                 f"got {len(min_lr)}")
+            min_lrs = list(min_lr)
+        else:
+            min_lrs = [min_lr] * n_groups
+        self.optimizer = optimizer
+        self.mode = mode
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+        self.cooldown = cooldown
+        self.min_lrs = min_lrs
+        self.eps = eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def is_better(self, metric: float, best: float) -> bool:
+        if self.mode == "min" and self.threshold_mode == "rel":
+            return metric < best * (1.0 - self.threshold)
+        if self.mode == "min":
+            return metric < best - self.threshold
+        if self.threshold_mode == "rel":
+            return metric > best * (self.threshold + 1.0)
+        return metric > best + self.threshold
+
+    def step(self, metrics: Any) -> None:
+        """Record this epoch's metric (a float or a one-element Tensor) and maybe reduce the lrs."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs during cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self) -> None:
+        if len(self.min_lrs) != len(self.optimizer.param_groups):
+            raise RuntimeError(
+                f"ReduceLROnPlateau: the optimizer has {len(self.optimizer.param_groups)} param "
+                f"groups but min_lrs has {len(self.min_lrs)} (a group was added); set min_lrs"
+            )
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)

@@ -1,0 +1,44 @@
+"""See the computation: trace and draw graphs, draw and summarize models, watch gradient flow.
+
+    >>> from tinygrad_nn import viz                                    # doctest: +SKIP
+    >>> with viz.capture(model) as cap:
+    ...     loss = cross_entropy(model(x), y)
+    >>> graph = viz.trace(loss, capture=cap)      # before backward(): it frees the graph
+    >>> loss.backward()
+    >>> viz.render(viz.draw_graph(graph), "graph.svg")
+
+``trace`` needs only NumPy; drawing needs the ``graphviz`` Python package, and writing SVG/PNG/PDF
+needs Graphviz's ``dot`` program (without it ``render`` writes the ``.dot`` text and says how to
+install it). ``plot_gradient_flow`` needs matplotlib (``pip install tinygrad_nn[plot]``).
+"""
+
+from .collapse import collapse_chains, collapse_modules
+from .draw import (
+    GRAPHVIZ_HINT,
+    ColourScale,
+    GraphTooLargeError,
+    GraphvizMissingWarning,
+    draw_graph,
+    grad_stats,
+    render,
+)
+from .graph import (
+    Capture,
+    Edge,
+    Graph,
+    GraphFreedError,
+    ModuleCall,
+    ModuleInfo,
+    Node,
+    Stats,
+    array_stats,
+    capture,
+    trace,
+)
+
+__all__ = [
+    "trace", "capture", "draw_graph", "render", "collapse_modules", "collapse_chains",
+    "grad_stats", "array_stats", "Graph", "Node", "Edge", "ModuleInfo", "ModuleCall", "Capture",
+    "Stats", "ColourScale", "GraphFreedError", "GraphTooLargeError", "GraphvizMissingWarning",
+    "GRAPHVIZ_HINT",
+]
