@@ -74,7 +74,10 @@ def test_gate_flags_a_wrong_backend(tiny_data, wrong_backend):
     gates = _gates(results)
     assert gates["numpy"] == "ok"
     assert gates[wrong_backend].startswith("FAIL: weights differ")
-    run = {"env": {"threads": 1}, "cases": [{"case": case.name, "results": [vars(r) for r in results]}]}
+    run = {
+        "env": {"threads": 1},
+        "cases": [{"case": case.name, "results": [vars(r) for r in results]}],
+    }
     assert any(wrong_backend in f for f in report.gate_failures([run]))
 
 
@@ -85,7 +88,7 @@ def test_backends_start_from_identical_weights():
             continue
         backend = backends.create(name)
         backend.setup(params, "float64")
-        for (w, b), (w0, b0) in zip(backend.weights(), params):
+        for (w, b), (w0, b0) in zip(backend.weights(), params, strict=True):
             np.testing.assert_array_equal(w, w0)
             np.testing.assert_array_equal(b, b0)
 
@@ -101,10 +104,25 @@ def test_case_selection():
 def test_command_line_quick_run(tmp_path):
     out = tmp_path / "results.json"
     command = [
-        sys.executable, "-m", "benchmarks", "--quick", "--synthetic",
-        "--cases", "784-30-10/mb10/float64,perop,chain,memory",
-        "--train-size", "200", "--test-size", "200", "--perop-calls", "20",
-        "--chain-length", "500", "--growth-steps", "50", "--json", str(out),
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--quick",
+        "--synthetic",
+        "--cases",
+        "784-30-10/mb10/float64,perop,chain,memory",
+        "--train-size",
+        "200",
+        "--test-size",
+        "200",
+        "--perop-calls",
+        "20",
+        "--chain-length",
+        "500",
+        "--growth-steps",
+        "50",
+        "--json",
+        str(out),
     ]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr + done.stdout

@@ -79,9 +79,10 @@ class Function:
     wants a gradient: formulas skip the ones that do not.
     """
 
-    __slots__ = ("parents", "needs_input_grad", "seq")
+    __slots__ = ("parents", "inputs", "needs_input_grad", "seq")
 
     parents: tuple[Tensor, ...] | None
+    inputs: list[np.ndarray]  # the parents' arrays as forward saw them (backward's fast path)
     needs_input_grad: tuple[bool, ...]
     seq: int
 
@@ -95,14 +96,16 @@ class Function:
     def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
         """Run the op on the parents' data; record it when grad mode is on and an input needs it."""
         ctx = cls()
+        inputs = [p.data for p in parents]
         try:
-            data = ctx.forward(*[p.data for p in parents], **kwargs)
+            data = ctx.forward(*inputs, **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             raise _op_error(cls.__name__, parents, e) from e
         if _grad_enabled:
             needs = tuple([p.requires_grad for p in parents])
             if True in needs:
                 ctx.parents = parents
+                ctx.inputs = inputs
                 ctx.needs_input_grad = needs
                 ctx.seq = next(_sequence)
                 return Tensor._make(data, ctx)
@@ -219,21 +222,23 @@ def run_backward(
                     if create_graph:
                         grads = ctx.backward(g, t, *parents)
                     else:
-                        grads = ctx.backward(g, t.data, *[p.data for p in parents])
+                        grads = ctx.backward(g, t.data, *ctx.inputs)
                     if type(grads) is not tuple:
                         grads = (grads,)
                     for p, pg in zip(parents, grads):
                         if pg is None or not p.requires_grad:
                             continue
                         data = p.data
-                        if pg.shape != data.shape or pg.dtype != data.dtype:
+                        # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
+                        if pg.shape != data.shape or (pg.dtype is not data.dtype
+                                                      and pg.dtype != data.dtype):
                             pg = _fit(pg, data, ctx)
                         previous = pending.get(id(p))
                         # NOTE: out of place: ``pg`` may be shared (Add hands the same array to
                         # both inputs), so adding in place could corrupt another gradient.
                         pending[id(p)] = pg if previous is None else previous + pg
             if ctx is not None and not retain_graph:
-                ctx.parents = None  # free: drops the references to inputs and saved arrays
+                ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
     finally:
         _grad_enabled = previous_mode
     return found
@@ -265,6 +270,8 @@ def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
 def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
     """The gradient that starts a backward pass: ones for a scalar, else the one given."""
     if gradient is None:
+        if root.data.ndim == 0:
+            return np.array(1.0, dtype=root.dtype)
         if root.data.size != 1:
             raise RuntimeError(
                 f"{op}: grad can be implicitly created only for scalar outputs; this output has "

@@ -274,7 +274,10 @@ class Sigmoid(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         # NOTE: 1/(1+exp(-x)) overflows (with a warning) for x < -709; the tanh form never does,
         # costs one transcendental like exp, and is exact to rounding elsewhere.
-        return 0.5 * np.tanh(0.5 * x) + 0.5
+        out = np.tanh(x * 0.5)
+        out *= 0.5  # in place: the temporary is ours, and small arrays pay per allocation
+        out += 0.5
+        return out
 
     def backward(self, g: Any, out: Any, x: Any) -> Any:
         return g * out * (1.0 - out)
