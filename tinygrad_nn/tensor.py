@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .autograd import Function
 
 Scalar = Union[int, float, bool]
-ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]
+ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]  # noqa: UP007 (forward ref)
 Shape = tuple[int, ...]
 
 _default_dtype = np.dtype(np.float32)
@@ -154,7 +154,7 @@ class Tensor:
 
     def item(self) -> Scalar:
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors convert to a scalar, got {self.shape}")
+            raise ValueError(f"item: only one-element tensors convert to a scalar; shape {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
