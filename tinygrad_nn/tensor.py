@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .autograd import Function
 
-Scalar = Union[int, float, bool]
+Scalar = Union[int, float, bool]  # noqa: UP007
 ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]  # noqa: UP007 (forward ref)
 Shape = tuple[int, ...]
 
@@ -154,7 +154,7 @@ class Tensor:
 
     def item(self) -> Scalar:
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors convert to a scalar; shape {self.shape}")
+            raise ValueError(f"item: only one-element tensors convert to a scalar, not {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
