@@ -154,7 +154,7 @@ class Tensor:
 
     def item(self) -> Scalar:
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors convert to a scalar, not {self.shape}")
+            raise ValueError(f"item: only one-element tensors convert, not shape {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
