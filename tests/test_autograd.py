@@ -424,3 +424,18 @@ def test_create_graph_records_even_inside_no_grad():
     assert g.requires_grad
     (h,) = tg.grad(g.sum(), x)
     np.testing.assert_allclose(h.data, [6.0, 12.0])
+
+
+def test_zero_dim_leaves_get_tensor_gradients():
+    """NumPy returns scalars from ops on 0-d arrays; .grad must still be a 0-d Tensor."""
+    s = tg.Tensor(np.float64(3.0), requires_grad=True)
+    x = tg.Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    (s * s + (x * s).sum()).backward()
+    assert isinstance(s.grad, tg.Tensor) and s.grad.shape == () and s.grad.item() == 9.0
+    (gs,) = tg.grad((s * s), s)
+    assert isinstance(gs, tg.Tensor) and isinstance(gs.data, np.ndarray)
+
+
+def test_numpy_scalars_keep_their_dtype():
+    assert tg.Tensor(np.float64(1.5)).dtype == np.float64
+    assert tg.Tensor(np.float32(1.5)).dtype == np.float32

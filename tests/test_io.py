@@ -52,7 +52,8 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b, strict=True)))
     if isinstance(a, np.ndarray):
         return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
                 and a.tobytes() == b.tobytes())
@@ -441,3 +442,20 @@ def test_missing_file_and_wrong_arguments(tmp_path: Path,
     with pytest.raises(io.CheckpointError, match="only bool, int and float arrays"):
         io.save_state_dict(tmp_path / "x.npz", {"a": np.array(["text"])})
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("array", [np.array(["text"]), np.array([1 + 2j]),
+                                   np.zeros(2, dtype=[("a", "f8")])], ids=["str", "complex",
+                                                                           "structured"])
+def test_non_numeric_arrays_are_refused_even_if_the_header_agrees(tmp_path: Path,
+                                                                  array: np.ndarray) -> None:
+    path = tmp_path / "raw.npz"
+    io.save_state_dict(path, {"a": np.ones(1)})
+
+    def swap(header: dict, arrays: dict) -> None:
+        arrays["model/a"] = array
+        header["model"]["tensors"]["a"].update(dtype=str(array.dtype), shape=list(array.shape))
+
+    _rewrite(path, swap)
+    with pytest.raises(io.CheckpointError, match="only bool, int and float arrays are allowed"):
+        io.load_state_dict(path)

@@ -255,16 +255,18 @@ def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:
 
 def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
     """Add ``g`` into ``t.grad``. The stored array is never shared with another tensor's grad."""
-    if isinstance(g, np.ndarray):
-        if g.base is not None or id(g) in delivered:
-            g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
-        delivered.add(id(g))
-        if t.grad is None:
-            t.grad = Tensor._make(g, None)
-        else:
-            t.grad = Tensor._make(t.grad.data + g, None)
-    else:
+    if isinstance(g, Tensor):  # graph mode: the gradient keeps its own graph
         t.grad = g if t.grad is None else t.grad + g
+        return
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)  # NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays
+    elif g.base is not None or id(g) in delivered:
+        g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
+    delivered.add(id(g))
+    if t.grad is None:
+        t.grad = Tensor._make(g, None)
+    else:
+        t.grad = Tensor._make(t.grad.data + g, None)
 
 
 def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
@@ -346,8 +348,8 @@ def grad(
                 f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        if g is not None and isinstance(g, np.ndarray):
-            g = Tensor._make(g, None)
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g), None)
         result.append(g)
     return tuple(result)
 

@@ -47,10 +47,10 @@ from typing import Any, Union
 
 import numpy as np
 
-from . import __version__
 from . import optim as _optim
 from .nn import Module, build
 from .optim import Optimizer
+from .tensor import Tensor
 
 FORMAT = "tinygrad_nn.checkpoint"
 VERSION = 1
@@ -116,7 +116,7 @@ def save_state_dict(
     header = _new_header("state_dict", extra, path)
     tensors = {}
     for name, value in state_dict.items():
-        array = value.data if hasattr(value, "_ctx") else np.asarray(value)
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
         tensors[name] = _add_array(arrays, f"model/{name}", array, path)
     header["model"] = {"class": None, "spec": None, "tensors": tensors}
     header["optimizer"] = None
@@ -132,9 +132,16 @@ def _new_header(kind: str, extra: Any, path: PathLike) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "kind": kind,
-        "library": {"tinygrad_nn": __version__, "numpy": np.__version__},
+        "library": {"tinygrad_nn": _library_version(), "numpy": np.__version__},
         "extra": extra,
     }
+
+
+def _library_version() -> str:
+    # imported here: the package's __init__ may import this module before defining __version__
+    from . import __version__
+
+    return __version__
 
 
 def _add_array(arrays: dict[str, np.ndarray], key: str, array: np.ndarray,
@@ -342,7 +349,7 @@ def _parse_header(path: PathLike, raw: np.ndarray | None) -> dict[str, Any]:
         raise CheckpointError(f"{path}: 'version' must be a positive int, got {version!r}")
     if version > VERSION:
         raise CheckpointError(f"{path}: format version {version} was written by a newer "
-                              f"tinygrad_nn; this one ({__version__}) reads up to {VERSION}")
+                              f"tinygrad_nn; this one ({_library_version()}) reads up to {VERSION}")
     for key, kind in (("kind", str), ("model", dict), ("extra", object)):
         if key not in header or not isinstance(header[key], kind):
             raise CheckpointError(f"{path}: header entry {key!r} is missing or malformed")

@@ -52,7 +52,7 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Copy ``data`` into a fresh ndarray; Python floats take the default dtype, as in PyTorch."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its dtype
         array = np.array(data, dtype=dtype)
     else:
         array = np.array(data)

@@ -16,6 +16,7 @@ from tinygrad_nn import optim
 
 FACTORIES: dict[str, Callable[[Any], optim.Optimizer]] = {
     "sgd": lambda ps: optim.SGD(ps, lr=0.1),
+    "sgd-momentum-wd": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
     "sgd-nesterov-wd": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True,
                                             weight_decay=0.1, maximize=True),
     "adam-amsgrad-wd": lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True, weight_decay=0.1),
@@ -92,8 +93,6 @@ def test_float32_parameters_stay_float32(make: Callable[[Any], optim.Optimizer])
     assert all(v.dtype == np.float32 for v in opt.state[p].values() if isinstance(v, np.ndarray))
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a 0-d leaf's .grad is a NumPy scalar, not a "
-                   "Tensor (autograd._accumulate_grad); remove this mark once it is fixed")
 def test_zero_dim_parameters() -> None:
     s = tg.Tensor(np.array(2.0), requires_grad=True)
     (s * s).backward()
@@ -177,7 +176,8 @@ def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_equal(x, y) for x, y in zip(a, b, strict=True)))
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
     return type(a) is type(b) and a == b
@@ -194,6 +194,8 @@ def test_state_dict_is_a_snapshot() -> None:
     opt.load_state_dict(saved)
     saved["state"][0]["exp_avg"][...] = 123.0
     assert not np.any(opt.state[params[0]]["exp_avg"] == 123.0), "load must copy arrays"
+    opt.state_dict()["state"][0]["exp_avg"][...] = 123.0
+    assert not np.any(opt.state[params[0]]["exp_avg"] == 123.0), "state_dict must copy arrays"
 
 
 def _trained_adam() -> tuple[optim.Adam, list[tg.Tensor]]:

@@ -73,7 +73,9 @@ def test_reduce_lr_on_plateau_matches_torch(kwargs: dict[str, Any]) -> None:
     sched_t = torch.optim.lr_scheduler.ReduceLROnPlateau(opt_t, **kwargs)
     # improves, stalls, wiggles below and above the thresholds, improves again, stalls
     rng = np.random.default_rng(0)
-    metrics = list(np.linspace(1.0, 0.5, 6)) + [0.5, 0.51, 0.4999, 0.5, 0.45, 0.46]
+    # 0.49999 and 0.45001 improve by less than the default relative threshold (1e-4): bad epochs
+    metrics = list(np.linspace(1.0, 0.5, 6)) + [0.5, 0.51, 0.49999, 0.4999, 0.5, 0.45, 0.46]
+    metrics += [0.449999, 0.45001, 0.45002, 0.45003]
     metrics += list(0.45 + 0.02 * rng.standard_normal(30))
     for epoch, metric in enumerate(metrics):
         sched.step(metric)

@@ -54,7 +54,7 @@ class Optimizer:
         self.param_groups: list[ParamGroup] = []
         # NOTE: keyed by the Tensor itself, as in PyTorch. Tensor hashes by identity, and a dict
         # lookup of the very same object never calls Tensor.__eq__ (which is elementwise).
-        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.state: dict[Tensor, State] = {}
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -112,8 +112,9 @@ class Optimizer:
                 raise ValueError(f"{name}: {where} appears more than once in the optimizer")
             seen.add(id(p))
         group = {**self.defaults, **param_group, "params": params}
-        if isinstance(self.defaults.get("betas"), tuple):
-            group["betas"] = tuple(group["betas"])
+        for key, default in self.defaults.items():
+            if isinstance(default, tuple):
+                group[key] = tuple(group[key])  # betas given as a list work the same
         problems = self._check_options(group)
         if problems:
             raise ValueError(f"{name}: param group {index}: " + "; ".join(problems))
@@ -131,7 +132,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     # a new array, not an in-place fill: the old one may be shared
-                    p.grad.data[...] = 0
+                    p.grad = Tensor._make(np.zeros_like(p.grad.data), None)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given."""

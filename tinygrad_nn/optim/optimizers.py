@@ -28,7 +28,9 @@ class SGD(Optimizer):
 
     NOTE: PyTorch's momentum differs from the CS231n/Sutskever form ``v = mu*v - lr*g;
     p += v``: here lr multiplies the buffer, not the gradient, so changing lr mid-training
-    changes the step immediately. With a constant lr the two give the same trajectory.
+    changes the step immediately. With a constant lr the two give the same trajectory (v is
+    -lr * b), and so do CS231n's Nesterov rule ``p += -mu*v_prev + (1 + mu)*v`` and
+    ``nesterov=True`` (tests/optim/test_optimizers_vs_cs231n.py).
 
     Nielsen's ``network.py`` update ``w -= (eta / m) * sum of per-example gradients`` is plain
     SGD (momentum 0) on the batch-SUMMED loss with ``lr = eta / m``, or equivalently on the
