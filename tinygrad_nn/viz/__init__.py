@@ -22,6 +22,7 @@ from .draw import (
     grad_stats,
     render,
 )
+from .gradflow import GradientFlow, plot_gradient_flow
 from .graph import (
     Capture,
     Edge,
@@ -35,9 +36,11 @@ from .graph import (
     capture,
     trace,
 )
+from .model import draw_model, run_forward, summary
 
 __all__ = [
-    "trace", "capture", "draw_graph", "render", "collapse_modules", "collapse_chains",
+    "trace", "capture", "draw_graph", "render", "draw_model", "summary", "run_forward",
+    "GradientFlow", "plot_gradient_flow", "collapse_modules", "collapse_chains",
     "grad_stats", "array_stats", "Graph", "Node", "Edge", "ModuleInfo", "ModuleCall", "Capture",
     "Stats", "ColourScale", "GraphFreedError", "GraphTooLargeError", "GraphvizMissingWarning",
     "GRAPHVIZ_HINT",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace as replace_fields
 
-from .graph import Edge, Graph, Node
+from .graph import Edge, Graph, Node, gc_paused
 
 
 def _remap(graph: Graph, nodes: dict[str, Node], replace: dict[str, str]) -> Graph:
@@ -23,8 +23,8 @@ def _remap(graph: Graph, nodes: dict[str, Node], replace: dict[str, str]) -> Gra
             continue
         seen.add((src, dst))
         edges.append(Edge(src, dst, e.index))
-    tensors = {k: t for k, t in graph.tensors.items() if k in nodes}
-    return Graph(nodes, edges, list(graph.roots), dict(graph.modules), tensors)
+    # NOTE: all tensors stay referenced: a collapsed module's hidden parameters give its gradient
+    return Graph(nodes, edges, list(graph.roots), dict(graph.modules), dict(graph.tensors))
 
 
 def leaf_modules(graph: Graph) -> set[str]:
@@ -44,12 +44,7 @@ def collapse_modules(graph: Graph, depth: int | None = None) -> Graph:
     """
     if not graph.modules:
         return graph
-    depths: dict[str, int] = {}
-    for name, info in graph.modules.items():
-        d, parent = 0, info.parent
-        while parent is not None:
-            d, parent = d + 1, graph.modules[parent].parent
-        depths[name] = d
+    depths = {name: graph.module_depth(name) for name in graph.modules}
     leaves = leaf_modules(graph)
     if depth is None:
         targets = leaves
@@ -111,6 +106,11 @@ def collapse_chains(graph: Graph, min_ops: int = 3) -> Graph:
     root, and read by the next op only. Constants read only inside the run (the ``2.0`` of
     ``x * 2.0``) disappear into it; the run's final tensor stays visible.
     """
+    with gc_paused():
+        return _collapse_chains(graph, min_ops)
+
+
+def _collapse_chains(graph: Graph, min_ops: int) -> Graph:
     nodes = graph.nodes
     readers: dict[str, list[str]] = {}  # node -> the nodes its edges lead to (an op: its output)
     for e in graph.edges:

@@ -20,7 +20,9 @@ from .graph import Capture, Graph, Node, ParamsLike, Stats, array_stats, trace
 if TYPE_CHECKING:
     import graphviz
 
-GRAPHVIZ_HINT = "install Graphviz: apt-get install graphviz / brew install graphviz / conda install graphviz"
+GRAPHVIZ_HINT = (
+    "install Graphviz: apt-get install graphviz / brew install graphviz / conda install graphviz"
+)
 FORMATS = ("svg", "png", "pdf", "dot")
 
 # ColorBrewer YlOrRd: pale for small gradient norms (vanishing), dark red for large (exploding).
@@ -90,11 +92,11 @@ def grad_stats(graph: Graph) -> dict[str, Stats]:
     A collapsed module node gets the combined statistics of its parameters.
     """
     result: dict[str, Stats] = {}
-    for node_id, t in graph.tensors.items():
-        if t.grad is not None and (s := array_stats(t.grad)) is not None:
-            result[node_id] = s
     for node in graph.nodes.values():
-        if node.kind == "module":
+        t = graph.tensors.get(node.id)
+        if t is not None and t.grad is not None and (s := array_stats(t.grad)) is not None:
+            result[node.id] = s
+        elif node.kind == "module":
             members = [
                 s for m in node.members
                 if (t := graph.tensors.get(m)) is not None and t.grad is not None and t.is_leaf
@@ -153,7 +155,8 @@ def _module_label(node: Node, graph: Graph) -> list[str]:
         return [f"{node.name} ({node.op})"]
     shapes_in = ", ".join(_shape(s) for s in info.input_shapes) or "-"
     shapes_out = ", ".join(_shape(s) for s in info.output_shapes) or "-"
-    return [info.title, f"{shapes_in} -> {shapes_out}", f"{info.num_params:,} params"]
+    lines = [info.title, f"{shapes_in} -> {shapes_out}"]
+    return lines + [f"{info.num_params:,} params"] if info.num_params else lines
 
 
 def _kind_of(node: Node) -> str:
@@ -306,7 +309,7 @@ def _clusters(dot: graphviz.Digraph, graph: Graph) -> dict[str, graphviz.Digraph
     clusters = {}
     for i, name in enumerate(sorted(used)):
         info = graph.modules.get(name)
-        depth = name.count(".") + (name != "")
+        depth = graph.module_depth(name)
         label = info.title if info else name
         clusters[name] = graphviz.Digraph(
             name=f"cluster_{i}",
@@ -321,14 +324,7 @@ def _attach_clusters(
     dot: graphviz.Digraph, graph: Graph, clusters: dict[str, graphviz.Digraph]
 ) -> None:
     """Nest the clusters: ``subgraph()`` copies the body, so the deepest are attached first."""
-
-    def depth(name: str) -> int:
-        d, parent = 0, graph.modules[name].parent if name in graph.modules else None
-        while parent is not None:
-            d, parent = d + 1, graph.modules[parent].parent
-        return d
-
-    for name in sorted(clusters, key=depth, reverse=True):
+    for name in sorted(clusters, key=graph.module_depth, reverse=True):
         parent = graph.modules[name].parent if name in graph.modules else None
         (clusters[parent] if parent in clusters else dot).subgraph(clusters[name])
 

@@ -2,7 +2,7 @@
 
 ``trace`` walks ``Tensor._ctx`` (the op that made a tensor) and ``ctx.parents`` (its inputs) with an
 explicit stack, so a 100,000-op chain costs a list, not 100,000 Python frames. The result, a
-``Graph`` of ``Node`` and ``Edge`` dataclasses, needs no graphviz: draw it (draw.py), count it in
+``Graph`` of ``Node``s and ``Edge``s, needs no graphviz: draw it (draw.py), count it in
 tests, or export it yourself.
 
 The engine records ops, not modules. ``capture(model)`` recovers the module structure without
@@ -13,9 +13,11 @@ back to its inputs reaches it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, Union
+from typing import Any, Literal, NamedTuple, Protocol, Union
 
 import numpy as np
 
@@ -46,11 +48,11 @@ ParamsLike = Union[Mapping[str, Tensor], ModuleLike, "Capture", None]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One node of a traced graph.
 
-    ``kind`` is "tensor" or "op" in a traced graph; the collapsed graphs of draw.py add "module"
+    ``kind`` is "tensor" or "op" in a traced graph; the collapsed graphs (collapse.py) add "module"
     (a whole module call drawn as one node) and "chain" (a run of ops drawn as one node), whose
     ``members`` are the ids of the nodes they replace.
     """
@@ -68,8 +70,7 @@ class Node:
     members: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """Data flows ``src -> dst``: tensor -> op (``index`` = argument position) or op -> tensor.
 
     An op that uses a tensor twice (``x * x``) has two edges from it, with indices 0 and 1.
@@ -119,6 +120,13 @@ class Graph:
         if kind is None:
             return len(self.nodes)
         return sum(1 for n in self.nodes.values() if n.kind == kind)
+
+    def module_depth(self, name: str) -> int:
+        """How many called modules enclose module ``name`` (0 for the outermost)."""
+        depth, parent = 0, self.modules[name].parent if name in self.modules else None
+        while parent is not None:
+            depth, parent = depth + 1, self.modules[parent].parent
+        return depth
 
     def named(self) -> dict[str, Node]:
         """Nodes that carry a parameter name, by that name."""
@@ -203,6 +211,23 @@ def _tensors_in(value: Any) -> Iterator[Tensor]:
 # --------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a big graph.
+
+    NOTE: allocating hundreds of thousands of nodes would trigger many collections, each
+    scanning every live tensor of the traced graph; pausing makes tracing ~2x faster. The
+    collector's previous state is restored, so nothing is leaked.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parameter_names(params: ParamsLike) -> dict[int, str]:
     """{id(tensor): name} from a dict, a module (``named_parameters()``) or a Capture's model."""
     if params is None:
@@ -240,6 +265,18 @@ def trace(
         params = capture
     names = parameter_names(params)
 
+    with gc_paused():
+        graph, node_of = _walk(roots, names)
+    graph.roots = [node_of[id(r)] for r in roots]
+    for r in graph.roots:
+        graph.nodes[r].is_root = True
+    if capture is not None:
+        _assign_modules(graph, capture, node_of)
+    return graph
+
+
+def _walk(roots: list[Tensor], names: Mapping[int, str]) -> tuple[Graph, dict[int, str]]:
+    """The nodes and edges behind ``roots``, and {id(tensor): node id}."""
     graph = Graph(nodes={}, edges=[], roots=[])
     dtype_names: dict[np.dtype, str] = {}  # str(dtype) costs ~20 us: once per dtype, not per node
     node_of: dict[int, str] = {}  # id(tensor) -> node id
@@ -286,12 +323,7 @@ def trace(
             if id(p) not in visited:
                 stack.append((p, False))
 
-    graph.roots = [node_of[id(r)] for r in roots]
-    for r in graph.roots:
-        graph.nodes[r].is_root = True
-    if capture is not None:
-        _assign_modules(graph, capture, node_of)
-    return graph
+    return graph, node_of
 
 
 def _module_parents(names: Iterable[str]) -> dict[str, str | None]:

@@ -1,0 +1,203 @@
+"""The architecture of a model: ``summary`` (a torchinfo-like table) and ``draw_model`` (a picture).
+
+Both read the module tree (``named_modules``, ``named_parameters``); output shapes come from one
+forward pass on a random batch under ``no_grad`` with forward hooks (``viz.capture``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor, get_default_dtype
+from .graph import Capture, ModuleLike, _module_parents, capture
+
+if TYPE_CHECKING:
+    import graphviz
+
+ShapeLike = Sequence[int]
+
+
+def _input_shapes(input_shape: ShapeLike | Sequence[ShapeLike]) -> list[tuple[int, ...]]:
+    """One shape, or a list of shapes for a model with several inputs."""
+    if len(input_shape) > 0 and all(isinstance(s, (int, np.integer)) for s in input_shape):
+        return [tuple(int(s) for s in input_shape)]  # type: ignore[union-attr]
+    return [tuple(int(d) for d in s) for s in input_shape]  # type: ignore[union-attr]
+
+
+def _default_dtype(model: ModuleLike) -> np.dtype:
+    """The dtype of the model's first parameter, else the library default."""
+    for _, p in model.named_parameters():
+        return p.dtype
+    return get_default_dtype()
+
+
+def run_forward(
+    model: ModuleLike, input_shape: ShapeLike | Sequence[ShapeLike], dtype: Any = None
+) -> Capture:
+    """Call ``model`` once on a random batch (zeros for integer dtypes) and record every module
+    call. Runs in eval mode under ``no_grad``: a shape probe must not update batchnorm's
+    running statistics or draw dropout masks. Every module's mode is restored afterwards."""
+    dtype = np.dtype(dtype) if dtype is not None else _default_dtype(model)
+    rng = np.random.default_rng(0)  # not the library's generator: summary must not perturb it
+    inputs = [
+        Tensor(rng.standard_normal(s).astype(dtype) if dtype.kind == "f" else np.zeros(s, dtype))
+        for s in _input_shapes(input_shape)
+    ]
+    modes = [(m, m.training) for _, m in model.named_modules() if hasattr(m, "training")]
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad(), capture(model) as cap:
+            model(*inputs)  # type: ignore[operator]
+    finally:
+        for m, mode in modes:
+            m.training = mode
+    return cap
+
+
+def _own_parameters(model: ModuleLike) -> tuple[dict[str, list[tuple[str, Tensor]]], list[str]]:
+    """({module name: [(attribute, parameter)]}, module names in order): each parameter under
+    the module that holds it directly."""
+    names = [name for name, _ in model.named_modules()]
+    known = set(names)
+    own: dict[str, list[tuple[str, Tensor]]] = {name: [] for name in names}
+    for full, p in model.named_parameters():
+        owner, _, attr = full.rpartition(".")
+        while owner not in known:  # a parameter in a plain list: "blocks.0" -> "blocks"
+            owner, _, head = owner.rpartition(".")
+            attr = f"{head}.{attr}"
+        own[owner].append((attr, p))
+    return own, names
+
+
+def _shapes_text(shapes: Sequence[tuple[int, ...]]) -> str:
+    return ", ".join(str(s) for s in shapes) if shapes else "--"
+
+
+def summary(
+    model: ModuleLike, input_shape: ShapeLike | Sequence[ShapeLike], dtype: Any = None
+) -> str:
+    """A table of the model's layers: name (type), output shape, parameters; then the totals.
+
+    ``input_shape`` includes the batch axis, e.g. ``(1, 784)``; pass a list of shapes for a
+    model taking several inputs. ``dtype`` is the input's dtype (default: the parameters').
+    A row counts the parameters its module holds directly, so the column sums to the total.
+    """
+    cap = run_forward(model, input_shape, dtype)
+    own, names = _own_parameters(model)
+    parents = _module_parents(names)
+    calls: dict[str, list[tuple[int, ...]]] = {}
+    n_calls: dict[str, int] = {}
+    for call in cap.calls:
+        calls.setdefault(call.name, [tuple(t.shape) for t in call.outputs])
+        n_calls[call.name] = n_calls.get(call.name, 0) + 1
+    modules = dict(model.named_modules())
+
+    rows = [("Layer (type)", "Output Shape", "Param #")]
+    for name in names:
+        depth, parent = 0, parents[name]
+        while parent is not None:
+            depth, parent = depth + 1, parents[parent]
+        kind = type(modules[name]).__name__
+        title = kind if name == "" else f"{name} ({kind})"
+        shape = _shapes_text(calls.get(name, []))
+        if n_calls.get(name, 0) > 1:
+            shape += f" x{n_calls[name]} calls"
+        count = sum(p.data.size for _, p in own[name])
+        rows.append(("  " * depth + title, shape, f"{count:,}" if count else "--"))
+
+    params = [p for _, p in model.named_parameters()]
+    total = sum(p.data.size for p in params)
+    trainable = sum(p.data.size for p in params if p.requires_grad)
+    size_mb = sum(p.data.nbytes for p in params) / 2**20
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    line_width = sum(widths) + 4
+
+    def fmt(row: tuple[str, str, str]) -> str:
+        return f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}"
+
+    dtype_name = np.dtype(dtype) if dtype is not None else _default_dtype(model)
+    shapes = ", ".join(str(s) for s in _input_shapes(input_shape))
+    lines = ["=" * line_width, fmt(rows[0]), "=" * line_width]
+    lines += [fmt(r) for r in rows[1:]]
+    lines += [
+        "=" * line_width,
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+        f"Params size (MB): {size_mb:.2f}",
+        f"Input shape: {shapes} {dtype_name}",
+        "=" * line_width,
+    ]
+    return "\n".join(lines)
+
+
+def draw_model(
+    model: ModuleLike,
+    input_shape: ShapeLike | Sequence[ShapeLike] | None = None,
+    dtype: Any = None,
+    rankdir: str = "TB",
+) -> graphviz.Digraph:
+    """Draw the module tree: containers as nested clusters, layers as boxes listing their
+    parameter shapes and counts (and output shapes when ``input_shape`` is given).
+
+    This is the structure, not the data flow: layers are stacked in registration order. For
+    the data flow between layers draw a forward pass: ``draw_graph(loss, model=cap,
+    collapse=True)``.
+    """
+    import graphviz
+
+    own, names = _own_parameters(model)
+    parents = _module_parents(names)
+    modules = dict(model.named_modules())
+    outputs: dict[str, list[tuple[int, ...]]] = {}
+    if input_shape is not None:
+        for call in run_forward(model, input_shape, dtype).calls:
+            outputs.setdefault(call.name, [tuple(t.shape) for t in call.outputs])
+    has_children = {parents[n] for n in names if parents[n] is not None}
+    total = {n: 0 for n in names}
+    for name in names:  # every parameter counts for its module and all enclosing ones
+        current: str | None = name
+        while current is not None:
+            total[current] += sum(p.data.size for _, p in own[name])
+            current = parents[current]
+
+    dot = graphviz.Digraph(
+        "model",
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "box",
+                   "style": "rounded,filled", "fillcolor": "#dde7f5"},
+    )
+    clusters: dict[str, graphviz.Digraph] = {}
+    ids = {name: f"m{i}" for i, name in enumerate(names)}
+    leaves: list[str] = []
+    for name in names:
+        kind = type(modules[name]).__name__
+        title = kind if name == "" else f"{name} ({kind})"
+        lines = [title] + [f"{attr} {tuple(p.shape)}" for attr, p in own[name]]
+        if total[name]:
+            lines.append(f"{total[name]:,} params")
+        if name in outputs:
+            lines.append(f"out {_shapes_text(outputs[name])}")
+        if name in has_children:
+            clusters[name] = graphviz.Digraph(
+                name=f"cluster_{ids[name]}",
+                graph_attr={"label": "\\n".join(lines), "style": "rounded,dashed",
+                            "color": "#7a8fb5", "labeljust": "l"},
+            )
+        else:
+            leaves.append(name)
+            parent = parents[name]
+            (clusters[parent] if parent is not None else dot).node(ids[name], "\\n".join(lines))
+    # nest the clusters: subgraph() copies the body, so the innermost go first
+    for name in reversed(names):
+        if name in clusters:
+            parent = parents[name]
+            (clusters[parent] if parent is not None else dot).subgraph(clusters[name])
+    for a, b in zip(leaves[:-1], leaves[1:], strict=True):
+        dot.edge(ids[a], ids[b], style="invis")  # keeps the registration order on the page
+    return dot
