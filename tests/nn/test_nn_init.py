@@ -100,8 +100,11 @@ def test_seeds_are_reproducible_and_dtype_independent():
     assert not np.array_equal(c.data, init.xavier_uniform_(weight()).data)
 
 
-def test_constant_initializers():
+def test_constant_initializers_and_writes_in_place():
     w = weight()
+    array = w.data
+    init.normal_(w, generator=0)
+    assert w.data is array  # in place: anything holding the array sees the new values
     assert np.all(init.ones_(w).data == 1)
     assert np.all(init.zeros_(w).data == 0)
     assert np.all(init.constant_(w, 0.5).data == 0.5)

@@ -77,7 +77,8 @@ def test_unbatched_cross_entropy_and_nll():
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("target", [LABELS, PROBS], ids=["labels", "probs"])
+@pytest.mark.parametrize("target", [LABELS, PROBS, PROBS * 1.7 + 0.1],
+                         ids=["labels", "probs", "unnormalized"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_fused_cross_entropy_equals_composed(target, reduction, smoothing):
     x1, x2 = leaf(LOGITS), leaf(LOGITS)
@@ -123,6 +124,8 @@ def test_cross_entropy_matches_the_formula_and_float32_stays_float32():
     loss = F.cross_entropy(x32, LABELS)
     loss.backward()
     assert loss.dtype == np.float32 and x32.grad.dtype == np.float32
+    soft = F.cross_entropy(x32, tg.Tensor(PROBS), reduction="none")  # a float64 target
+    assert soft.dtype == np.float32
 
 
 def test_cross_entropy_is_stable_for_huge_logits():

@@ -54,6 +54,15 @@ def test_buffers_are_found_and_kept_apart_from_parameters():
     assert "pair.1.running_mean" not in names(block.named_parameters())
 
 
+def test_register_buffer_wraps_values_as_buffers():
+    layer = nn.Linear(2, 2)
+    layer.register_buffer("counts", np.zeros(3, np.int64))
+    layer.register_buffer("empty", None)
+    assert isinstance(layer.counts, Buffer) and layer.empty is None
+    assert [n for n, _ in layer.named_buffers()] == ["counts"]
+    assert "counts" in layer.state_dict() and "counts" not in dict(layer.named_parameters())
+
+
 def test_children_and_modules():
     block = Block()
     assert names(block.named_children()) == [
@@ -79,6 +88,7 @@ def test_shared_parameters_and_modules_are_listed_once():
     tied = Tied()
     assert names(tied.named_parameters()) == ["encoder.weight", "encoder.bias", "decoder.bias"]
     assert names(tied.named_modules()) == ["", "encoder", "decoder"]
+    assert names(tied.named_children()) == ["encoder", "decoder"]
     assert list(tied.state_dict()) == ["encoder.weight", "encoder.bias", "decoder.bias"]
 
 

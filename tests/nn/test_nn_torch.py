@@ -190,6 +190,7 @@ def torch_target(target):
     (lambda x, t, reduction: F.cross_entropy(x, t, reduction, label_smoothing=0.15),
      lambda x, t, reduction: TF.cross_entropy(x, t, reduction=reduction, label_smoothing=0.15),
      LOGITS, PROBS),
+    (F.cross_entropy, TF.cross_entropy, LOGITS, Y),  # soft targets that do not sum to 1
     (F.cross_entropy_composed, TF.cross_entropy, LOGITS, LABELS),
     (F.nll_loss, TF.nll_loss, np.log(PROBS), LABELS),
     (F.binary_cross_entropy, TF.binary_cross_entropy, P, Y),
@@ -205,7 +206,8 @@ def torch_target(target):
                               "none": lambda z: z}[reduction](0.5 * ((x - t) ** 2).sum(1)),
      LOGITS, Y),
 ], ids=["mse", "ce-labels", "ce-probs", "ce-labels-smoothing", "ce-probs-smoothing",
-        "ce-composed", "nll", "bce", "bce-logits", "bce-logits-pos_weight", "quadratic"])
+        "ce-unnormalized", "ce-composed", "nll", "bce", "bce-logits", "bce-logits-pos_weight",
+        "quadratic"])
 def test_loss_matches_torch(ours, theirs, x, target, reduction):
     compare(lambda t: ours(t, target, reduction=reduction),
             lambda t: theirs(t, torch_target(target), reduction=reduction), [], [], x)

@@ -1,8 +1,10 @@
 """Losses (and dropout) as functions: ``tinygrad_nn.nn.functional``, PyTorch's names.
 
-Every loss is composed from the engine's primitives (no gradient code) except
-``cross_entropy``, which is one fused, stable op (log-softmax + NLL); the composed form is kept
-as ``cross_entropy_composed`` and the tests check one against the other.
+Every loss is composed from the engine's primitives (no gradient code) except two fused ops:
+``cross_entropy`` is one stable op (log-softmax + NLL, the ``CrossEntropy`` Function below; the
+composed form is kept as ``cross_entropy_composed`` and the tests check one against the other),
+and ``mse_loss`` / ``quadratic_cost`` with reduction "mean" or "sum" are the engine's fused
+``sum_squared_error`` with the right scale ("none" is composed).
 
 ``reduction`` is "mean" (the default), "sum" or "none" (one value per example; per element for
 the elementwise losses), as in PyTorch. Inputs are row batches: axis 0 indexes the examples.
@@ -28,7 +30,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import Function
-from ..functional import leaky_relu, linear, log_softmax, relu, sigmoid, softmax, tanh
+from ..functional import (
+    leaky_relu,
+    linear,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    sum_squared_error,
+    tanh,
+)
 from ..tensor import ArrayLike, Tensor, default_rng
 
 if TYPE_CHECKING:
@@ -73,8 +84,8 @@ def _float_target(loss: str, input: Tensor, target: ArrayLike) -> Tensor:
         # NOTE: no broadcasting: (N, 1) against (N,) silently makes an (N, N) loss.
         raise ValueError(f"{loss}: target shape {target.shape} does not match input shape "
                          f"{input.shape} (input {input.dtype}, target {target.dtype})")
-    if target.dtype.kind == "b":
-        target = target.astype(input.dtype)
+    if target.dtype != input.dtype:
+        target = target.astype(input.dtype)  # the loss takes the input's dtype, as in PyTorch
     return target
 
 
@@ -119,7 +130,12 @@ def mse_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tenso
     """(input - target)**2, averaged over every element (PyTorch's MSELoss)."""
     _check_reduction("mse_loss", reduction)
     input = _check_input("mse_loss", input)
-    diff = input - _float_target("mse_loss", input, target)
+    target = _float_target("mse_loss", input, target)
+    if reduction != "none" and input.data.size:
+        # one fused node (the engine's SquaredErrorSum) instead of sub, square, sum and scale
+        scale = 1.0 / input.data.size if reduction == "mean" else 1.0
+        return sum_squared_error(input, target, scale)
+    diff = input - target
     return _reduce(diff * diff, reduction)
 
 
@@ -133,7 +149,11 @@ def quadratic_cost(output: Tensor, target: ArrayLike, reduction: str = "mean") -
     output = _check_input("quadratic_cost", output)
     if output.ndim == 0:
         raise ValueError(f"quadratic_cost: input must have a batch axis, got shape {output.shape}")
-    diff = output - _float_target("quadratic_cost", output, target)
+    target = _float_target("quadratic_cost", output, target)
+    if reduction != "none" and output.shape[0]:
+        scale = 0.5 / output.shape[0] if reduction == "mean" else 0.5
+        return sum_squared_error(output, target, scale)  # fused, as in mse_loss
+    diff = output - target
     per_example = (diff * diff).sum(axis=tuple(range(1, output.ndim))) * 0.5
     return _reduce(per_example, reduction)
 

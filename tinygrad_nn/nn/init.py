@@ -76,7 +76,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
-        return math.sqrt(2.0)
+        return math.sqrt(2.0 / (1.0 + slope**2))
     if nonlinearity == "selu":
         return 0.75
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; allowed: linear, "

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..autograd import no_grad
 from ..tensor import Tensor, default_rng, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
@@ -313,8 +312,8 @@ class BatchNorm1d(Module):
             out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
         return out
 
-    @no_grad()
     def _update_running(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
+        """Plain ndarray arithmetic: the running statistics are never part of the graph."""
         self.num_batches_tracked.data += 1
         if self.momentum is None:
             factor = 1.0 / float(self.num_batches_tracked.data)

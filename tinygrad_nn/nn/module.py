@@ -171,6 +171,12 @@ class Module:
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
+    def register_buffer(self, name: str, value: ArrayLike | None) -> None:
+        """``self.name = Buffer(value)`` (PyTorch's spelling); None leaves a placeholder."""
+        if value is not None and not isinstance(value, Buffer):
+            value = Buffer(value)
+        setattr(self, name, value)
+
     # ----------------------------------------------------------------------------------------
     # walking the state
     # ----------------------------------------------------------------------------------------
