@@ -1,0 +1,589 @@
+"""Training loops: ``fit``, ``evaluate``, ``History``, early stopping and random search.
+
+    >>> from tinygrad_nn import nn, optim
+    >>> from tinygrad_nn.train import fit
+    >>> model = nn.build("2-16-16-2:relu")                             # doctest: +SKIP
+    >>> adam = optim.Adam(model.parameters(), lr=1e-2)                  # doctest: +SKIP
+    >>> history = fit(model, "cross_entropy", adam, (X, y), val=(X_val, y_val),
+    ...               epochs=20, batch_size=16, seed=0)                 # doctest: +SKIP
+    >>> history.best("val_accuracy")                                   # doctest: +SKIP
+
+Data are NumPy arrays ``(X, y)``: ``y`` holds integer labels (N,) or float targets (N, k).
+Losses that compare outputs with float targets (quadratic, mse, bce) get one-hot targets made
+from integer labels once, before the first epoch; accuracy always compares ``argmax(output)``
+with the labels (``argmax`` of the targets when they are one-hot).
+
+What one epoch records (``History.epochs[i]``, plain floats, so a history is JSON):
+``epoch`` (from 1), ``loss`` and ``accuracy`` (averaged over the epoch's mini-batches as they
+were trained: the running figures, with dropout on; no second pass over the training data),
+``val_loss``, ``val_accuracy``, ``val_correct``, ``val_count`` (a full pass over ``val`` in
+eval mode, under ``no_grad``), ``lr`` (the first param group's, during the epoch), ``time``
+(wall seconds) and ``cpu_time`` (this process's CPU seconds; on a shared machine the honest
+figure), both for the whole epoch, the validation pass included.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .autograd import no_grad
+from .data.loader import DataLoader
+from .data.preprocess import one_hot
+from .nn import functional as nnf
+from .nn.losses import LOSSES, BCELoss, BCEWithLogitsLoss, MSELoss, QuadraticCost, get_loss
+from .nn.module import Module
+from .optim.optimizer import Optimizer
+from .optim.schedulers import ReduceLROnPlateau
+from .tensor import Tensor, manual_seed
+
+__all__ = [
+    "EarlyStopping", "History", "Trial", "choice", "evaluate", "fit", "log_uniform",
+    "make_loss", "random_search", "uniform",
+]
+
+LossFn = Callable[[Tensor, np.ndarray], Tensor]
+Data = tuple[np.ndarray, np.ndarray]
+
+# Losses that compare the output with float targets of its own shape: integer labels are
+# one-hot encoded for them. (cross_entropy and nll take the labels themselves.)
+_FLOAT_TARGET_CLASSES = (MSELoss, QuadraticCost, BCELoss, BCEWithLogitsLoss)
+_FLOAT_TARGET_FUNCTIONS = (nnf.mse_loss, nnf.quadratic_cost, nnf.binary_cross_entropy,
+                           nnf.binary_cross_entropy_with_logits)
+
+
+# ============================================================================================
+# losses by name
+# ============================================================================================
+
+
+def make_loss(loss: str | Module | LossFn) -> LossFn:
+    """A loss callable ``loss(output, target) -> scalar Tensor`` from a name in
+    ``nn.LOSSES`` ("quadratic", "mse", "cross_entropy", ...; hyphens work too), a loss Module,
+    or a callable (returned as is)."""
+    if isinstance(loss, str):
+        name = loss.replace("-", "_")
+        if name not in LOSSES:
+            raise ValueError(f"make_loss: unknown loss {loss!r}; allowed: {', '.join(LOSSES)}")
+        return get_loss(name)
+    if callable(loss):
+        return loss
+    raise TypeError(f"make_loss: expected a loss name, Module or callable, got "
+                    f"{type(loss).__name__}")
+
+
+def _wants_float_targets(loss: LossFn) -> bool:
+    return isinstance(loss, _FLOAT_TARGET_CLASSES) or loss in _FLOAT_TARGET_FUNCTIONS
+
+
+# ============================================================================================
+# History and early stopping
+# ============================================================================================
+
+
+@dataclass
+class History:
+    """Per-epoch records of a ``fit`` run (see the module docstring for the keys).
+
+    ``history["val_accuracy"]`` is the list over epochs; ``history.best("val_accuracy")`` the
+    record of the best epoch. ``to_json``/``from_json`` round-trip it.
+    """
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    stopped_early: bool = False
+    best_epoch: int | None = None  # set by early stopping (the epoch whose weights were kept)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __getitem__(self, key: str) -> list[float]:
+        if self.epochs and key not in self.epochs[0]:
+            raise KeyError(f"History: no {key!r}; recorded: {', '.join(self.epochs[0])}")
+        return [record[key] for record in self.epochs]
+
+    def best(self, key: str = "val_accuracy", mode: str = "auto") -> dict[str, float]:
+        """The record of the epoch with the best ``key`` (max for accuracies, else min)."""
+        if not self.epochs:
+            raise ValueError("History.best: no epochs recorded")
+        values = self[key]
+        pick = max if _mode(key, mode) == "max" else min
+        finite = [i for i, v in enumerate(values) if math.isfinite(v)]
+        if not finite:
+            return self.epochs[-1]
+        return self.epochs[pick(finite, key=lambda i: values[i])]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "stopped_early": self.stopped_early,
+                "best_epoch": self.best_epoch}
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The history as JSON text (NaN and inf written as null); also written to ``path``."""
+        clean = [{k: (v if math.isfinite(v) else None) for k, v in r.items()} for r in self.epochs]
+        text = json.dumps({**self.to_dict(), "epochs": clean}, indent=1)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        epochs = [{k: (math.nan if v is None else v) for k, v in r.items()}
+                  for r in data.get("epochs", [])]
+        return cls(epochs, bool(data.get("stopped_early", False)), data.get("best_epoch"))
+
+    @classmethod
+    def from_json(cls, text_or_path: str | os.PathLike) -> History:
+        text = str(text_or_path)
+        if not text.lstrip().startswith("{"):
+            with open(text_or_path, encoding="utf-8") as f:
+                text = f.read()
+        return cls.from_dict(json.loads(text))
+
+
+def _mode(key: str, mode: str) -> str:
+    if mode == "auto":
+        return "max" if "accuracy" in key or "correct" in key else "min"
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min', 'max' or 'auto', got {mode!r}")
+    return mode
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs; with ``restore_best`` the model gets the best epoch's weights back at the end."""
+
+    patience: int = 5
+    monitor: str = "val_accuracy"
+    min_delta: float = 0.0
+    mode: str = "auto"
+    restore_best: bool = True
+
+    def __post_init__(self) -> None:
+        if self.patience < 1:
+            raise ValueError(f"EarlyStopping: patience must be >= 1, got {self.patience}")
+        self.mode = _mode(self.monitor, self.mode)
+        self.best = -math.inf if self.mode == "max" else math.inf
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, np.ndarray] | None = None
+        self.bad_epochs = 0
+
+    def update(self, record: Mapping[str, float], model: Module) -> bool:
+        """Record one epoch; True when training should stop."""
+        if self.monitor not in record:
+            raise ValueError(f"EarlyStopping: the epoch has no {self.monitor!r} (recorded: "
+                             f"{', '.join(record)}); pass val= to fit to monitor val metrics")
+        value = record[self.monitor]
+        better = (value > self.best + self.min_delta if self.mode == "max"
+                  else value < self.best - self.min_delta)
+        if better:
+            self.best, self.best_epoch, self.bad_epochs = value, int(record["epoch"]), 0
+            if self.restore_best:
+                self.best_state = {k: v.copy() for k, v in model.state_dict().items()}
+        else:
+            self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+
+# ============================================================================================
+# evaluate and fit
+# ============================================================================================
+
+
+def _labels(y: np.ndarray) -> np.ndarray | None:
+    """Integer labels for accuracy: y itself, the argmax of one-hot rows, or None."""
+    if y.ndim == 1 and y.dtype.kind in "iu":
+        return y
+    if y.ndim == 2 and y.shape[1] > 1:
+        return y.argmax(axis=1)
+    return None
+
+
+def _prepare(model: Module, X: Any, y: Any, n_out: int | None, one_hot_targets: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(inputs in the model's dtype, loss targets, labels for accuracy)."""
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    dtype = next((p.dtype for p in model.parameters()), None)
+    if dtype is not None and X.dtype.kind in "fiub" and X.dtype != dtype:
+        X = X.astype(dtype)  # once, not per batch: a float64 batch would promote every op
+    labels = _labels(y)
+    targets = y
+    if one_hot_targets and y.ndim == 1 and y.dtype.kind in "iu":
+        targets = one_hot(y, n_out, dtype=dtype or np.float64)
+    return X, targets, labels
+
+
+def _output_width(model: Module, X: np.ndarray) -> int:
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return int(model(Tensor.from_numpy(np.asarray(X[:1]))).shape[-1])
+    finally:
+        model.train(was_training)
+
+
+def evaluate(model: Module, X: Any, y: Any, batch_size: int = 1000,
+             loss: str | Module | LossFn | None = None,
+             one_hot_targets: bool | None = None) -> dict[str, float]:
+    """Loss (if ``loss`` is given) and accuracy of ``model`` on ``(X, y)`` in eval mode, under
+    ``no_grad``; the model's train/eval mode is restored afterwards.
+
+    Returns ``{"loss", "accuracy", "correct", "count"}`` (loss only when asked for, accuracy
+    and correct only for classification targets); the loss is the mean over batches weighted
+    by their sizes. Integer labels are one-hot encoded for the loss when ``one_hot_targets``
+    (None: when the loss is one that compares outputs with float targets, e.g. "quadratic").
+    """
+    loss_fn = make_loss(loss) if loss is not None else None
+    if one_hot_targets is None:
+        one_hot_targets = loss_fn is not None and _wants_float_targets(loss_fn)
+    X, y = np.asarray(X), np.asarray(y)
+    n_out = _output_width(model, X) if len(X) and one_hot_targets else None
+    X, targets, labels = _prepare(model, X, y, n_out, one_hot_targets)
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    try:
+        with no_grad():
+            for start in range(0, len(X), batch_size):
+                rows = slice(start, start + batch_size)
+                out = model(Tensor.from_numpy(X[rows]))
+                if loss_fn is not None:
+                    total_loss += float(loss_fn(out, targets[rows]).item()) * len(out)
+                if labels is not None:
+                    correct += int((out.data.argmax(axis=-1) == labels[rows]).sum())
+    finally:
+        model.train(was_training)
+    n = len(X)
+    result: dict[str, float] = {"count": n}
+    if loss_fn is not None:
+        result["loss"] = total_loss / n if n else math.nan
+    if labels is not None:
+        result["correct"] = correct
+        result["accuracy"] = correct / n if n else math.nan
+    return result
+
+
+def _use_bar(progress: bool) -> bool:
+    if not progress or not sys.stderr.isatty():
+        return False
+    try:
+        import tqdm  # noqa: F401  (the optional "progress" extra)
+    except ImportError:
+        return False
+    return True
+
+
+def _format(record: Mapping[str, float], epochs: int) -> str:
+    parts = [f"epoch {int(record['epoch'])}/{epochs}", f"loss {record['loss']:.4f}"]
+    if "accuracy" in record:
+        parts.append(f"acc {100 * record['accuracy']:.2f}%")
+    if "val_loss" in record:
+        parts.append(f"val_loss {record['val_loss']:.4f}")
+    if "val_accuracy" in record:
+        parts.append(f"val_acc {100 * record['val_accuracy']:.2f}%")
+    parts += [f"lr {record['lr']:.3g}", f"{record['time']:.2f}s"]
+    return "  ".join(parts)
+
+
+def fit(
+    model: Module,
+    loss: str | Module | LossFn,
+    optimizer: Optimizer,
+    train: Data,
+    val: Data | None = None,
+    epochs: int = 10,
+    batch_size: int = 32,
+    scheduler: Any = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    metrics: Sequence[str] = ("accuracy",),
+    early_stopping: EarlyStopping | int | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+    log: Callable[[str], Any] | None = print,
+    on_epoch_end: Callable[[dict[str, float]], Any] | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train = (X, y)``; returns the History.
+
+    loss        a name ("cross_entropy", "quadratic", "mse", ...), a loss Module or a callable
+                ``loss(output, target)``; Nielsen's quadratic cost is "quadratic" (the mean over
+                the mini-batch of 1/2 ||a - y||^2, so SGD with lr=eta is his update).
+    scheduler   stepped once per epoch; a ReduceLROnPlateau gets val_loss (train loss without
+                ``val``).
+    seed        seeds the shuffling order and the library generator (dropout masks), so two
+                runs with the same seed and the same initial model are identical (with the
+                same BLAS and thread count: see docs/results.md on chaotic divergence).
+    metrics     ("accuracy",) or (): accuracy needs integer labels or one-hot targets.
+    early_stopping  an EarlyStopping, or an int patience on val_accuracy (needs ``val``).
+    checkpoint  a path: ``tinygrad_nn.io.save(path, model, optimizer, extra={"epoch",
+                "history"})`` after every epoch (atomic), and once more at the end when early
+                stopping restored the best weights.
+    progress    a tqdm bar per epoch when tqdm is installed and stderr is a terminal.
+    log         called with one line per epoch (None: silent).
+    on_epoch_end  called with each epoch's record; returning True stops training.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+    unknown = set(metrics) - {"accuracy"}
+    if unknown:
+        raise ValueError(f"fit: unknown metrics {sorted(unknown)}; allowed: accuracy")
+    loss_fn = make_loss(loss)
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    if early_stopping is not None and val is None and early_stopping.monitor.startswith("val"):
+        raise ValueError(f"fit: early stopping on {early_stopping.monitor!r} needs val=(X, y)")
+    if seed is not None:
+        manual_seed(seed)
+
+    # Integer labels become one-hot targets for the losses that compare outputs with floats,
+    # and for any loss when the training targets are given one-hot (so val is encoded alike).
+    y_train = np.asarray(train[1])
+    one_hot_targets = _wants_float_targets(loss_fn) or (y_train.ndim == 2
+                                                         and y_train.dtype.kind == "f")
+    n_out = _output_width(model, np.asarray(train[0])) if one_hot_targets else None
+    X, targets, labels = _prepare(model, train[0], y_train, n_out, one_hot_targets)
+    want_accuracy = "accuracy" in metrics
+    if want_accuracy and labels is None:
+        raise ValueError("fit: accuracy needs integer labels (N,) or one-hot targets (N, k); "
+                         "pass metrics=() for regression")
+    # One loader over the aligned arrays; the labels ride along only when accuracy needs them.
+    arrays = (X, targets) + ((labels,) if want_accuracy and labels is not targets else ())
+    loader = DataLoader(*arrays, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    val_data = None
+    if val is not None:
+        val_data = (np.asarray(val[0]), np.asarray(val[1]))
+
+    history = History()
+    use_bar = _use_bar(progress)
+    for epoch in range(1, epochs + 1):
+        lr = float(optimizer.param_groups[0]["lr"])
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.train()
+        batches: Iterable[tuple[np.ndarray, ...]] = loader
+        bar = None
+        if use_bar:
+            from tqdm import tqdm
+
+            bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", leave=False, unit="batch")
+            batches = bar
+        total_loss, correct, seen = 0.0, 0, 0
+        for batch in batches:
+            xb, tb = batch[0], batch[1]
+            out = model(Tensor.from_numpy(xb))
+            batch_loss = loss_fn(out, tb)
+            optimizer.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            n = len(xb)
+            total_loss += float(batch_loss.data) * n
+            seen += n
+            if want_accuracy:
+                lb = batch[-1]  # the labels, or the targets when they are the labels
+                correct += int((out.data.argmax(axis=-1) == lb).sum())
+        if bar is not None:
+            bar.close()
+
+        record: dict[str, float] = {"epoch": epoch, "loss": total_loss / max(seen, 1)}
+        if want_accuracy:
+            record["accuracy"] = correct / max(seen, 1)
+        if val_data is not None:
+            result = evaluate(model, *val_data, loss=loss_fn, one_hot_targets=one_hot_targets)
+            record["val_loss"] = result["loss"]
+            if want_accuracy:
+                record["val_accuracy"] = result["accuracy"]
+                record["val_correct"] = result["correct"]
+            record["val_count"] = result["count"]
+        record["lr"] = lr
+        record["time"] = time.perf_counter() - wall
+        record["cpu_time"] = time.process_time() - cpu
+        history.epochs.append(record)
+
+        if scheduler is not None:
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(record.get("val_loss", record["loss"]))
+            else:
+                scheduler.step()
+        if log is not None:
+            log(_format(record, epochs))
+        stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
+        if early_stopping is not None and early_stopping.update(record, model):
+            stop = True
+            history.stopped_early = True
+        if checkpoint is not None:
+            _save(checkpoint, model, optimizer, epoch, history)
+        if stop:
+            break
+
+    if early_stopping is not None and early_stopping.best_epoch is not None:
+        history.best_epoch = early_stopping.best_epoch
+        if early_stopping.restore_best and early_stopping.best_state is not None:
+            model.load_state_dict(early_stopping.best_state)
+            if log is not None:
+                log(f"restored the weights of epoch {early_stopping.best_epoch} "
+                    f"({early_stopping.monitor} {early_stopping.best:.4g})")
+            if checkpoint is not None:
+                _save(checkpoint, model, optimizer, early_stopping.best_epoch, history)
+    return history
+
+
+def _save(path: str | os.PathLike, model: Module, optimizer: Optimizer, epoch: int,
+          history: History) -> None:
+    from . import io  # io imports nn and optim; importing it lazily keeps train.py light
+
+    clean = json.loads(history.to_json())  # NaN is not JSON
+    io.save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
+
+
+# ============================================================================================
+# random search, coarse then fine (CS231n)
+# ============================================================================================
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A search dimension: ``kind`` is "log_uniform", "uniform" or "choice"."""
+
+    kind: str
+    low: float = 0.0
+    high: float = 0.0
+    options: tuple[Any, ...] = ()
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        if self.kind == "log_uniform":
+            return float(10 ** rng.uniform(math.log10(self.low), math.log10(self.high)))
+        if self.kind == "uniform":
+            return float(rng.uniform(self.low, self.high))
+        return self.options[int(rng.integers(len(self.options)))]
+
+    def narrow(self, values: Sequence[Any], widen: float) -> Distribution:
+        """The range the given (best) values span, widened by ``widen`` of the range on each
+        side (in log10 for log-uniform) and clipped to this range; choices are kept."""
+        if self.kind == "choice":
+            return self
+        log = self.kind == "log_uniform"
+        f = math.log10 if log else float
+        lo, hi = min(f(v) for v in values), max(f(v) for v in values)
+        full_lo, full_hi = f(self.low), f(self.high)
+        pad = widen * max(hi - lo, 0.1 * (full_hi - full_lo))
+        lo, hi = max(full_lo, lo - pad), min(full_hi, hi + pad)
+        if log:
+            return Distribution("log_uniform", 10 ** lo, 10 ** hi)
+        return Distribution("uniform", lo, hi)
+
+
+def log_uniform(low: float, high: float) -> Distribution:
+    """10 ** uniform(log10(low), log10(high)): CS231n's lr = 10**uniform(-6, 1)."""
+    if not 0 < low < high:
+        raise ValueError(f"log_uniform: need 0 < low < high, got {low}, {high}")
+    return Distribution("log_uniform", low, high)
+
+
+def uniform(low: float, high: float) -> Distribution:
+    if not low < high:
+        raise ValueError(f"uniform: need low < high, got {low}, {high}")
+    return Distribution("uniform", low, high)
+
+
+def choice(*options: Any) -> Distribution:
+    if not options:
+        raise ValueError("choice: needs at least one option")
+    return Distribution("choice", options=tuple(options))
+
+
+DEFAULT_SPACE = {"lr": log_uniform(1e-6, 1e1), "reg": log_uniform(1e-5, 1e5)}
+
+
+@dataclass
+class Trial:
+    """One evaluated point: its parameters, its score, the stage ("coarse"/"fine"), and what
+    the function returned."""
+
+    params: dict[str, Any]
+    score: float
+    stage: str
+    result: Any = None
+
+
+def _score(result: Any, metric: str) -> float:
+    if isinstance(result, History):
+        return float(result.best(metric)[metric]) if len(result) else math.nan
+    if isinstance(result, Mapping):
+        return float(result[metric])
+    return float(result)
+
+
+def random_search(
+    build_and_train_fn: Callable[[dict[str, Any], str], Any],
+    space: Mapping[str, Distribution] | None = None,
+    trials: int = 20,
+    seed: int | None = None,
+    fine_trials: int | None = None,
+    top: int = 3,
+    widen: float = 0.25,
+    metric: str = "val_accuracy",
+    mode: str = "max",
+    log: Callable[[str], Any] | None = None,
+) -> list[Trial]:
+    """Random search, coarse then fine, as in the CS231n notes; returns every trial, best first.
+
+    ``build_and_train_fn(params, stage)`` trains with ``params`` (a dict drawn from ``space``;
+    default lr ~ log-uniform(1e-6, 1e1), reg ~ log-uniform(1e-5, 1e5)) and returns a score (a
+    float), a dict holding ``metric``, or a History (its best ``metric``). ``stage`` is
+    "coarse" (train briefly: a few epochs) or "fine". The coarse stage draws ``trials`` points
+    from the whole space; the fine stage draws ``fine_trials`` (default ``trials``; 0 skips it)
+    from the range the ``top`` coarse results span, widened by ``widen``. Diverged runs
+    (NaN/inf scores) sort last. The same ``seed`` draws the same points.
+    """
+    space = dict(DEFAULT_SPACE if space is None else space)
+    if not space:
+        raise ValueError("random_search: the search space is empty")
+    for name, dim in space.items():
+        if not isinstance(dim, Distribution):
+            raise TypeError(f"random_search: space[{name!r}] must be log_uniform(...), "
+                            f"uniform(...) or choice(...), got {type(dim).__name__}")
+    if trials < 1:
+        raise ValueError(f"random_search: trials must be >= 1, got {trials}")
+    mode = _mode(metric, mode)
+    rng = np.random.default_rng(seed)
+
+    def key(trial: Trial) -> tuple[int, float]:
+        if not math.isfinite(trial.score):
+            return (1, 0.0)
+        return (0, -trial.score if mode == "max" else trial.score)
+
+    def run(stage: str, dims: Mapping[str, Distribution], n: int) -> list[Trial]:
+        done = []
+        for i in range(n):
+            params = {name: dim.sample(rng) for name, dim in dims.items()}
+            result = build_and_train_fn(dict(params), stage)
+            trial = Trial(params, _score(result, metric), stage, result)
+            done.append(trial)
+            if log is not None:
+                shown = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
+                log(f"{stage} {i + 1}/{n}: {shown} -> {metric} {trial.score:.4g}")
+        return done
+
+    results = run("coarse", space, trials)
+    n_fine = trials if fine_trials is None else fine_trials
+    if n_fine > 0:
+        best = [t for t in sorted(results, key=key)[:top] if math.isfinite(t.score)]
+        if best:
+            fine_space = {name: dim.narrow([t.params[name] for t in best], widen)
+                          for name, dim in space.items()}
+            results += run("fine", fine_space, n_fine)
+    return sorted(results, key=key)
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
