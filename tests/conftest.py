@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+
+# One BLAS/OpenMP thread per test process, set before NumPy or torch is imported: the suite runs
+# in parallel workers (pytest -n 2), and threaded BLAS on top of that oversubscribes the cores
+# (seen here: a (100, 784) @ (784, 100) product up to 100x slower). Users can still override it.
+for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 from pathlib import Path
 
 import pytest
