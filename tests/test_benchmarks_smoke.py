@@ -20,7 +20,7 @@ if str(REPO_ROOT) not in sys.path:  # NOTE: `benchmarks` is not installed; it ru
 
 from benchmarks import backends, report, training  # noqa: E402
 from benchmarks.backends import NumpyBackend  # noqa: E402
-from benchmarks.cli import select  # noqa: E402
+from benchmarks.cli import main, select  # noqa: E402
 from benchmarks.data import init_params, synthetic  # noqa: E402
 
 
@@ -59,9 +59,7 @@ def _gates(results):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_every_real_backend_passes_the_gate(tiny_data, dtype):
     case = training.Case((784, 16, 10), 10, dtype)
-    results = training.run_case(
-        case, tiny_data.astype(dtype), ["numpy", "loop", "tinygrad", "torch"], repeats=1
-    )
+    results = training.run_case(case, tiny_data.astype(dtype), list(backends.BACKENDS), repeats=1)
     for r in results:
         assert r.gate == "ok" or r.gate.startswith("skipped"), (r.backend, r.gate)
     assert _gates(results)["numpy"] == "ok"
@@ -83,7 +81,7 @@ def test_gate_flags_a_wrong_backend(tiny_data, wrong_backend):
 
 def test_backends_start_from_identical_weights():
     params = init_params([784, 16, 10], seed=3)
-    for name in ["numpy", "loop", "tinygrad", "torch"]:
+    for name in backends.BACKENDS:
         if backends.BACKENDS[name].unavailable():
             continue
         backend = backends.create(name)
@@ -121,6 +119,11 @@ def test_command_line_quick_run(tmp_path):
         "500",
         "--growth-steps",
         "50",
+        "--full",
+        "--full-epochs",
+        "2",
+        "--full-train-size",
+        "200",
         "--json",
         str(out),
     ]
@@ -129,7 +132,10 @@ def test_command_line_quick_run(tmp_path):
     assert "correctness gate: PASS" in done.stdout
     (run,) = json.loads(out.read_text())
     assert [c["case"] for c in run["cases"]] == ["784-30-10/mb10/float64"]
-    assert {"memory", "growth"} <= set(run)
+    assert {"memory", "growth", "full"} <= set(run)
+    assert all(b["gate"] == "ok" for b in run["full"]["backends"].values())
+    assert len(run["full"]["backends"]["numpy"]["accuracy"]) == 2
+    assert main(["--report", str(out)]) == 0  # re-rendering a saved run needs no re-run
     if not backends.BACKENDS["tinygrad"].unavailable():
         assert {"perop", "chain"} <= set(run)
         assert "### Targets" in done.stdout
