@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -128,14 +129,24 @@ def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
 
 
 def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that need grad reachable from ``roots``, every input before the ops that use it.
+    """Tensors that need grad reachable from ``roots``, every input before the ops that use it."""
+    leaves, ops = _collect(roots)
+    return leaves + ops
+
+
+_by_creation = operator.attrgetter("_ctx.seq")
+
+
+def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``.
 
     An op's inputs exist before the op runs, so the order in which ops were recorded
     (``Function.seq``) is already topological: collect the reachable tensors with an explicit
     stack (no recursion: a 100,000-op chain costs a list, not 100,000 Python frames), then sort
-    by it. Leaves go first; they have no inputs to wait for.
+    the op outputs by it, in C. Leaves have no inputs; they come last in backward.
     """
-    nodes: list[Tensor] = []
+    leaves: list[Tensor] = []
+    ops: list[Tensor] = []
     seen: set[int] = set()
     stack = list(roots)
     while stack:
@@ -144,10 +155,11 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
         if key in seen:
             continue
         seen.add(key)
-        nodes.append(t)
         ctx = t._ctx
         if ctx is None:
+            leaves.append(t)
             continue
+        ops.append(t)
         parents = ctx.parents
         if parents is None:
             raise RuntimeError(
@@ -158,13 +170,8 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
         for p in parents:
             if p.requires_grad:
                 stack.append(p)
-    nodes.sort(key=_creation_order)
-    return nodes
-
-
-def _creation_order(t: Tensor) -> int:
-    ctx = t._ctx
-    return -1 if ctx is None else ctx.seq
+    ops.sort(key=_by_creation)
+    return leaves, ops
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
@@ -198,7 +205,7 @@ def run_backward(
     {id(input): gradient} for them, like ``torch.autograd.grad``.
     """
     global _grad_enabled
-    order = toposort(roots)
+    leaves, ops = _collect(roots)
     pending: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
         pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
@@ -207,38 +214,45 @@ def run_backward(
     delivered: set[int] = set()
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     try:
-        for t in reversed(order):
-            key = id(t)
-            g = pending.pop(key, None)
+        for t in reversed(ops):  # every consumer of a tensor runs before the tensor's own op
             ctx = t._ctx
+            g = pending.pop(id(t), None)
             if g is not None:
                 if wanted is not None:
-                    if key in wanted:
-                        found[key] = g
-                elif ctx is None or t._retains_grad:
+                    if id(t) in wanted:
+                        found[id(t)] = g
+                elif t._retains_grad:
                     _accumulate_grad(t, g, delivered)
-                if ctx is not None:
-                    parents = ctx.parents
-                    if create_graph:
-                        grads = ctx.backward(g, t, *parents)
-                    else:
-                        grads = ctx.backward(g, t.data, *ctx.inputs)
-                    if type(grads) is not tuple:
-                        grads = (grads,)
-                    for p, pg in zip(parents, grads):
-                        if pg is None or not p.requires_grad:
-                            continue
-                        data = p.data
-                        # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
-                        if pg.shape != data.shape or (pg.dtype is not data.dtype
-                                                      and pg.dtype != data.dtype):
-                            pg = _fit(pg, data, ctx)
-                        previous = pending.get(id(p))
-                        # NOTE: out of place: ``pg`` may be shared (Add hands the same array to
-                        # both inputs), so adding in place could corrupt another gradient.
-                        pending[id(p)] = pg if previous is None else previous + pg
-            if ctx is not None and not retain_graph:
+                parents = ctx.parents
+                if create_graph:
+                    grads = ctx.backward(g, t, *parents)
+                else:
+                    grads = ctx.backward(g, t.data, *ctx.inputs)
+                if type(grads) is not tuple:
+                    grads = (grads,)
+                for p, pg in zip(parents, grads):
+                    if pg is None or not p.requires_grad:
+                        continue
+                    data = p.data
+                    # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
+                    if pg.shape != data.shape or (pg.dtype is not data.dtype
+                                                  and pg.dtype != data.dtype):
+                        pg = _fit(pg, data, ctx)
+                    key = id(p)
+                    previous = pending.get(key)
+                    # NOTE: out of place: ``pg`` may be shared (Add hands the same array to both
+                    # inputs), so adding in place could corrupt another gradient.
+                    pending[key] = pg if previous is None else previous + pg
+            if not retain_graph:
                 ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
+        for t in leaves:
+            g = pending.pop(id(t), None)
+            if g is None:
+                continue
+            if wanted is None:
+                _accumulate_grad(t, g, delivered)
+            elif id(t) in wanted:
+                found[id(t)] = g
     finally:
         _grad_enabled = previous_mode
     return found

@@ -504,6 +504,10 @@ class Matmul(Function):
         return x @ y
 
     def backward(self, g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
+        if x.ndim == 2 and y.ndim == 2:  # the common case, without the promotions below
+            gx = g @ y.T if self.needs_input_grad[0] else None
+            gy = x.T @ g if self.needs_input_grad[1] else None
+            return gx, gy
         x2 = x.reshape(1, -1) if x.ndim == 1 else x
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         if x.ndim == 1:
