@@ -249,10 +249,16 @@ def run_backward(
             g = pending.pop(id(t), None)
             if g is None:
                 continue
-            if wanted is None:
+            if wanted is not None:
+                if id(t) in wanted:
+                    found[id(t)] = g
+            elif t.grad is None and type(g) is np.ndarray and g.base is None and (
+                    id(g) not in delivered):
+                # the common case, inline: a fresh array nobody else holds becomes .grad as is
+                delivered.add(id(g))
+                t.grad = Tensor._make(g, None)
+            else:
                 _accumulate_grad(t, g, delivered)
-            elif id(t) in wanted:
-                found[id(t)] = g
     finally:
         _grad_enabled = previous_mode
     return found
