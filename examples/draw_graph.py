@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> list[Path]:
 
     print(viz.summary(model, (5, 4)))
     path = Path(args.path)
+    if path.is_dir():  # a directory: the default file name inside it
+        path = path / "mlp_graph.svg"
     collapsed_path = path.with_name(f"{path.stem}_collapsed{path.suffix}")
     written = [
         viz.render(viz.draw_graph(graph, show_values=args.values, title="MLP [4, 8, 3]"), path),

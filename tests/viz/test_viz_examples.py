@@ -37,3 +37,8 @@ def test_gradient_flow_example(tmp_path: Path) -> None:
     )
     assert flow.steps == [0, 1] and flow.layers == ["0", "2", "4"]
     assert (tmp_path / "f.png").exists()
+
+
+def test_draw_graph_example_writes_into_a_directory_it_is_given(tmp_path: Path) -> None:
+    written = load("draw_graph").main([str(tmp_path)])
+    assert written and all(p.parent == tmp_path and p.exists() for p in written), written
