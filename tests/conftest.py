@@ -9,10 +9,10 @@ import os
 # (seen here: a (100, 784) @ (784, 100) product up to 100x slower). Users can still override it.
 for _variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
-from pathlib import Path
+from pathlib import Path  # noqa: E402
 
-import pytest
-from hypothesis import HealthCheck, settings
+import pytest  # noqa: E402  (after the thread settings above)
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 # Deadlines make property tests flaky on a loaded 2-core CI machine; the example count is the
 # knob that bounds their run time.
