@@ -215,7 +215,7 @@ def run_backward(
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     try:
         for t in reversed(ops):  # every consumer of a tensor runs before the tensor's own op
-            ctx = t._ctx
+            ctx: Any = t._ctx  # never None here: _collect put leaves apart
             g = pending.pop(id(t), None)
             if g is not None:
                 if wanted is not None:

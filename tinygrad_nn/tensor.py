@@ -7,6 +7,7 @@ conventions) with NumPy's argument names (``axis``, ``keepdims``) and broadcasti
 
 from __future__ import annotations
 
+import builtins
 import numbers
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -226,7 +227,7 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -313,7 +314,7 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
         return functional.leaky_relu(self, negative_slope)
 
     def maximum(self, other: ArrayLike) -> Tensor:
@@ -322,7 +323,10 @@ class Tensor:
     def minimum(self, other: ArrayLike) -> Tensor:
         return ops.Minimum.apply(self, self._lift(other))
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+    def clip(
+        self, min: builtins.float | None = None, max: builtins.float | None = None
+    ) -> Tensor:
+        # NOTE: builtins.float: inside the class body, `float` is the Tensor.float method
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
         return ops.Clip.apply(self, lo=min, hi=max)
@@ -389,10 +393,10 @@ class Tensor:
         return ops.LogSoftmax.apply(self, axis=_axes(axis, self.ndim, "log_softmax")[0])
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)), None)
+        return Tensor._make(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)), None)  # type: ignore[arg-type]
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)), None)
+        return Tensor._make(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)), None)  # type: ignore[arg-type]
 
     def any(self) -> bool:
         return bool(self.data.any())
@@ -488,12 +492,12 @@ def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ..
         return tuple(range(ndim))
     if type(axis) is int and 0 <= axis < ndim:  # the common case, without the checks below
         return (axis,)
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)  # type: ignore[arg-type]
     normalized = []
     for a in axes:
         if not isinstance(a, numbers.Integral):
             raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= int(a) < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dims")
         normalized.append(int(a) % max(ndim, 1))
     if len(set(normalized)) != len(normalized):
