@@ -279,7 +279,7 @@ def test_the_numeric_subset_is_seeded_spread_and_reported_in_parameter_coordinat
     net = nielsen_net([40, 8, 3])
     x, y = batch(40, 3)
     # The module, not the function of the same name (which tinygrad_nn.check re-exports).
-    compare_module = importlib.import_module("tinygrad_nn.compare")
+    compare_module = importlib.import_module("tinygrad_nn.compare.numeric")
     seen = []
     five_point = compare_module._five_point
     monkeypatch.setattr(compare_module, "_five_point",

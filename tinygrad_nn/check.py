@@ -106,7 +106,7 @@ def gradcheck(
     )
 
 
-# The comparison with the hand-derived references lives in compare.py (it needs nn, optim and the
+# The comparison with the hand-derived references lives in compare/ (it needs nn, optim and the
 # references); it is re-exported here so that ``from tinygrad_nn.check import compare`` works.
 from .compare import Report, Tolerances, compare, run_check  # noqa: E402
 
