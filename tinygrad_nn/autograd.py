@@ -128,12 +128,6 @@ def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
 # --------------------------------------------------------------------------------------------
 
 
-def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors that need grad reachable from ``roots``, every input before the ops that use it."""
-    leaves, ops = _collect(roots)
-    return leaves + ops
-
-
 _by_creation = operator.attrgetter("_ctx.seq")
 
 
@@ -249,16 +243,10 @@ def run_backward(
             g = pending.pop(id(t), None)
             if g is None:
                 continue
-            if wanted is not None:
-                if id(t) in wanted:
-                    found[id(t)] = g
-            elif t.grad is None and type(g) is np.ndarray and g.base is None and (
-                    id(g) not in delivered):
-                # the common case, inline: a fresh array nobody else holds becomes .grad as is
-                delivered.add(id(g))
-                t.grad = Tensor._make(g, None)
-            else:
+            if wanted is None:
                 _accumulate_grad(t, g, delivered)
+            elif id(t) in wanted:
+                found[id(t)] = g
     finally:
         _grad_enabled = previous_mode
     return found
@@ -275,18 +263,16 @@ def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:
 
 def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
     """Add ``g`` into ``t.grad``. The stored array is never shared with another tensor's grad."""
-    if isinstance(g, Tensor):  # graph mode: the gradient keeps its own graph
+    if type(g) is np.ndarray:
+        if g.base is not None or id(g) in delivered:
+            g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
+        delivered.add(id(g))
+        # the common case (grads zeroed to None each step): the fresh array becomes .grad as is
+        t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)
+    elif isinstance(g, Tensor):  # graph mode: the gradient keeps its own graph
         t.grad = g if t.grad is None else t.grad + g
-        return
-    if type(g) is not np.ndarray:
-        g = np.asarray(g)  # NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays
-    elif g.base is not None or id(g) in delivered:
-        g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
-    delivered.add(id(g))
-    if t.grad is None:
-        t.grad = Tensor._make(g, None)
-    else:
-        t.grad = Tensor._make(t.grad.data + g, None)
+    else:  # NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays
+        _accumulate_grad(t, np.asarray(g), delivered)
 
 
 def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
@@ -300,7 +286,7 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
                 f"shape {root.shape}. Pass `gradient=` (an array of that shape) or reduce it first."
             )
         return np.full(root.shape, 1.0, dtype=root.dtype)
-    data = gradient.data if hasattr(gradient, "_ctx") else np.asarray(gradient)
+    data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if data.shape != root.shape:
         raise RuntimeError(
             f"{op}: gradient has shape {data.shape} but the output has shape {root.shape}"
