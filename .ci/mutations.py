@@ -39,6 +39,8 @@ MUTATIONS = [
     ("ops.py", "        return a.expand(shape)\n", "        return a * 1.0\n",
      "create_graph: Sum backward not broadcast"),
     ("ops.py", "return g / (out * 2.0)", "return g / out", "Sqrt: factor 2 missing"),
+    ("ops.py", "inside &= xv >= self.lo", "inside &= xv > self.lo",
+     "Clip: no gradient at the bounds (torch.clamp passes it)"),
     ("ops.py", "gx = gx.reshape(gx.shape[:-2] + (gx.shape[-1],))",
      "gx = gx.reshape(gx.shape[-1:])", "Matmul: batched vector gradient not reduced"),
     ("ops.py", "gx = (g * (2.0 * self.scale)) * (x - y)", "gx = (g * self.scale) * (x - y)",

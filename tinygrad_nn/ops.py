@@ -298,18 +298,20 @@ class Relu(Function):
 class Clip(Function):
     """d clip(x, lo, hi) = g where lo <= x <= hi (bounds included, as torch.clamp), else 0"""
 
-    __slots__ = ("inside",)
+    __slots__ = ("lo", "hi")
 
     def forward(self, x: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
-        self.inside = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            self.inside &= x >= lo
-        if hi is not None:
-            self.inside &= x <= hi
+        self.lo, self.hi = lo, hi
         return np.clip(x, lo, hi)
 
     def backward(self, g: Any, out: Any, x: Any) -> Any:
-        return g * self.inside
+        xv = _array(x)  # the mask is made here, not in forward: inference never pays for it
+        inside = np.ones(xv.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= xv >= self.lo
+        if self.hi is not None:
+            inside &= xv <= self.hi
+        return g * inside
 
 
 class Cast(Function):
