@@ -31,6 +31,7 @@ from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .functional import cat, maximum, minimum, stack, where
 from . import functional, ops
 from .check import gradcheck
+from .threads import get_num_threads, set_num_threads
 from . import nn, optim, io, viz, train  # noqa: E402,I001  (built on the engine above)
 from .viz import summary  # noqa: E402
 
@@ -41,5 +42,5 @@ __all__ = [
     "zeros_like", "ones_like", "randn_like", "rand_like", "manual_seed", "default_rng",
     "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "is_grad_enabled",
     "grad", "gradcheck", "cat", "stack", "where", "maximum", "minimum", "functional", "ops",
-    "nn", "optim", "io", "viz", "train", "summary",
+    "nn", "optim", "io", "viz", "train", "summary", "set_num_threads", "get_num_threads",
 ]

@@ -17,8 +17,7 @@ Invariants (all enforced here, in one place):
 from __future__ import annotations
 
 import contextlib
-import itertools
-import operator
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _grad_enabled = True
-_sequence = itertools.count()  # creation order of recorded ops: a topological order for free
 
 
 def is_grad_enabled() -> bool:
@@ -80,12 +78,13 @@ class Function:
     wants a gradient: formulas skip the ones that do not.
     """
 
-    __slots__ = ("parents", "inputs", "needs_input_grad", "seq")
+    __slots__ = ("parents", "inputs", "needs_input_grad", "seq", "g")
 
     parents: tuple[Tensor, ...] | None
     inputs: list[np.ndarray]  # the parents' arrays as forward saw them (backward's fast path)
     needs_input_grad: tuple[bool, ...]
-    seq: int
+    seq: int  # position on the tape: creation order
+    g: Any  # the output's gradient, summed during backward; None outside it
 
     def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError
@@ -108,8 +107,10 @@ class Function:
                 ctx.parents = parents
                 ctx.inputs = inputs
                 ctx.needs_input_grad = needs
-                ctx.seq = next(_sequence)
-                return Tensor._make(data, ctx)
+                ctx.g = None
+                out = Tensor._make(data, ctx)
+                _record(out, ctx)
+                return out
         return Tensor._make(data, None)
 
 
@@ -124,48 +125,41 @@ def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
 
 
 # --------------------------------------------------------------------------------------------
-# the backward pass
+# the tape: every recorded op in creation order
 # --------------------------------------------------------------------------------------------
 
+# An op's inputs exist before the op runs, so creation order is a topological order: backward
+# walks the tape from the root down, and every consumer of a tensor is visited before the op that
+# made it. The tape holds weak references to the ops' outputs (it never keeps a graph alive); it
+# is compacted, dead and freed entries dropped and ``seq`` renumbered, when it has doubled since
+# the last compaction.
+_tape: list[weakref.ref[Tensor]] = []
+_compact_at = 1024
+_walking = 0  # backward passes running: the tape must not be renumbered under them
 
-_by_creation = operator.attrgetter("_ctx.seq")
+
+def _record(out: Tensor, ctx: Function) -> None:
+    ctx.seq = len(_tape)
+    _tape.append(weakref.ref(out))
+    if ctx.seq >= _compact_at and not _walking:
+        _compact()
 
 
-def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
-    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``.
+def _compact() -> None:
+    global _compact_at
+    live = []
+    for ref in _tape:
+        t = ref()
+        if t is not None and t._ctx is not None and t._ctx.parents is not None:
+            t._ctx.seq = len(live)
+            live.append(ref)
+    _tape[:] = live
+    _compact_at = max(1024, 2 * len(live))
 
-    An op's inputs exist before the op runs, so the order in which ops were recorded
-    (``Function.seq``) is already topological: collect the reachable tensors with an explicit
-    stack (no recursion: a 100,000-op chain costs a list, not 100,000 Python frames), then sort
-    the op outputs by it, in C. Leaves have no inputs; they come last in backward.
-    """
-    leaves: list[Tensor] = []
-    ops: list[Tensor] = []
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        t = stack.pop()
-        key = id(t)
-        if key in seen:
-            continue
-        seen.add(key)
-        ctx = t._ctx
-        if ctx is None:
-            leaves.append(t)
-            continue
-        ops.append(t)
-        parents = ctx.parents
-        if parents is None:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time (at op "
-                f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
-                "Pass retain_graph=True to the first backward() to keep them."
-            )
-        for p in parents:
-            if p.requires_grad:
-                stack.append(p)
-    ops.sort(key=_by_creation)
-    return leaves, ops
+
+# --------------------------------------------------------------------------------------------
+# the backward pass: compute the gradients, then deliver them
+# --------------------------------------------------------------------------------------------
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
@@ -185,6 +179,14 @@ def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
     return g
 
 
+def _freed(ctx: Function) -> RuntimeError:
+    return RuntimeError(
+        f"backward: trying to backward through the graph a second time (at op "
+        f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
+        "Pass retain_graph=True to the first backward() to keep them."
+    )
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Any],
@@ -198,58 +200,121 @@ def run_backward(
     ``retain_grad()``), like ``Tensor.backward``. With ``inputs``: touch no ``.grad``; return
     {id(input): gradient} for them, like ``torch.autograd.grad``.
     """
-    global _grad_enabled
-    leaves, ops = _collect(roots)
-    pending: dict[int, Any] = {}
+    keep = set() if inputs is None else {id(t) for t in inputs if t._ctx is not None}
+    grads = compute_gradients(roots, root_grads, retain_graph, create_graph, keep)
+    if inputs is None:
+        delivered: set[int] = set()
+        for t, g in grads:
+            _accumulate_grad(t, g, delivered)
+        return {}
+    wanted = {id(t) for t in inputs}
+    return {id(t): g for t, g in grads if id(t) in wanted}
+
+
+def compute_gradients(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    keep: set[int],
+) -> list[tuple[Tensor, Any]]:
+    """(tensor, gradient) for the leaves that require grad, for the ops' outputs whose ``id`` is
+    in ``keep``, and (when ``keep`` is empty) for those that called ``retain_grad()``.
+
+    Each op's pending gradient waits on the op itself (``Function.g``), summed as consumers
+    deliver terms; the tape walk visits ops from the newest root down and stops when no op has
+    a gradient pending.
+    """
+    global _grad_enabled, _walking
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient]
+    found: list[tuple[Tensor, Any]] = []
+    done: list[Function] = []  # kept alive until the end: their gradients live on them
+    pending = 0
+    top = -1
     for r, g in zip(roots, root_grads):
-        pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
-    wanted = None if inputs is None else {id(t) for t in inputs}
-    found: dict[int, Any] = {}
-    delivered: set[int] = set()
+        pending += _route(r, g, leaves)
+        if r._ctx is not None:
+            top = max(top, r._ctx.seq)
     previous_mode, _grad_enabled = _grad_enabled, create_graph
+    _walking += 1
+    i = top
     try:
-        for t in reversed(ops):  # every consumer of a tensor runs before the tensor's own op
-            ctx: Any = t._ctx  # never None here: _collect put leaves apart
-            g = pending.pop(id(t), None)
-            if g is not None:
-                if wanted is not None:
-                    if id(t) in wanted:
-                        found[id(t)] = g
-                elif t._retains_grad:
-                    _accumulate_grad(t, g, delivered)
-                parents = ctx.parents
-                if create_graph:
-                    grads = ctx.backward(g, t, *parents)
-                else:
-                    grads = ctx.backward(g, t.data, *ctx.inputs)
-                if type(grads) is not tuple:
-                    grads = (grads,)
-                for p, pg in zip(parents, grads):
-                    if pg is None or not p.requires_grad:
-                        continue
-                    data = p.data
-                    # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
-                    if pg.shape != data.shape or (pg.dtype is not data.dtype
-                                                  and pg.dtype != data.dtype):
-                        pg = _fit(pg, data, ctx)
-                    key = id(p)
-                    previous = pending.get(key)
-                    # NOTE: out of place: ``pg`` may be shared (Add hands the same array to both
-                    # inputs), so adding in place could corrupt another gradient.
-                    pending[key] = pg if previous is None else previous + pg
-            if not retain_graph:
-                ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
-        for t in leaves:
-            g = pending.pop(id(t), None)
+        while pending:
+            t = _tape[i]()
+            i -= 1
+            if t is None:
+                continue
+            ctx: Any = t._ctx
+            g = ctx.g
             if g is None:
                 continue
-            if wanted is None:
-                _accumulate_grad(t, g, delivered)
-            elif id(t) in wanted:
-                found[id(t)] = g
+            ctx.g = None
+            pending -= 1
+            done.append(ctx)
+            if keep:
+                if id(t) in keep:
+                    found.append((t, g))
+            elif t._retains_grad:
+                found.append((t, g))
+            pending += _backward_one(t, ctx, g, create_graph, leaves)
+    except BaseException:
+        for ref in _tape[: i + 1]:  # a failed pass leaves no gradient behind on the graph
+            t = ref()
+            if t is not None and t._ctx is not None:
+                t._ctx.g = None
+        raise
     finally:
         _grad_enabled = previous_mode
+        _walking -= 1
+        if not retain_graph:
+            for ctx in done:
+                ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
+    found.extend((t, g) for t, g in leaves.values())
     return found
+
+
+def _backward_one(
+    t: Tensor, ctx: Any, g: Any, create_graph: bool, leaves: dict[int, list[Any]]
+) -> int:
+    """Run ``t``'s op backward and hand each input its term; returns how many ops newly wait."""
+    parents = ctx.parents
+    if create_graph:
+        grads = ctx.backward(g, t, *parents)
+    else:
+        grads = ctx.backward(g, t.data, *ctx.inputs)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    newly = 0
+    for p, pg in zip(parents, grads):
+        if pg is not None and p.requires_grad:
+            data = p.data
+            # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
+            if pg.shape != data.shape or (pg.dtype is not data.dtype and pg.dtype != data.dtype):
+                pg = _fit(pg, data, ctx)
+            newly += _route(p, pg, leaves)
+    return newly
+
+
+def _route(t: Tensor, g: Any, leaves: dict[int, list[Any]]) -> int:
+    """Add ``g`` to what ``t`` is owed: on its op, or for a leaf in ``leaves``. Returns 1 when
+    ``t``'s op had no gradient waiting before (one more op to visit), else 0."""
+    ctx = t._ctx
+    if ctx is None:
+        entry = leaves.get(id(t))
+        if entry is None:
+            leaves[id(t)] = [t, g]
+        else:
+            # NOTE: out of place: ``g`` may be shared (Add hands the same array to both
+            # inputs), so adding in place could corrupt another gradient.
+            entry[1] = entry[1] + g
+        return 0
+    if ctx.parents is None:
+        raise _freed(ctx)
+    if ctx.g is None:
+        ctx.g = g
+        return 1
+    ctx.g = ctx.g + g
+    return 0
 
 
 def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:

@@ -55,6 +55,7 @@ class Optimizer:
         # NOTE: keyed by the Tensor itself, as in PyTorch. Tensor hashes by identity, and a dict
         # lookup of the very same object never calls Tensor.__eq__ (which is elementwise).
         self.state: dict[Tensor, State] = {}
+        self._scratch_arrays: dict[Tensor, np.ndarray] = {}
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -74,6 +75,14 @@ class Optimizer:
     def _state_layout(self, group: ParamGroup) -> dict[str, str]:
         """The keys of a stepped parameter's state: "array" (shaped like p) or "int"."""
         raise NotImplementedError
+
+    def _scratch(self, p: Tensor) -> np.ndarray:
+        """A reused array shaped like ``p`` for an update's intermediate (not state: never saved).
+        NOTE: a fresh ``lr * grad`` per parameter per step is an allocation small steps feel."""
+        buffer = self._scratch_arrays.get(p)
+        if buffer is None or buffer.shape != p.data.shape or buffer.dtype != p.data.dtype:
+            buffer = self._scratch_arrays[p] = np.empty_like(p.data)
+        return buffer
 
     def _check_options(self, group: ParamGroup) -> list[str]:
         """Problems with a group's hyperparameters, as messages (empty when all is well)."""
