@@ -33,6 +33,7 @@ from . import functional, ops
 from .check import gradcheck
 from .threads import get_num_threads, set_num_threads
 from . import nn, optim, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from .jit import TraceError, compile  # noqa: E402  (tg.compile: issue #14)
 from .viz import summary  # noqa: E402
 
 __version__ = "0.1.0"
@@ -43,4 +44,5 @@ __all__ = [
     "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "is_grad_enabled",
     "grad", "gradcheck", "cat", "stack", "where", "maximum", "minimum", "functional", "ops",
     "nn", "optim", "io", "viz", "train", "summary", "set_num_threads", "get_num_threads",
+    "compile", "TraceError",
 ]

@@ -28,6 +28,19 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _grad_enabled = True
+# The recorder of tg.compile (jit/trace.py) while it traces a step, else None: the engine
+# reports every op, backward() and grad() to it. One global read per op when not tracing.
+_tracer: Any = None
+
+
+def derived(fn: Any, *tensors: Tensor) -> np.ndarray:
+    """``fn(*arrays)`` on the tensors' values, for a mask or constant an op needs that is not
+    itself differentiated (leaky_relu's ``x > 0``). Computing it here rather than on
+    ``tensor.data`` directly lets ``tg.compile`` recompute it on every call."""
+    out = fn(*[t.data for t in tensors])
+    if _tracer is not None:
+        _tracer.derived(out, fn, tensors)
+    return out
 
 
 def is_grad_enabled() -> bool:
@@ -110,8 +123,13 @@ class Function:
                 ctx.g = None
                 out = Tensor._make(data, ctx)
                 _record(out, ctx)
+                if _tracer is not None:
+                    _tracer.op(cls, ctx, parents, kwargs, out)
                 return out
-        return Tensor._make(data, None)
+        out = Tensor._make(data, None)
+        if _tracer is not None:
+            _tracer.op(cls, ctx, parents, kwargs, out)
+        return out
 
 
 def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
@@ -375,6 +393,8 @@ def backward(
 ) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
     _check_requires_grad(root, "backward")
+    if _tracer is not None:
+        _tracer.backward(root, gradient, create_graph)
     seed = seed_gradient(root, gradient, "backward")
     if retain_graph is None:
         retain_graph = create_graph
@@ -395,6 +415,8 @@ def grad(
     Leaves' ``.grad`` are not touched. With ``create_graph=True`` the returned gradients are
     themselves differentiable (Hessian-vector products, gradient penalties).
     """
+    if _tracer is not None:
+        _tracer.unsupported("torch.autograd.grad-style grad()")
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import ops
+from . import autograd, ops
 from .tensor import ArrayLike, Tensor, _axes
 
 
@@ -37,7 +37,11 @@ def tanh(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x; the slope at 0 is negative_slope (PyTorch)."""
-    return where(x.data > 0, x, x * negative_slope)
+    return where(autograd.derived(_positive, x), x, x * negative_slope)
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    return a > 0
 
 
 def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:

@@ -97,6 +97,8 @@ class Tensor:
         self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
+        if autograd._tracer is not None:
+            autograd._tracer.created(self, data)
 
     @classmethod
     def _make(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
@@ -107,6 +109,8 @@ class Tensor:
         t.requires_grad = ctx is not None
         t._ctx = ctx
         t._retains_grad = False
+        if ctx is None and autograd._tracer is not None:  # tg.compile: where a leaf comes from
+            autograd._tracer.created(t, data)
         return t
 
     @staticmethod
@@ -154,11 +158,15 @@ class Tensor:
         return self.data
 
     def item(self) -> Scalar:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, ".item()")
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors convert, not shape {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, ".tolist()")
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -220,6 +228,8 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, "bool(tensor)")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
@@ -228,6 +238,8 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> builtins.float:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, "float(tensor)")
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:

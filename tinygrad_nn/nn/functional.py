@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import Function
 from ..functional import (
     leaky_relu,
@@ -307,8 +308,17 @@ def _softplus(x: Tensor) -> Tensor:
 
     Its gradient e^(x-m) / (e^-m + e^(x-m)) is sigmoid(x) exactly, at 0 too (a relu/abs form
     would give the wrong slope at x = 0 through the kink conventions)."""
-    m = np.maximum(x.data, 0.0)
-    return (Tensor._make(np.exp(-m), None) + (x - m).exp()).log() + m
+    m = autograd.derived(_softplus_shift, x)
+    e = autograd.derived(_exp_of_minus_shift, x)
+    return (Tensor._make(e, None) + (x - m).exp()).log() + m
+
+
+def _softplus_shift(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _exp_of_minus_shift(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.maximum(x, 0.0))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: ArrayLike, reduction: str = "mean",
@@ -364,6 +374,12 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout: p (the drop probability) must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
+    return _dropout(x, p, generator, mask)[0]
+
+
+def _dropout(x: Tensor, p: float, generator: np.random.Generator | None,
+             mask: ArrayLike | None) -> tuple[Tensor, np.ndarray]:
+    """Dropout in training with 0 < p <= 1: (output, the keep-mask used)."""
     if mask is None:
         rng = default_rng() if generator is None else generator
         keep = rng.random(x.shape) >= p
@@ -373,5 +389,18 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
             raise ValueError(f"dropout: mask shape {keep.shape} does not match input shape "
                              f"{x.shape}")
     if p == 1.0:
-        return x * 0.0
-    return x * Tensor._make((keep * (1.0 / (1.0 - p))).astype(x.dtype), None)
+        return x * 0.0, keep
+    scaled = _scaled_mask(keep, p, x.dtype)
+    if mask is None and autograd._tracer is not None:  # tg.compile: a fresh draw per call
+        shape, dtype = x.shape, x.dtype
+
+        def draw() -> np.ndarray:
+            rng = default_rng() if generator is None else generator
+            return _scaled_mask(rng.random(shape) >= p, p, dtype)
+
+        autograd._tracer.random(scaled, draw)
+    return x * Tensor._make(scaled, None), keep
+
+
+def _scaled_mask(keep: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
+    return (keep * (1.0 / (1.0 - p))).astype(dtype)

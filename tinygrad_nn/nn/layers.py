@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from .. import functional as F
-from ..tensor import Tensor, default_rng, get_default_dtype
+from ..tensor import Tensor, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
 from .module import Buffer, Module, Parameter
@@ -67,7 +68,8 @@ class Linear(Module):
         # NOTE: the fast path skips Module.__call__ -> forward (~0.5 us of Python per
         # layer at small batches); it is taken only when that chain would do exactly the same.
         if (type(self) is Linear and not self._forward_pre_hooks and not self._forward_hooks
-                and not kwargs and len(args) == 1 and isinstance(args[0], Tensor)):
+                and not kwargs and len(args) == 1 and isinstance(args[0], Tensor)
+                and autograd._tracer is None):
             return F.linear(args[0], self.weight, self.bias)
         return super().__call__(*args, **kwargs)
 
@@ -242,13 +244,8 @@ class Dropout(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training or self.p == 0.0:
             return x
-        if self.fixed_mask is not None:
-            keep = np.asarray(self.fixed_mask)
-        else:
-            rng = default_rng() if self.generator is None else self.generator
-            keep = rng.random(x.shape) >= self.p
-        self.last_mask = keep
-        return nnf.dropout(x, self.p, training=True, mask=keep)
+        out, self.last_mask = nnf._dropout(x, self.p, self.generator, self.fixed_mask)
+        return out
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
@@ -135,6 +136,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default), or fresh zero arrays."""
+        if autograd._tracer is not None:
+            autograd._tracer.call(self.zero_grad, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
@@ -145,6 +148,8 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given."""
+        if autograd._tracer is not None:
+            autograd._tracer.optimizer_step(self, closure)
         loss = None
         if closure is not None:
             with enable_grad():
