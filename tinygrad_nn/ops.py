@@ -13,7 +13,7 @@ functional.py and needs no gradient code of its own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -586,3 +586,312 @@ class SquaredErrorSum(Function):
         gx = (g * (2.0 * self.scale)) * (x - y)
         return gx, (-gx if self.needs_input_grad[1] else None)
 
+
+
+# ============================================================================================
+# convolution and pooling (NCHW, PyTorch's layouts; issue #17)
+# ============================================================================================
+#
+# One geometry, three linear maps. For x (N, C, H, W) and a weight w (O, C/groups, kh, kw):
+#
+#   conv(x, w)[n, o, i, j] = sum_{c, p, q} x_pad[n, c, i*sh + p*dh, j*sw + q*dw] * w[o, c, p, q]
+#
+# (a cross-correlation, within each group). It is bilinear in (x, w), so its VJP is two more
+# linear maps, and each of the three has the other two as its own VJP:
+#
+#   conv_transpose(g, w) = the adjoint of x -> conv(x, w): d/dx <g, conv(x, w)>
+#   conv_weight(x, g)    = the adjoint of w -> conv(x, w): d/dw <g, conv(x, w)>
+#
+# Higher derivatives therefore never leave these three ops. The kernels are im2col + one GEMM:
+# ``_windows`` is a read-only strided view (N, C, oh, ow, kh, kw) of the padded input (no copy);
+# the GEMM's reshape makes the one copy (the "col" matrix); ``_col2im`` adds columns back into
+# an image with one strided add per kernel offset (kh * kw adds, never a loop over pixels).
+
+
+class ConvGeometry(NamedTuple):
+    """stride, padding, dilation as (height, width) pairs, groups, and the input's (H, W)."""
+
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    in_hw: tuple[int, int]
+
+    def out_hw(self, kernel: tuple[int, int]) -> tuple[int, int]:
+        return tuple(  # type: ignore[return-value]
+            (size + 2 * pad - dil * (k - 1) - 1) // st + 1
+            for size, pad, dil, k, st in zip(self.in_hw, self.padding, self.dilation, kernel,
+                                             self.stride)
+        )
+
+
+def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _windows(xp: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
+    """A read-only view (N, C, oh, ow, kh, kw) of the padded input: every window, no copy."""
+    n, c = xp.shape[:2]
+    oh, ow = geo.out_hw(kernel)
+    s_n, s_c, s_h, s_w = xp.strides
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    return np.lib.stride_tricks.as_strided(
+        xp, shape=(n, c, oh, ow, kernel[0], kernel[1]),
+        strides=(s_n, s_c, s_h * sh, s_w * sw, s_h * dh, s_w * dw), writeable=False)
+
+
+def _col2im(cols: np.ndarray, shape: tuple[int, ...], geo: ConvGeometry) -> np.ndarray:
+    """The adjoint of ``_windows``: add cols (N, C, oh, ow, kh, kw) back into an (N, C, H, W)
+    image, overlapping windows accumulating. One strided add per kernel offset."""
+    n, c, h, w = shape
+    _, _, oh, ow, kh, kw = cols.shape
+    (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
+    image = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            image[:, :, p * dh: p * dh + sh * (oh - 1) + 1: sh,
+                  q * dw: q * dw + sw * (ow - 1) + 1: sw] += cols[:, :, :, :, p, q]
+    return image[:, :, ph: ph + h, pw: pw + w]
+
+
+def _im2col(x: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
+    """The col matrices, one per group: (groups, N * oh * ow, C/groups * kh * kw)."""
+    win = _windows(_pad(x, geo.padding), kernel, geo)
+    n, c, oh, ow, kh, kw = win.shape
+    g = geo.groups
+    win = win.reshape(n, g, c // g, oh, ow, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
+    return win.reshape(g, n * oh * ow, (c // g) * kh * kw)
+
+
+def _rows(y: np.ndarray, groups: int) -> np.ndarray:
+    """An output-shaped (N, O, oh, ow) array as GEMM rows: (groups, N * oh * ow, O/groups)."""
+    n, o, oh, ow = y.shape
+    return y.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
+        groups, n * oh * ow, o // groups)
+
+
+def _conv_kernel(x: np.ndarray, w: np.ndarray, geo: ConvGeometry,
+                 cols: np.ndarray | None = None) -> np.ndarray:
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
+    oh, ow = geo.out_hw((kh, kw))
+    g = geo.groups
+    if cols is None:
+        cols = _im2col(x, (kh, kw), geo)
+    out = cols @ w.reshape(g, o // g, -1).transpose(0, 2, 1)  # (g, N*oh*ow, O/g)
+    return out.reshape(g, n, oh, ow, o // g).transpose(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
+
+
+def _conv_transpose_kernel(g: np.ndarray, w: np.ndarray, geo: ConvGeometry,
+                           x_shape: tuple[int, ...]) -> np.ndarray:
+    groups = geo.groups
+    n, o, oh, ow = g.shape
+    kh, kw = w.shape[2:]
+    cols = _rows(g, groups) @ w.reshape(groups, o // groups, -1)  # (g, N*oh*ow, C/g*kh*kw)
+    cols = cols.reshape(groups, n, oh, ow, -1, kh, kw).transpose(1, 0, 4, 2, 3, 5, 6)
+    return _col2im(cols.reshape(n, -1, oh, ow, kh, kw), x_shape, geo)
+
+
+def _conv_weight_kernel(x: np.ndarray, g: np.ndarray, geo: ConvGeometry,
+                        w_shape: tuple[int, ...], cols: np.ndarray | None = None) -> np.ndarray:
+    if cols is None:
+        cols = _im2col(x, w_shape[2:], geo)  # type: ignore[arg-type]
+    return (_rows(g, geo.groups).transpose(0, 2, 1) @ cols).reshape(w_shape)
+
+
+def _conv(x: Any, w: Any, geo: ConvGeometry) -> Any:
+    if isinstance(x, Tensor):
+        return Conv2d.apply(x, w, geometry=geo)
+    return _conv_kernel(x, w, geo)
+
+
+def _conv_transpose(g: Any, w: Any, geo: ConvGeometry, x_shape: tuple[int, ...]) -> Any:
+    if isinstance(g, Tensor):
+        return ConvTranspose2d.apply(g, w, geometry=geo, x_shape=x_shape)
+    return _conv_transpose_kernel(g, w, geo, x_shape)
+
+
+def _conv_weight(x: Any, g: Any, geo: ConvGeometry, w_shape: tuple[int, ...]) -> Any:
+    if isinstance(x, Tensor):
+        return Conv2dWeight.apply(x, g, geometry=geo, w_shape=w_shape)
+    return _conv_weight_kernel(x, g, geo, w_shape)
+
+
+class Conv2d(Function):
+    """y = conv(x, w) + b (cross-correlation, PyTorch's conv2d; NCHW, w (O, C/groups, kh, kw)).
+
+    VJP, with g = dL/dy:
+      dL/dx = conv_transpose(g, w): the transposed convolution, i.e. g's GEMM rows times the
+              weight matrix, each column added back at its window (col2im) -- every x element
+              collects g * w from each window that saw it;
+      dL/dw[o, c, p, q] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*sh + p*dh, j*sw + q*dw]:
+              the correlation of the input with the output gradient (g's rows^T @ cols);
+      dL/db[o] = sum_{n,i,j} g[n, o, i, j].
+    """
+
+    __slots__ = ("geometry", "cols")
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+                geometry: ConvGeometry) -> np.ndarray:
+        self.geometry = geometry
+        # NOTE: the col matrix is kept for the weight gradient: rebuilding it costs as much as
+        # the forward's copy; it is the one large thing saved (C/groups*kh*kw per output pixel).
+        self.cols = _im2col(x, w.shape[2:], geometry)
+        out = _conv_kernel(x, w, geometry, self.cols)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        return out
+
+    def backward(self, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> tuple[Any, ...]:
+        geo = self.geometry
+        needs = self.needs_input_grad
+        gx = _conv_transpose(g, w, geo, x.shape) if needs[0] else None
+        gw = None
+        if needs[1]:
+            if isinstance(g, Tensor):
+                gw = _conv_weight(x, g, geo, w.shape)
+            else:
+                gw = _conv_weight_kernel(x, g, geo, w.shape, self.cols)
+        if b is None:
+            return gx, gw
+        return gx, gw, (g.sum(axis=(0, 2, 3)) if needs[2] else None)
+
+
+class ConvTranspose2d(Function):
+    """z = conv_transpose(g, w), the adjoint of x -> conv(x, w) (the input gradient of Conv2d).
+
+    <conv_transpose(g, w), v> = <g, conv(v, w)>, so with u = dL/dz:
+      dL/dg = conv(u, w);   dL/dw = conv_weight(u, g).
+    """
+
+    __slots__ = ("geometry",)
+
+    def forward(self, g: np.ndarray, w: np.ndarray, *, geometry: ConvGeometry,
+                x_shape: tuple[int, ...]) -> np.ndarray:
+        self.geometry = geometry
+        return _conv_transpose_kernel(g, w, geometry, x_shape)
+
+    def backward(self, u: Any, out: Any, g: Any, w: Any) -> tuple[Any, Any]:
+        geo = self.geometry
+        gg = _conv(u, w, geo) if self.needs_input_grad[0] else None
+        gw = _conv_weight(u, g, geo, w.shape) if self.needs_input_grad[1] else None
+        return gg, gw
+
+
+class Conv2dWeight(Function):
+    """v = conv_weight(x, g), the adjoint of w -> conv(x, w) (the weight gradient of Conv2d).
+
+    <conv_weight(x, g), u> = <g, conv(x, u)>, so with u = dL/dv:
+      dL/dx = conv_transpose(g, u);   dL/dg = conv(x, u).
+    """
+
+    __slots__ = ("geometry",)
+
+    def forward(self, x: np.ndarray, g: np.ndarray, *, geometry: ConvGeometry,
+                w_shape: tuple[int, ...]) -> np.ndarray:
+        self.geometry = geometry
+        return _conv_weight_kernel(x, g, geometry, w_shape)
+
+    def backward(self, u: Any, out: Any, x: Any, g: Any) -> tuple[Any, Any]:
+        geo = self.geometry
+        gx = _conv_transpose(g, u, geo, x.shape) if self.needs_input_grad[0] else None
+        gg = _conv(x, u, geo) if self.needs_input_grad[1] else None
+        return gx, gg
+
+
+def _unfold_kernel(x: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
+    win = _windows(_pad(x, geo.padding), kernel, geo)
+    n, c, oh, ow, kh, kw = win.shape
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+
+
+def _fold_kernel(cols: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
+    n = cols.shape[0]
+    kh, kw = kernel
+    oh, ow = geo.out_hw(kernel)
+    c = cols.shape[1] // (kh * kw)
+    blocks = cols.reshape(n, c, kh, kw, oh, ow).transpose(0, 1, 4, 5, 2, 3)
+    return _col2im(blocks, (n, c) + geo.in_hw, geo)
+
+
+class Unfold(Function):
+    """im2col (torch.nn.functional.unfold): (N, C, H, W) -> (N, C*kh*kw, L), every window as a
+    column. Linear; its VJP is Fold (col2im: each column added back at its window)."""
+
+    __slots__ = ("kernel", "geometry")
+
+    def forward(self, x: np.ndarray, *, kernel: tuple[int, int],
+                geometry: ConvGeometry) -> np.ndarray:
+        self.kernel, self.geometry = kernel, geometry
+        return _unfold_kernel(x, kernel, geometry)
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        if isinstance(g, Tensor):
+            return Fold.apply(g, kernel=self.kernel, geometry=self.geometry)
+        return _fold_kernel(g, self.kernel, self.geometry)
+
+
+class Fold(Function):
+    """col2im (torch.nn.functional.fold): (N, C*kh*kw, L) -> (N, C, H, W), overlapping columns
+    summed. Linear, the adjoint of Unfold; its VJP is Unfold."""
+
+    __slots__ = ("kernel", "geometry")
+
+    def forward(self, cols: np.ndarray, *, kernel: tuple[int, int],
+                geometry: ConvGeometry) -> np.ndarray:
+        self.kernel, self.geometry = kernel, geometry
+        return _fold_kernel(cols, kernel, geometry)
+
+    def backward(self, g: Any, out: Any, cols: Any) -> Any:
+        if isinstance(g, Tensor):
+            return Unfold.apply(g, kernel=self.kernel, geometry=self.geometry)
+        return _unfold_kernel(g, self.kernel, self.geometry)
+
+
+class MaxPool2d(Function):
+    """y[n, c, i, j] = max over the window of x (padding counts as -inf).
+
+    VJP: each g[n, c, i, j] goes to the ONE input element that was the window's maximum; on ties
+    the first in row-major window order, as PyTorch's CPU kernel (a NaN wins: the last). Windows
+    that overlap (stride < kernel) add their gradients. Forward saves the flat input index of
+    every maximum; the VJP is a scatter-add at those indices, i.e. IndexAdd, whose own VJP is the
+    gather at the same indices (so double backward is the gather)."""
+
+    __slots__ = ("index", "overlap")
+
+    def forward(self, x: np.ndarray, *, kernel: tuple[int, int],
+                geometry: ConvGeometry) -> np.ndarray:
+        n, c, h, w = x.shape
+        (sh, sw), (ph, pw), (dh, dw) = geometry.stride, geometry.padding, geometry.dilation
+        kh, kw = kernel
+        win = _windows(_pad(x, geometry.padding, -np.inf), kernel, geometry)
+        oh, ow = win.shape[2:4]
+        flat = win.reshape(n, c, oh, ow, kh * kw)
+        arg = flat.argmax(axis=-1)  # the first maximum, as PyTorch (or the first NaN)
+        out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        if np.isnan(out).any():  # NOTE: PyTorch's kernel routes to the LAST NaN of a window
+            nan = np.isnan(flat)
+            last_nan = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
+            arg = np.where(nan.any(axis=-1), last_nan, arg)
+        rows = np.arange(oh)[:, None] * sh - ph + (arg // kw) * dh
+        cols = np.arange(ow) * sw - pw + (arg % kw) * dw
+        base = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
+        self.index = (base + rows * w + cols).reshape(-1)
+        self.overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+        return out
+
+    def backward(self, g: Any, out: Any, x: Any) -> Any:
+        if isinstance(g, Tensor):
+            size = int(np.prod(x.shape))
+            flat = IndexAdd.apply(g.reshape(-1), index=(self.index,), shape=(size,))
+            return flat.reshape(x.shape)
+        gv = g.reshape(-1)
+        if self.overlap:  # several windows may pick one element: accumulate (bincount adds)
+            result = np.bincount(self.index, weights=gv, minlength=x.size).astype(g.dtype)
+        else:  # each element is the maximum of at most one window: a plain scatter
+            result = np.zeros(x.size, dtype=g.dtype)
+            result[self.index] = gv
+        return result.reshape(x.shape)
