@@ -604,7 +604,7 @@ class SquaredErrorSum(Function):
 #
 # Higher derivatives therefore never leave these three ops. The kernels are im2col + one GEMM:
 # ``_windows`` is a read-only strided view (N, C, oh, ow, kh, kw) of the padded input (no copy);
-# the GEMM's reshape makes the one copy (the "col" matrix); ``_col2im`` adds columns back into
+# ``_im2col``'s reshape makes the one copy (the "col" matrix); ``_col2im`` adds columns back into
 # an image with one strided add per kernel offset (kh * kw adds, never a loop over pixels).
 
 
@@ -644,33 +644,36 @@ def _windows(xp: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.n
 
 
 def _col2im(cols: np.ndarray, shape: tuple[int, ...], geo: ConvGeometry) -> np.ndarray:
-    """The adjoint of ``_windows``: add cols (N, C, oh, ow, kh, kw) back into an (N, C, H, W)
+    """The adjoint of ``_windows``: add cols (N, C, kh, kw, oh, ow) back into an (N, C, H, W)
     image, overlapping windows accumulating. One strided add per kernel offset."""
     n, c, h, w = shape
-    _, _, oh, ow, kh, kw = cols.shape
+    _, _, kh, kw, oh, ow = cols.shape
     (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
     image = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for p in range(kh):
         for q in range(kw):
             image[:, :, p * dh: p * dh + sh * (oh - 1) + 1: sh,
-                  q * dw: q * dw + sw * (ow - 1) + 1: sw] += cols[:, :, :, :, p, q]
+                  q * dw: q * dw + sw * (ow - 1) + 1: sw] += cols[:, :, p, q]
     return image[:, :, ph: ph + h, pw: pw + w]
 
 
 def _im2col(x: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
-    """The col matrices, one per group: (groups, N * oh * ow, C/groups * kh * kw)."""
+    """The col matrices, one per group: (groups, C/groups * kh * kw, N * oh * ow).
+
+    NOTE: this layout (CS231n's) copies whole output rows (runs of ow) at a time and makes the
+    GEMMs' results land with the spatial axes innermost; rows of (kh * kw) runs are ~2x slower."""
     win = _windows(_pad(x, geo.padding), kernel, geo)
     n, c, oh, ow, kh, kw = win.shape
     g = geo.groups
-    win = win.reshape(n, g, c // g, oh, ow, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
-    return win.reshape(g, n * oh * ow, (c // g) * kh * kw)
+    win = win.reshape(n, g, c // g, oh, ow, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    return win.reshape(g, (c // g) * kh * kw, n * oh * ow)
 
 
-def _rows(y: np.ndarray, groups: int) -> np.ndarray:
-    """An output-shaped (N, O, oh, ow) array as GEMM rows: (groups, N * oh * ow, O/groups)."""
+def _columns(y: np.ndarray, groups: int) -> np.ndarray:
+    """An output-shaped (N, O, oh, ow) array as GEMM columns: (groups, O/groups, N * oh * ow)."""
     n, o, oh, ow = y.shape
-    return y.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
-        groups, n * oh * ow, o // groups)
+    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(
+        groups, o // groups, n * oh * ow)
 
 
 def _conv_kernel(x: np.ndarray, w: np.ndarray, geo: ConvGeometry,
@@ -681,8 +684,9 @@ def _conv_kernel(x: np.ndarray, w: np.ndarray, geo: ConvGeometry,
     g = geo.groups
     if cols is None:
         cols = _im2col(x, (kh, kw), geo)
-    out = cols @ w.reshape(g, o // g, -1).transpose(0, 2, 1)  # (g, N*oh*ow, O/g)
-    return out.reshape(g, n, oh, ow, o // g).transpose(1, 0, 4, 2, 3).reshape(n, o, oh, ow)
+    out = w.reshape(g, o // g, -1) @ cols  # (g, O/g, N*oh*ow)
+    # (N, O, oh, ow) as a view: O's two factors stay adjacent in memory, so no copy is needed
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
 
 
 def _conv_transpose_kernel(g: np.ndarray, w: np.ndarray, geo: ConvGeometry,
@@ -690,16 +694,16 @@ def _conv_transpose_kernel(g: np.ndarray, w: np.ndarray, geo: ConvGeometry,
     groups = geo.groups
     n, o, oh, ow = g.shape
     kh, kw = w.shape[2:]
-    cols = _rows(g, groups) @ w.reshape(groups, o // groups, -1)  # (g, N*oh*ow, C/g*kh*kw)
-    cols = cols.reshape(groups, n, oh, ow, -1, kh, kw).transpose(1, 0, 4, 2, 3, 5, 6)
-    return _col2im(cols.reshape(n, -1, oh, ow, kh, kw), x_shape, geo)
+    cols = w.reshape(groups, o // groups, -1).transpose(0, 2, 1) @ _columns(g, groups)
+    cols = cols.reshape(x_shape[1], kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
+    return _col2im(cols, x_shape, geo)
 
 
 def _conv_weight_kernel(x: np.ndarray, g: np.ndarray, geo: ConvGeometry,
                         w_shape: tuple[int, ...], cols: np.ndarray | None = None) -> np.ndarray:
     if cols is None:
         cols = _im2col(x, w_shape[2:], geo)  # type: ignore[arg-type]
-    return (_rows(g, geo.groups).transpose(0, 2, 1) @ cols).reshape(w_shape)
+    return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _conv(x: Any, w: Any, geo: ConvGeometry) -> Any:
@@ -723,12 +727,15 @@ def _conv_weight(x: Any, g: Any, geo: ConvGeometry, w_shape: tuple[int, ...]) ->
 class Conv2d(Function):
     """y = conv(x, w) + b (cross-correlation, PyTorch's conv2d; NCHW, w (O, C/groups, kh, kw)).
 
-    VJP, with g = dL/dy:
-      dL/dx = conv_transpose(g, w): the transposed convolution, i.e. g's GEMM rows times the
-              weight matrix, each column added back at its window (col2im) -- every x element
-              collects g * w from each window that saw it;
+    Forward: Y = W @ cols, with W the weight as an (O, C*kh*kw) matrix and cols = im2col(x)
+    (C*kh*kw, N*oh*ow), one column per window (with groups: one such product per group).
+
+    VJP, with g = dL/dy and G its (O, N*oh*ow) matrix:
+      dL/dx[n, c, h, w] = sum, over the windows (i, j) and offsets (p, q) that read x[n, c, h, w],
+              of g[n, o, i, j] w[o, c, p, q]: the transposed convolution conv_transpose(g, w)
+              = col2im(W^T @ G), each column added back at its window;
       dL/dw[o, c, p, q] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*sh + p*dh, j*sw + q*dw]:
-              the correlation of the input with the output gradient (g's rows^T @ cols);
+              the correlation of the input with the output gradient, = G @ cols^T;
       dL/db[o] = sum_{n,i,j} g[n, o, i, j].
     """
 
@@ -813,8 +820,7 @@ def _fold_kernel(cols: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -
     kh, kw = kernel
     oh, ow = geo.out_hw(kernel)
     c = cols.shape[1] // (kh * kw)
-    blocks = cols.reshape(n, c, kh, kw, oh, ow).transpose(0, 1, 4, 5, 2, 3)
-    return _col2im(blocks, (n, c) + geo.in_hw, geo)
+    return _col2im(cols.reshape(n, c, kh, kw, oh, ow), (n, c) + geo.in_hw, geo)
 
 
 class Unfold(Function):
