@@ -632,29 +632,34 @@ def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndar
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
-def _windows(xp: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
-    """A read-only view (N, C, oh, ow, kh, kw) of the padded input: every window, no copy."""
+def _windows(xp: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry,
+             writeable: bool = False) -> np.ndarray:
+    """A view (N, C, oh, ow, kh, kw) of the padded input: every window, no copy. Read-only
+    unless asked: overlapping windows share elements."""
     n, c = xp.shape[:2]
     oh, ow = geo.out_hw(kernel)
     s_n, s_c, s_h, s_w = xp.strides
     (sh, sw), (dh, dw) = geo.stride, geo.dilation
     return np.lib.stride_tricks.as_strided(
         xp, shape=(n, c, oh, ow, kernel[0], kernel[1]),
-        strides=(s_n, s_c, s_h * sh, s_w * sw, s_h * dh, s_w * dw), writeable=False)
+        strides=(s_n, s_c, s_h * sh, s_w * sw, s_h * dh, s_w * dw), writeable=writeable)
 
 
 def _col2im(cols: np.ndarray, shape: tuple[int, ...], geo: ConvGeometry) -> np.ndarray:
-    """The adjoint of ``_windows``: add cols (N, C, kh, kw, oh, ow) back into an (N, C, H, W)
-    image, overlapping windows accumulating. One strided add per kernel offset."""
+    """The adjoint of ``_windows``: add cols (C, kh, kw, oh, ow, N) back into an (N, C, H, W)
+    image, overlapping windows accumulating. One strided add per kernel offset.
+
+    NOTE: the image is accumulated as (C, H, W, N) and returned as a transposed view: with the
+    batch axis innermost each add runs over whole (ow, N) blocks, not short rows of ow."""
     n, c, h, w = shape
-    _, _, kh, kw, oh, ow = cols.shape
+    _, kh, kw, oh, ow, _ = cols.shape
     (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
-    image = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
     for p in range(kh):
         for q in range(kw):
-            image[:, :, p * dh: p * dh + sh * (oh - 1) + 1: sh,
-                  q * dw: q * dw + sw * (ow - 1) + 1: sw] += cols[:, :, p, q]
-    return image[:, :, ph: ph + h, pw: pw + w]
+            image[:, p * dh: p * dh + sh * (oh - 1) + 1: sh,
+                  q * dw: q * dw + sw * (ow - 1) + 1: sw] += cols[:, p, q]
+    return image[:, ph: ph + h, pw: pw + w].transpose(3, 0, 1, 2)
 
 
 def _im2col(x: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -> np.ndarray:
@@ -694,9 +699,11 @@ def _conv_transpose_kernel(g: np.ndarray, w: np.ndarray, geo: ConvGeometry,
     groups = geo.groups
     n, o, oh, ow = g.shape
     kh, kw = w.shape[2:]
-    cols = w.reshape(groups, o // groups, -1).transpose(0, 2, 1) @ _columns(g, groups)
-    cols = cols.reshape(x_shape[1], kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
-    return _col2im(cols, x_shape, geo)
+    # g's columns ordered (oh, ow, N), so that W^T @ G comes out as _col2im wants it
+    g_cols = g.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 3, 0).reshape(
+        groups, o // groups, oh * ow * n)
+    cols = w.reshape(groups, o // groups, -1).transpose(0, 2, 1) @ g_cols
+    return _col2im(cols.reshape(x_shape[1], kh, kw, oh, ow, n), x_shape, geo)
 
 
 def _conv_weight_kernel(x: np.ndarray, g: np.ndarray, geo: ConvGeometry,
@@ -820,7 +827,8 @@ def _fold_kernel(cols: np.ndarray, kernel: tuple[int, int], geo: ConvGeometry) -
     kh, kw = kernel
     oh, ow = geo.out_hw(kernel)
     c = cols.shape[1] // (kh * kw)
-    return _col2im(cols.reshape(n, c, kh, kw, oh, ow), (n, c) + geo.in_hw, geo)
+    blocks = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 4, 5, 0)
+    return _col2im(blocks, (n, c) + geo.in_hw, geo)
 
 
 class Unfold(Function):
@@ -866,38 +874,59 @@ class MaxPool2d(Function):
     every maximum; the VJP is a scatter-add at those indices, i.e. IndexAdd, whose own VJP is the
     gather at the same indices (so double backward is the gather)."""
 
-    __slots__ = ("index", "overlap")
+    __slots__ = ("kernel", "geometry", "x_shape", "arg")
 
     def forward(self, x: np.ndarray, *, kernel: tuple[int, int],
                 geometry: ConvGeometry) -> np.ndarray:
-        n, c, h, w = x.shape
-        (sh, sw), (ph, pw), (dh, dw) = geometry.stride, geometry.padding, geometry.dilation
-        kh, kw = kernel
+        self.kernel, self.geometry, self.x_shape = kernel, geometry, x.shape
         win = _windows(_pad(x, geometry.padding, -np.inf), kernel, geometry)
-        oh, ow = win.shape[2:4]
-        flat = win.reshape(n, c, oh, ow, kh * kw)
-        arg = flat.argmax(axis=-1)  # the first maximum, as PyTorch (or the first NaN)
-        out = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
-        if np.isnan(out).any():  # NOTE: PyTorch's kernel routes to the LAST NaN of a window
-            nan = np.isnan(flat)
-            last_nan = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
-            arg = np.where(nan.any(axis=-1), last_nan, arg)
+        # A running maximum over the kernel offsets in row-major order: a later element wins
+        # only if strictly greater (ties keep the first, as PyTorch) or NaN (PyTorch's kernel
+        # takes `val > max || isnan(val)`, so the last NaN). kh*kw passes over the output,
+        # never a loop over pixels.
+        out = win[:, :, :, :, 0, 0].copy()
+        arg = np.zeros(out.shape, dtype=np.int16)
+        for k in range(1, kernel[0] * kernel[1]):
+            candidate = win[:, :, :, :, k // kernel[1], k % kernel[1]]
+            better = candidate > out
+            better |= candidate != candidate
+            np.copyto(out, candidate, where=better)
+            np.putmask(arg, better, k)
+        self.arg = arg
+        return out
+
+    def _flat_index(self) -> np.ndarray:
+        """The flat index into x of every window's maximum (for the scatter and the gather)."""
+        n, c, h, w = self.x_shape
+        (sh, sw), (ph, pw), (dh, dw) = (self.geometry.stride, self.geometry.padding,
+                                        self.geometry.dilation)
+        arg, kw = self.arg.astype(np.intp), self.kernel[1]
+        oh, ow = arg.shape[2:]
         rows = np.arange(oh)[:, None] * sh - ph + (arg // kw) * dh
         cols = np.arange(ow) * sw - pw + (arg % kw) * dw
         base = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
-        self.index = (base + rows * w + cols).reshape(-1)
-        self.overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
-        return out
+        return (base + rows * w + cols).reshape(-1)
 
     def backward(self, g: Any, out: Any, x: Any) -> Any:
         if isinstance(g, Tensor):
             size = int(np.prod(x.shape))
-            flat = IndexAdd.apply(g.reshape(-1), index=(self.index,), shape=(size,))
+            flat = IndexAdd.apply(g.reshape(-1), index=(self._flat_index(),), shape=(size,))
             return flat.reshape(x.shape)
-        gv = g.reshape(-1)
-        if self.overlap:  # several windows may pick one element: accumulate (bincount adds)
-            result = np.bincount(self.index, weights=gv, minlength=x.size).astype(g.dtype)
-        else:  # each element is the maximum of at most one window: a plain scatter
-            result = np.zeros(x.size, dtype=g.dtype)
-            result[self.index] = gv
-        return result.reshape(x.shape)
+        kh, kw = self.kernel
+        geo = self.geometry
+        (ph, pw), n, c, h, w = geo.padding, *self.x_shape
+        # the gradient image as (C, H, W, N), like _col2im: each offset's writes are blocks
+        image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=g.dtype)
+        target = _windows(image.transpose(3, 0, 1, 2), self.kernel, geo, writeable=True)
+        g_t, arg_t = g.transpose(1, 2, 3, 0), self.arg.transpose(1, 2, 3, 0)
+        overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, (kh, kw)))
+        for k in range(kh * kw):
+            view = target[:, :, :, :, k // kw, k % kw].transpose(1, 2, 3, 0)
+            # NOTE: one offset's view never repeats an element, so these writes are safe
+            if overlap:  # another window may have picked the same element: accumulate
+                view += g_t * (arg_t == k)
+            else:  # windows are disjoint: each element receives from at most one
+                np.copyto(view, g_t, where=arg_t == k)
+        return image[:, ph: ph + h, pw: pw + w].transpose(3, 0, 1, 2)
+
+
