@@ -31,9 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from . import functional
 from .autograd import is_grad_enabled
-from .tensor import Tensor
+from .tensor import Tensor, cat, stack, where
 
 
 class NotDifferentiableError(TypeError):
@@ -259,12 +258,12 @@ def _broadcast_to(array: Any, shape: Any) -> Tensor:
 def _concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Tensor:
     tensors = _lift(list(arrays))
     if axis is None:
-        return functional.cat([t.reshape(-1) for t in tensors], axis=0)
-    return functional.cat(tensors, axis=axis)
+        return cat([t.reshape(-1) for t in tensors], axis=0)
+    return cat(tensors, axis=axis)
 
 
 def _stack(arrays: Sequence[Any], axis: int = 0) -> Tensor:
-    return functional.stack(_lift(list(arrays)), axis=axis)
+    return stack(_lift(list(arrays)), axis=axis)
 
 
 def _vstack(tup: Sequence[Any]) -> Tensor:
@@ -279,7 +278,7 @@ def _hstack(tup: Sequence[Any]) -> Tensor:
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         return np.nonzero(_arrays(condition))
-    return functional.where(_arrays(condition), x, y)
+    return where(_arrays(condition), x, y)
 
 
 def _clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
