@@ -24,7 +24,7 @@ import numpy as np
 from .. import convolution as conv_fn
 from ..tensor import Tensor, default_rng, get_default_dtype
 from . import init as nn_init
-from .layers import BatchNorm1d, Generator, _generator, _positive_int
+from .layers import BatchNorm1d, Dropout, Generator, _generator, _positive_int
 from .module import Module, Parameter
 
 IntPair = int | Sequence[int]
@@ -245,18 +245,10 @@ class BatchNorm2d(BatchNorm1d):
         return {**super().spec(), "type": "BatchNorm2d"}
 
 
-class Dropout2d(Module):
+class Dropout2d(Dropout):
     """Channel dropout, as torch.nn.Dropout2d: in training each (example, channel) feature
     map of an (N, C, H, W) input is zeroed with probability ``p`` and the kept ones scaled by
-    1/(1 - p); the identity in eval mode."""
-
-    def __init__(self, p: float = 0.5, generator: Generator = None):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout2d: p (the drop probability) must be in [0, 1], got {p}")
-        self.p = float(p)
-        self.generator = _generator(generator)
-        self.last_mask: np.ndarray | None = None
+    1/(1 - p); the identity in eval mode. ``last_mask`` is the (N, C, 1, 1) keep-mask."""
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (3, 4):
@@ -264,15 +256,15 @@ class Dropout2d(Module):
                              f"got {x.shape}")
         if not self.training or self.p == 0.0:
             return x
-        rng = default_rng() if self.generator is None else self.generator
-        keep = rng.random(x.shape[:-2] + (1, 1)) >= self.p
+        if self.fixed_mask is not None:
+            keep = np.asarray(self.fixed_mask)
+        else:
+            rng = default_rng() if self.generator is None else self.generator
+            keep = rng.random(x.shape[:-2] + (1, 1)) >= self.p
         self.last_mask = keep
         if self.p == 1.0:
             return x * 0.0
         return x * Tensor._make((keep / (1.0 - self.p)).astype(x.dtype), None)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
 
     def spec(self) -> dict[str, Any]:
         return {"type": "Dropout2d", "p": self.p}
