@@ -7,7 +7,6 @@ notebook support needed. Drawing is always an explicit call: nothing here runs o
 from __future__ import annotations
 
 import math
-import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 from ..tensor import Tensor
 from .collapse import collapse_chains, collapse_modules
 from .graph import Capture, Graph, Node, ParamsLike, Stats, array_stats, trace
+from .notebook import GRAPHVIZ_HINT, dot_available
 
 if TYPE_CHECKING:
     import graphviz
 
-GRAPHVIZ_HINT = (
-    "install Graphviz: apt-get install graphviz / brew install graphviz / conda install graphviz"
-)
+    from .drawing import Drawing
+
 FORMATS = ("svg", "png", "pdf", "dot")
 
 # ColorBrewer YlOrRd: pale for small gradient norms (vanishing), dark red for large (exploding).
@@ -216,7 +215,7 @@ def draw_graph(
     rankdir: str = "TB",
     max_nodes: int = 2000,
     title: str | None = None,
-) -> graphviz.Digraph:
+) -> Drawing:
     """Draw the computation graph behind ``root``: tensors as boxes, ops as ellipses.
 
     root: a tensor (usually the loss), several, or a Graph from ``trace`` (trace before
@@ -232,13 +231,13 @@ def draw_graph(
         than ``max_nodes`` nodes, runs of ops become one node each.
     max_nodes: refuse (GraphTooLargeError, saying what to do) rather than draw more nodes.
     """
-    import graphviz  # imported here so that trace() works without the graphviz package
+    from .drawing import Drawing  # imported here so that trace() works without graphviz
 
     graph = fit(_as_graph(root, params, model), collapse, max_nodes)
     grads = grad_stats(graph) if show_grads else {}
     scale = ColourScale([s.norm for s in grads.values()])
 
-    dot = graphviz.Digraph(
+    dot = Drawing(
         "tinygrad_nn",
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11",
                     **({"label": title, "labelloc": "t"} if title else {})},
@@ -381,7 +380,7 @@ def render(drawing: Any, path: str | Path, format: str | None = None) -> Path:
     import graphviz
 
     engine = getattr(drawing, "engine", "dot")
-    if shutil.which(engine) is not None:
+    if dot_available(engine):
         try:
             path.write_bytes(drawing.pipe(format=format))
             return path

@@ -132,6 +132,21 @@ class Graph:
         """Nodes that carry a parameter name, by that name."""
         return {n.name: n for n in self.nodes.values() if n.kind == "tensor" and n.name}
 
+    def __repr__(self) -> str:
+        kinds = ", ".join(f"{self.count(k)} {k}s" for k in ("tensor", "op", "module", "chain")
+                          if self.count(k))
+        roots = ", ".join(self.roots)
+        return f"Graph({len(self)} nodes: {kinds}; {len(self.edges)} edges; roots {roots})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:
+        """In Jupyter a Graph shows its drawing (``draw_graph`` with the defaults)."""
+        from .draw import GraphTooLargeError, draw_graph
+
+        try:
+            return draw_graph(self)._repr_mimebundle_(include, exclude, **kw)
+        except GraphTooLargeError as e:  # a notebook shows the advice, not a traceback
+            return {"text/plain": f"{self!r}\n{e}"}
+
 
 # --------------------------------------------------------------------------------------------
 # capture: which module ran which op
@@ -166,6 +181,10 @@ class Capture:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+
+    def __repr__(self) -> str:
+        return (f"<Capture of {type(self.model).__name__}: {len(self.calls)} module calls; "
+                "pass it to viz.trace(loss, capture=...)>")
 
     def _hook(self, name: str) -> Any:
         def hook(module: Any, inputs: Any, output: Any) -> None:

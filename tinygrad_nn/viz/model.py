@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..tensor import Tensor, get_default_dtype
 from .graph import Capture, ModuleLike, _module_parents, capture
+from .notebook import esc, html_table
 
 if TYPE_CHECKING:
     import graphviz
@@ -78,9 +79,36 @@ def _shapes_text(shapes: Sequence[tuple[int, ...]]) -> str:
     return ", ".join(str(s) for s in shapes) if shapes else "--"
 
 
+class Summary(str):
+    """The text of ``summary``: a ``str`` (print it, compare it) that also shows itself as a
+    table in Jupyter and as the table, not a quoted one-liner, at the Python prompt."""
+
+    rows: list[tuple[str, str, str]]
+    footer: list[str]
+
+    def __new__(cls, text: str, rows: list[tuple[str, str, str]], footer: list[str]) -> Summary:
+        self = super().__new__(cls, text)
+        self.rows, self.footer = rows, footer
+        return self
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        # an em space per nesting level: HTML would collapse the text's plain spaces
+        body = [(title.replace("  ", "\u2003"), shape, count)
+                for title, shape, count in self.rows[1:]]
+        footer = "<br>".join(esc(line) for line in self.footer)
+        return (html_table(self.rows[0], body)
+                + f'<div style="font-family:monospace;font-size:12px">{footer}</div>')
+
+
 def summary(
     model: ModuleLike, input_shape: ShapeLike | Sequence[ShapeLike], dtype: Any = None
-) -> str:
+) -> Summary:
     """A table of the model's layers: name (type), output shape, parameters; then the totals.
 
     ``input_shape`` includes the batch axis, e.g. ``(1, 784)``; pass a list of shapes for a
@@ -122,18 +150,17 @@ def summary(
 
     dtype_name = np.dtype(dtype) if dtype is not None else _default_dtype(model)
     shapes = ", ".join(str(s) for s in _input_shapes(input_shape))
-    lines = ["=" * line_width, fmt(rows[0]), "=" * line_width]
-    lines += [fmt(r) for r in rows[1:]]
-    lines += [
-        "=" * line_width,
+    footer = [
         f"Total params: {total:,}",
         f"Trainable params: {trainable:,}",
         f"Non-trainable params: {total - trainable:,}",
         f"Params size (MB): {size_mb:.2f}",
         f"Input shape: {shapes} {dtype_name}",
-        "=" * line_width,
     ]
-    return "\n".join(lines)
+    lines = ["=" * line_width, fmt(rows[0]), "=" * line_width]
+    lines += [fmt(r) for r in rows[1:]]
+    lines += ["=" * line_width, *footer, "=" * line_width]
+    return Summary("\n".join(lines), rows, footer)
 
 
 def draw_model(
