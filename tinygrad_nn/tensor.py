@@ -81,10 +81,6 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
 
-    # NumPy must not treat a Tensor as an array in ``ndarray * Tensor``: this makes NumPy return
-    # NotImplemented, so Python calls Tensor.__rmul__ and the op is recorded.
-    __array_ufunc__ = None
-
     data: np.ndarray
     grad: Tensor | None
     requires_grad: bool
@@ -229,10 +225,19 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> builtins.float:
+        numpy_dispatch.to_array(self)  # under check's tracing(), refuses to cut the graph
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return numpy_dispatch.to_array(self, dtype)
+
+    # NumPy's dispatch (NEP 13, NEP 18): np.exp(t), ndarray * t, np.sum(t, axis=0), np.dot(x, w)
+    # record the Tensor ops; the tables are in numpy_dispatch.py.
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_dispatch.array_function(func, args, kwargs)
 
     __hash__ = object.__hash__  # identity, as torch; == is elementwise
 
@@ -293,6 +298,14 @@ class Tensor:
 
     def matmul(self, other: ArrayLike) -> Tensor:
         return self @ other
+
+    def dot(self, other: ArrayLike) -> Tensor:
+        """ndarray.dot: matmul for 1-D and 2-D operands, a product with a scalar."""
+        return numpy_dispatch.dot(self, other)
+
+    def copy(self) -> Tensor:
+        """ndarray.copy: the same values, still in the graph (torch.Tensor.clone)."""
+        return numpy_dispatch.copy(self)
 
     def exp(self) -> Tensor:
         return ops.Exp.apply(self)
@@ -707,4 +720,4 @@ def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").
-from . import autograd, ops  # noqa: E402
+from . import autograd, numpy_dispatch, ops  # noqa: E402
