@@ -144,7 +144,7 @@ LOSSES = {
     "bce_logits": (lambda out, y: nn.functional.binary_cross_entropy_with_logits(out, y),
                    "onehot"),
     "issue": (_issue_loss, "onehot"),
-    "sum_squared_error": (lambda out, y: tg.functional.sum_squared_error(out, y, 0.5),
+    "sum_squared_error": (lambda out, y: nn.functional.sum_squared_error(out, y, 0.5),
                           "onehot"),
 }
 

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
-from .. import functional as F
 from ..tensor import Tensor, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
@@ -62,7 +61,7 @@ class Linear(Module):
         scheme(self.weight, self.bias, _generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return nnf.linear(x, self.weight, self.bias)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # NOTE: the fast path skips Module.__call__ -> forward (~0.5 us of Python per
@@ -70,7 +69,7 @@ class Linear(Module):
         if (type(self) is Linear and not self._forward_pre_hooks and not self._forward_hooks
                 and not kwargs and len(args) == 1 and isinstance(args[0], Tensor)
                 and autograd._tracer is None):
-            return F.linear(args[0], self.weight, self.bias)
+            return nnf.linear(args[0], self.weight, self.bias)
         return super().__call__(*args, **kwargs)
 
     def extra_repr(self) -> str:
@@ -105,7 +104,7 @@ class Maxout(Module):
         nn_init.get_scheme(init)(self.weight, self.bias, _generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
-        z = F.linear(x, self.weight, self.bias)
+        z = nnf.linear(x, self.weight, self.bias)
         return z.reshape(z.shape[:-1] + (self.out_features, self.pieces)).max(axis=-1)
 
     def extra_repr(self) -> str:
@@ -300,10 +299,10 @@ class BatchNorm1d(Module):
         axes, shape = self._axes_and_shape(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            n = x.size(0) if x.ndim == 2 else x.size(0) * x.size(2)
+            n = int(np.prod([x.shape[a] for a in axes]))  # values per feature
             if self.training and n <= 1:
-                raise ValueError(f"BatchNorm1d: expected more than 1 value per feature when "
-                                 f"training, got input of shape {x.shape}")
+                raise ValueError(f"{type(self).__name__}: expected more than 1 value per "
+                                 f"feature when training, got input of shape {x.shape}")
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
             var = (centered * centered).mean(axis=axes, keepdims=True)  # biased, as PyTorch
