@@ -21,7 +21,8 @@ package = Path(tg.__file__).resolve().parent
 if "site-packages" not in package.parts:
     sys.exit(f"tinygrad_nn was imported from {package}, not from an installed wheel")
 # the optional extras (torch, onnx, tqdm, ...) are imported lazily: every module must import
-modules = [m.name for m in pkgutil.walk_packages(tg.__path__, "tinygrad_nn.")]
+modules = [m.name for m in pkgutil.walk_packages(tg.__path__, "tinygrad_nn.")
+           if m.name != "tinygrad_nn.__main__"]  # that one runs the command line
 for name in modules:
     importlib.import_module(name)
 if not (package / "py.typed").is_file():
