@@ -5,10 +5,10 @@ of the sequential search. Skipped only when real MNIST is absent."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from doc_blocks import run_python_blocks
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "ecosystem.md"
 
@@ -18,16 +18,10 @@ def test_ecosystem_doc_code_blocks_run(tmp_path: Path, monkeypatch: pytest.Monke
                                        mnist_path: Path, capsys: pytest.CaptureFixture) -> None:
     for module in ("torch", "onnx", "onnxruntime", "distributed"):
         pytest.importorskip(module)
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert len(blocks) == 4
     monkeypatch.setenv("TINYGRAD_NN_MNIST", str(mnist_path))
     monkeypatch.chdir(tmp_path)
-    namespace: dict = {}
-    for i, block in enumerate(blocks):
-        try:
-            exec(compile(block, f"{DOC.name} block {i}", "exec"), namespace)
-        except Exception as e:  # noqa: BLE001  (say which block failed)
-            raise AssertionError(f"docs/ecosystem.md block {i} failed:\n{block}") from e
+    blocks, _ = run_python_blocks(DOC)
+    assert len(blocks) == 4
     out = capsys.readouterr().out
     assert "all four agree on 10000 test images" in out
     accuracy = float(out.split("accuracy ")[1].split("%")[0])
