@@ -35,7 +35,8 @@ from .tensor import (  # noqa: I001  (tensor must be imported first: it loads th
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from . import ops
 from .gradcheck import gradcheck
-from . import nn, optim, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from .checkpoint import load, save  # noqa: E402
 from .viz import summary  # noqa: E402
 
 __version__ = "0.1.0"
@@ -45,5 +46,5 @@ __all__ = [
     "zeros_like", "ones_like", "randn_like", "rand_like", "manual_seed", "default_rng",
     "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "is_grad_enabled",
     "grad", "gradcheck", "cat", "stack", "where", "maximum", "minimum", "ops",
-    "nn", "optim", "io", "viz", "train", "summary",
+    "nn", "optim", "io", "viz", "train", "summary", "checkpoint", "save", "load",
 ]

@@ -396,7 +396,7 @@ def fit(
                 same BLAS and thread count: see docs/results.md on chaotic divergence).
     metrics     ("accuracy",) or (): accuracy needs integer labels or one-hot targets.
     early_stopping  an EarlyStopping, or an int patience on val_accuracy (needs ``val``).
-    checkpoint  a path: ``tinygrad_nn.io.save(path, model, optimizer, extra={"epoch",
+    checkpoint  a path: ``tinygrad_nn.save(path, model, optimizer, extra={"epoch",
                 "history"})`` after every epoch (atomic), and once more at the end when early
                 stopping restored the best weights.
     progress    a tqdm bar per epoch when tqdm is installed and stderr is a terminal or this
@@ -517,10 +517,10 @@ def fit(
 
 def _save(path: str | os.PathLike, model: Module, optimizer: Optimizer, epoch: int,
           history: History) -> None:
-    from . import io  # io imports nn and optim; importing it lazily keeps train.py light
+    from .checkpoint import save  # it imports nn and optim; lazily, to keep train.py light
 
     clean = json.loads(history.to_json())  # NaN is not JSON
-    io.save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
+    save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
 
 
 # ============================================================================================

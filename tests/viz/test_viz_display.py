@@ -79,7 +79,7 @@ def test_history_text_and_html():
 
 def test_graph_repr_and_display():
     graph = traced_mlp().graph
-    assert repr(graph) == "Graph(13 nodes: 9 tensors, 4 ops; 12 edges; roots t8)"
+    assert repr(graph) == "Graph(14 nodes: 10 tensors, 4 ops; 13 edges; roots t8)"
     bundle = graph._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
 

@@ -30,6 +30,15 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..convolution import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
+)
 from ..tensor import ArrayLike, Tensor, default_rng
 from .module import Module
 
@@ -38,6 +47,9 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "l2_penalty", "dropout",
     "linear", "sum_squared_error", "sum_squared_error_composed",
 ]
+# convolution and pooling (issue #17): defined in tinygrad_nn/convolution.py
+__all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold",
+            "fold"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
