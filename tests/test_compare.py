@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from tinygrad_nn import Tensor, nn, ops
-from tinygrad_nn.check import Report, compare, run_check
-from tinygrad_nn.compare import _dropout_masks, _Nielsen
+from tinygrad_nn.check import compare, run_check
+from tinygrad_nn.compare import Report, _dropout_masks, _Nielsen
 from tinygrad_nn.reference import cs231n, nielsen
 from tinygrad_nn.transfer import ArchitectureError, cs231n_options, to_cs231n
 
