@@ -163,6 +163,13 @@ def _record(out: Tensor, ctx: Function) -> None:
         _compact()
 
 
+def moved(t: Tensor) -> None:
+    """``t`` is now the output of ``t._ctx`` (code that re-points a graph, as in-place
+    ``__setitem__`` does, must say so): the tape entry of that op refers to ``t``."""
+    if t._ctx is not None:
+        _tape[t._ctx.seq] = weakref.ref(t)
+
+
 def _compact() -> None:
     global _compact_at
     live = []
@@ -173,6 +180,31 @@ def _compact() -> None:
             live.append(ref)
     _tape[:] = live
     _compact_at = max(1024, 2 * len(live))
+
+
+def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``, with
+    an explicit stack (no recursion). Backward does not need it (it walks the tape); tools that
+    list a graph's intermediates do (check.retain_grads)."""
+    leaves: list[Tensor] = []
+    outputs: list[Tensor] = []
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        ctx = t._ctx
+        if ctx is None:
+            leaves.append(t)
+            continue
+        outputs.append(t)
+        for p in ctx.parents or ():
+            if p.requires_grad:
+                stack.append(p)
+    outputs.sort(key=lambda t: t._ctx.seq)  # the tape position: creation order
+    return leaves, outputs
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +290,9 @@ def compute_gradients(
     i = top
     try:
         while pending:
+            if i < 0:
+                raise RuntimeError("engine: gradients are waiting on ops missing from the tape "
+                                   "(a tensor was re-pointed without autograd.moved())")
             t = _tape[i]()
             i -= 1
             if t is None:
@@ -266,6 +301,10 @@ def compute_gradients(
             g = ctx.g
             if g is None:
                 continue
+            if ctx.seq != i + 1:
+                raise RuntimeError(
+                    f"engine: the tape is out of sync at {type(ctx).__name__} (a tensor was given "
+                    "another op's output without autograd.moved())")
             ctx.g = None
             pending -= 1
             done.append(ctx)

@@ -332,12 +332,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         raise ValueError(f"dropout: p (the drop probability) must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
-    return _dropout(x, p, generator, mask)[0]
-
-
-def _dropout(x: Tensor, p: float, generator: np.random.Generator | None,
-             mask: ArrayLike | None) -> tuple[Tensor, np.ndarray]:
-    """Dropout in training with 0 < p <= 1: (output, the keep-mask used)."""
     if mask is None:
         rng = default_rng() if generator is None else generator
         keep = rng.random(x.shape) >= p
@@ -347,7 +341,7 @@ def _dropout(x: Tensor, p: float, generator: np.random.Generator | None,
             raise ValueError(f"dropout: mask shape {keep.shape} does not match input shape "
                              f"{x.shape}")
     if p == 1.0:
-        return x * 0.0, keep
+        return x * 0.0
     scaled = _scaled_mask(keep, p, x.dtype)
     if mask is None and autograd._tracer is not None:  # tg.compile: a fresh draw per call
         shape, dtype = x.shape, x.dtype
@@ -357,7 +351,7 @@ def _dropout(x: Tensor, p: float, generator: np.random.Generator | None,
             return _scaled_mask(rng.random(shape) >= p, p, dtype)
 
         autograd._tracer.random(scaled, draw)
-    return x * Tensor.from_numpy(scaled), keep
+    return x * Tensor.from_numpy(scaled)
 
 
 def _scaled_mask(keep: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
