@@ -68,6 +68,24 @@ MUTATIONS = [
      "gradcheck: wrong central difference"),
 ]
 
+# convolution and pooling (issue #17): caught by their own tests, tests/test_conv_ops.py
+CONV_TESTS = ["tests/test_conv_ops.py"]
+CONV_MUTATIONS = [
+    ("ops.py", "image[:, p * dh: p * dh + sh * (oh - 1) + 1: sh,",
+     "image[:, p: p + sh * (oh - 1) + 1: sh,", "col2im: dilation ignored in the input gradient"),
+    ("ops.py", "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)",
+     "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape[::-1]).T",
+     "Conv2d: weight gradient transposed (filters swapped with offsets)"),
+    ("ops.py", "gg = _conv(x, u, geo) if self.needs_input_grad[1] else None",
+     "gg = _conv(x, u, geo) * 0.0 if self.needs_input_grad[1] else None",
+     "Conv2dWeight: no gradient to g (double backward wrong)"),
+    ("ops.py", "better = candidate > out\n", "better = candidate >= out\n",
+     "MaxPool2d: ties go to the last maximum, not the first (PyTorch)"),
+    ("ops.py", "view += g_t * (arg_t == k)", "np.copyto(view, g_t, where=arg_t == k)",
+     "MaxPool2d: overlapping windows overwrite instead of accumulating"),
+]
+MUTATIONS += CONV_MUTATIONS
+
 
 def survives(mutation: tuple[str, str, str, str], workdir: Path) -> bool:
     filename, original, mutated, _ = mutation
@@ -80,7 +98,8 @@ def survives(mutation: tuple[str, str, str, str], workdir: Path) -> bool:
         raise SystemExit(f"mutation target not found exactly once in {filename}: {original!r}")
     path.write_text(source.replace(original, mutated))
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-               "--rootdir", str(workdir), *TESTS]
+               "--rootdir", str(workdir),
+               *(CONV_TESTS if mutation in CONV_MUTATIONS else TESTS)]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
                             env={"PYTHONPATH": str(workdir), "PATH": "/usr/bin:/bin",
                                  "HYPOTHESIS_PROFILE": "default"})
