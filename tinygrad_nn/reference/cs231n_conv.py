@@ -156,10 +156,14 @@ def _im2col(x: Array, hh: int, ww: int, pad: int, stride: int) -> Array:
 def _col2im(cols: Array, shape: tuple[int, ...], hh: int, ww: int, pad: int,
             stride: int) -> Array:
     n, c, h, w = shape
-    x_pad = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=cols.dtype)
+    hp, wp = h + 2 * pad, w + 2 * pad
     k, i, j = im2col_indices(shape, hh, ww, pad, stride)
-    blocks = cols.reshape(c * hh * ww, -1, n).transpose(2, 0, 1)
-    np.add.at(x_pad, (slice(None), k, i, j), blocks)  # overlapping windows accumulate
+    blocks = cols.reshape(c * hh * ww, -1, n).transpose(2, 0, 1)  # (n, C*hh*ww, pixels)
+    # overlapping windows accumulate: a histogram of the flat padded positions, weighted by
+    # the column values (bincount; np.add.at does the same, an order of magnitude slower)
+    flat = (np.arange(n).reshape(-1, 1, 1) * c + k) * (hp * wp) + i * wp + j
+    x_pad = np.bincount(flat.ravel(), weights=blocks.ravel(), minlength=n * c * hp * wp)
+    x_pad = x_pad.astype(cols.dtype).reshape(n, c, hp, wp)
     return x_pad[:, :, pad: pad + h, pad: pad + w]
 
 
