@@ -6,6 +6,7 @@
     tinygrad-nn check --layers FILE ...   YOUR layer functions vs autodiff vs numeric
     tinygrad-nn graph --spec SPEC ...     draw the training graph of a network to a file
     tinygrad-nn summary --spec SPEC       the layer table
+    tinygrad-nn export CKPT --to onnx     a checkpoint as ONNX (or --to torch: torch.export)
 
 Every subcommand has ``--help``. A user error (a bad spec, a missing file, missing MNIST, a bad
 option value) prints one line, ``tinygrad-nn: error: ...``, and exits with 2 (usage: the
@@ -548,6 +549,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_checkpoint
+
+    target = export_checkpoint(args.checkpoint, args.to, args.out, args.input_features)
+    print(f"wrote {target}")
+    return 0
+
+
 # ============================================================================================
 # demo
 # ============================================================================================
@@ -748,6 +757,16 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                          help="default: float32")
     summary.set_defaults(run=cmd_summary)
+
+    export = sub.add_parser("export", help="a checkpoint as ONNX or a torch.export program",
+                            description="Write a checkpoint's model (eval mode) for ONNX "
+                            "Runtime (.onnx) or PyTorch (.pt2: torch.export.load(PATH).module()).")
+    export.add_argument("checkpoint", help="a checkpoint file (.safetensors, or an old .npz)")
+    export.add_argument("--to", required=True, choices=("onnx", "torch"))
+    export.add_argument("--out", help="default: the checkpoint's path with .onnx or .pt2")
+    export.add_argument("--input-features", type=_positive_int,
+                        help="default: the first layer's input size")
+    export.set_defaults(run=cmd_export)
     return parser
 
 
