@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from doc_blocks import run_blocks
+from doc_blocks import run_blocks_with_output
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "your_backprop.md"
 
 
 def test_your_backprop_doc_runs_and_shows_real_output():
-    results = run_blocks(DOC)
+    results = run_blocks_with_output(DOC)
     assert len(results) >= 8
     assert sum(expected is not None for _, expected, _, _ in results) >= 8
     for code, expected, actual, _ in results:
