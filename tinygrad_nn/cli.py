@@ -26,6 +26,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .nn.layers import in_out_features
+
 PROG = "tinygrad-nn"
 DEMO_SPEC = "2-16-16-2:relu"
 CHECK_SPEC = "784-30-10:sigmoid,out=sigmoid,init=nielsen_large"  # Nielsen's chapter-1 network
@@ -138,13 +140,10 @@ def build_model(spec: dict[str, Any], dtype: str, seed: int) -> Any:
 
 
 def _io_sizes(model: Any) -> tuple[int, int]:
-    """(inputs, outputs) of a model built from a spec, from its first and last Linear."""
-    from .nn.layers import Linear
-
-    linears = [m for _, m in model.named_modules() if isinstance(m, Linear)]
-    if not linears:
-        raise UsageError("the spec has no Linear layer; nothing to train or draw")
-    return linears[0].in_features, linears[-1].out_features
+    try:
+        return in_out_features(model)
+    except ValueError:
+        raise UsageError("the spec has no Linear layer; nothing to train or draw") from None
 
 
 def loss_name(loss: str) -> str:
