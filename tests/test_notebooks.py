@@ -58,6 +58,12 @@ DISPLAY_CELLS = {
     "compare(nn.MLP([4, 3, 2]), X[:3], np.array([0, 1, 1]), loss='cross_entropy')":
         ("text/html", "OK: all"),
     "viz.plot_history(h)": ("image/png", ""),
+    "from tinygrad_nn import check\n"
+    "check.layer(lambda x: (2 * x, x), lambda d, x: 2 * d, np.ones(3))": ("text/html", "OK"),
+    "steps = viz.backward_steps((tg.Tensor(2.0, requires_grad=True) * 3.0).exp())\nsteps":
+        ("text/html", "iframe"),
+    "steps[1]": ("image/svg+xml", "Exp"),
+    "viz.to_html(graph)": ("text/html", "iframe"),
     "loss": ("text/plain", "Tensor"),
 }
 
@@ -93,8 +99,8 @@ NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 def test_the_example_notebooks_are_there_and_stored_without_outputs():
     names = [p.name for p in NOTEBOOK_FILES]
-    assert names[:2] == ["01_first_graph.ipynb", "02_nielsen_ch1_training.ipynb"]
-    assert "04_backward_step_by_step.ipynb" in names and len(names) >= 4
+    assert names == ["01_first_graph.ipynb", "02_nielsen_ch1_training.ipynb",
+                     "03_check_your_backprop.ipynb", "04_backward_step_by_step.ipynb"]
     for path in NOTEBOOK_FILES:
         nb = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
