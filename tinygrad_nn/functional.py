@@ -91,6 +91,18 @@ def var(
     return (deviation * deviation).sum(axis=axes, keepdims=keepdims) * (1.0 / (count - ddof))
 
 
+def std(
+    x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+) -> Tensor:
+    """sqrt(var). Where the variance is 0 (a constant, or one element with ddof=0) the gradient
+    is 0, as in PyTorch, not the nan that sqrt'(0) = inf times a zero deviation would give."""
+    v = var(x, axis, keepdims, ddof)
+    flat = v.data == 0
+    if not flat.any():
+        return v.sqrt()
+    return where(flat, 0.0, where(flat, 1.0, v).sqrt())
+
+
 def logsumexp(
     x: Tensor, axis: int | Sequence[int] | None = None, keepdims: bool = False
 ) -> Tensor:
