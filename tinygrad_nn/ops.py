@@ -157,7 +157,7 @@ class PowScalar(Function):
         if c == 0:  # x**0 is the constant 1: gradient 0 everywhere, at x = 0 too (PyTorch)
             return g * 0.0 if isinstance(g, Tensor) else np.zeros_like(g)
         if c == 0.5:  # NumPy computes x**0.5 as sqrt: its gradient, from the output (-inf -> nan)
-            return g / (out * 2.0)
+            return g / (2.0 * out)
         return g * c * x ** (c - 1)
 
 
