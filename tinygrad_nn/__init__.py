@@ -11,11 +11,14 @@
 from .tensor import (  # noqa: I001  (tensor must be imported first: it loads the engine)
     Tensor,
     arange,
+    cat,
     default_rng,
     eye,
     full,
     get_default_dtype,
     manual_seed,
+    maximum,
+    minimum,
     ones,
     ones_like,
     rand,
@@ -23,15 +26,17 @@ from .tensor import (  # noqa: I001  (tensor must be imported first: it loads th
     randn,
     randn_like,
     set_default_dtype,
+    stack,
     tensor,
+    where,
     zeros,
     zeros_like,
 )
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
-from .functional import cat, maximum, minimum, stack, where
-from . import functional, ops
+from . import ops
 from .check import gradcheck
-from . import nn, optim, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from .checkpoint import load, save  # noqa: E402
 from .viz import summary  # noqa: E402
 
 __version__ = "0.1.0"
@@ -40,6 +45,6 @@ __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "eye", "arange", "randn", "rand",
     "zeros_like", "ones_like", "randn_like", "rand_like", "manual_seed", "default_rng",
     "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "is_grad_enabled",
-    "grad", "gradcheck", "cat", "stack", "where", "maximum", "minimum", "functional", "ops",
-    "nn", "optim", "io", "viz", "train", "summary",
+    "grad", "gradcheck", "cat", "stack", "where", "maximum", "minimum", "ops",
+    "nn", "optim", "io", "viz", "train", "summary", "checkpoint", "save", "load",
 ]

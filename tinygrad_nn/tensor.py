@@ -1,6 +1,7 @@
 """Tensor: an ndarray that remembers how it was made, so gradients can flow back through it.
 
-Each method is one line that calls a primitive in ops.py or a composition in functional.py; the
+Each method is one line that calls a primitive in ops.py, except the composed ops (under their
+own banner), which are written with other methods and need no gradient code of their own; the
 engine (recording, backward) is autograd.py. Semantics follow PyTorch (names, dtypes, gradient
 conventions) with NumPy's argument names (``axis``, ``keepdims``) and broadcasting.
 """
@@ -110,10 +111,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "__weakref__")
-
-    # NumPy must not treat a Tensor as an array in ``ndarray * Tensor``: this makes NumPy return
-    # NotImplemented, so Python calls Tensor.__rmul__ and the op is recorded.
-    __array_ufunc__ = None
 
     data: np.ndarray
     grad: Tensor | None
@@ -276,10 +273,19 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> builtins.float:
+        numpy_dispatch.to_array(self)  # under check's tracing(), refuses to cut the graph
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return numpy_dispatch.to_array(self, dtype)
+
+    # NumPy's dispatch (NEP 13, NEP 18): np.exp(t), ndarray * t, np.sum(t, axis=0), np.dot(x, w)
+    # record the Tensor ops; the tables are in numpy_dispatch.py.
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_dispatch.array_function(func, args, kwargs)
 
     __hash__ = object.__hash__  # identity, as torch; == is elementwise
 
@@ -341,6 +347,14 @@ class Tensor:
     def matmul(self, other: ArrayLike) -> Tensor:
         return self @ other
 
+    def dot(self, other: ArrayLike) -> Tensor:
+        """ndarray.dot: matmul for 1-D and 2-D operands, a product with a scalar."""
+        return numpy_dispatch.dot(self, other)
+
+    def copy(self) -> Tensor:
+        """ndarray.copy: the same values, still in the graph (torch.Tensor.clone)."""
+        return numpy_dispatch.copy(self)
+
     def exp(self) -> Tensor:
         return ops.Exp.apply(self)
 
@@ -361,9 +375,6 @@ class Tensor:
 
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
-
-    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
-        return functional.leaky_relu(self, negative_slope)
 
     def maximum(self, other: ArrayLike) -> Tensor:
         return ops.Maximum.apply(self, self._lift(other))
@@ -418,26 +429,6 @@ class Tensor:
         if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
-
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(axis=axis, keepdims=keepdims))
-
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return functional.mean(self, axis, keepdims)
-
-    def var(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
-    ) -> Tensor:
-        """Variance with NumPy's default ``ddof=0`` (PyTorch's default is the unbiased ddof=1)."""
-        return functional.var(self, axis, keepdims, ddof)
-
-    def std(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
-    ) -> Tensor:
-        return functional.std(self, axis, keepdims, ddof)
-
-    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return functional.logsumexp(self, axis, keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
         return ops.Softmax.apply(self, axis=_axis(axis, self.ndim, "softmax"))
@@ -504,6 +495,61 @@ class Tensor:
         full = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
         return ops.Expand.apply(self, shape=full)
 
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
+
+    # ----------------------------------------------------------------------------------------
+    # composed ops: written with the methods above, no gradient code of their own
+    # ----------------------------------------------------------------------------------------
+
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
+        """x where x > 0, else negative_slope * x; the slope at 0 is negative_slope (PyTorch)."""
+        return where(self.data > 0, self, self * negative_slope)
+
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        return -((-self).max(axis=axis, keepdims=keepdims))
+
+    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """sum / count over the axes."""
+        axes = _axes(axis, self.ndim, "mean")
+        count = int(np.prod([self.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
+        return self.sum(axis=axes, keepdims=keepdims) * (1.0 / count)
+
+    def var(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Tensor:
+        """Mean of squared deviations, divided by (count - ddof): NumPy's default ``ddof=0`` is
+        the biased estimate batchnorm normalizes with; ddof=1 is PyTorch's default."""
+        axes = _axes(axis, self.ndim, "var")
+        count = int(np.prod([self.shape[a] for a in axes]))
+        if count - ddof <= 0:
+            raise ValueError(f"var: {count} elements and ddof={ddof} leave no degrees of freedom")
+        deviation = self - self.mean(axis=axes, keepdims=True)
+        return (deviation * deviation).sum(axis=axes, keepdims=keepdims) * (1.0 / (count - ddof))
+
+    def std(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Tensor:
+        """sqrt(var). Where the variance is 0 (a constant, or one element with ddof=0) the
+        gradient is 0, as in PyTorch, not the nan of sqrt'(0) = inf times a zero deviation."""
+        v = self.var(axis, keepdims, ddof)
+        flat = v.data == 0
+        if not flat.any():
+            return v.sqrt()
+        return where(flat, 0.0, where(flat, 1.0, v).sqrt())
+
+    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+        """log(sum(exp(x))), shifted by the (constant) maximum so exp never overflows."""
+        axes = _axes(axis, self.ndim, "logsumexp")
+        shift = np.max(self.data, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0.0)  # all -inf: log(0) = -inf, not nan
+        result = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
+        if keepdims:
+            return result
+        return result.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
+
     def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
         """Drop size-1 axes (all, or those named; a named axis of another size is kept, as in
         torch)."""
@@ -525,8 +571,61 @@ class Tensor:
                              f"for shape {self.shape}")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
+
+# --------------------------------------------------------------------------------------------
+# functions of several tensors (torch.where, torch.cat, ...)
+# --------------------------------------------------------------------------------------------
+
+
+def _as_tensor(x: ArrayLike) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Elements of x where condition holds, else of y. The condition gets no gradient."""
+    cond = np.asarray(_values(condition), dtype=bool)
+    if isinstance(x, Tensor):
+        y = x._lift(y)
+    elif isinstance(y, Tensor):
+        x = y._lift(x)
+    else:
+        x, y = _as_tensor(x), _as_tensor(y)
+    return ops.Where.apply(x, y, cond=cond)
+
+
+def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    return x.maximum(y) if isinstance(x, Tensor) else _as_tensor(y).maximum(x)
+
+
+def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    return x.minimum(y) if isinstance(x, Tensor) else _as_tensor(y).minimum(x)
+
+
+def cat(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (torch.cat / numpy.concatenate)."""
+    if len(tensors) == 0:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    parts = [_as_tensor(t) for t in tensors]
+    ndim = parts[0].ndim
+    if ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
+    for i, t in enumerate(parts):
+        if t.ndim != ndim:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has "
+                             f"{parts[0].shape}; all need the same number of dims")
+    return ops.Cat.apply(*parts, axis=_axis(axis, ndim, "cat"))
+
+
+def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors of the same shape along a new axis."""
+    if len(tensors) == 0:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    parts = [_as_tensor(t) for t in tensors]
+    shapes = {t.shape for t in parts}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    position = _axis(axis, parts[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(position) for t in parts], axis=position)
 
 
 # --------------------------------------------------------------------------------------------
@@ -795,5 +894,5 @@ def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").
-from . import autograd, functional, ops  # noqa: E402
+from . import autograd, numpy_dispatch, ops  # noqa: E402
 from .validation import check_bool  # noqa: E402

@@ -25,32 +25,31 @@ Conventions pinned (docs/REFERENCES.md, section 5):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
-from ..functional import (
-    leaky_relu,
-    linear,
-    log_softmax,
-    relu,
-    sigmoid,
-    softmax,
-    sum_squared_error,
-    tanh,
-    where,
+from .. import ops
+from ..convolution import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
 )
-from ..tensor import ArrayLike, Tensor, default_rng
-
-if TYPE_CHECKING:
-    from .module import Module
+from ..tensor import ArrayLike, Tensor, default_rng, where
+from .module import Module
 
 __all__ = [
     "mse_loss", "quadratic_cost", "cross_entropy", "cross_entropy_composed", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "l2_penalty", "dropout",
-    "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "linear",
+    "linear", "sum_squared_error", "sum_squared_error_composed",
 ]
+# convolution and pooling (issue #17): defined in tinygrad_nn/convolution.py
+__all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold",
+            "fold"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -132,6 +131,30 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 
 # ============================================================================================
+# the fused primitives, as functions
+# ============================================================================================
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, one fused op; weight has shape (out_features, in_features)."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    return ops.Linear.apply(x, weight) if bias is None else ops.Linear.apply(x, weight, bias)
+
+
+def sum_squared_error(x: Tensor, y: ArrayLike, scale: float = 1.0) -> Tensor:
+    """scale * sum((x - y)**2) as one fused op (the base of MSE and Nielsen's quadratic cost)."""
+    if not isinstance(y, Tensor):  # a Python number takes x's dtype, as in x - y
+        y = Tensor(y, dtype=x.dtype if isinstance(y, (int, float)) else None)
+    return ops.SquaredErrorSum.apply(x, y, scale=scale)
+
+
+def sum_squared_error_composed(x: Tensor, y: ArrayLike, scale: float = 1.0) -> Tensor:
+    """The same as ``sum_squared_error`` from primitives; the reference the fused op is tested
+    against."""
+    return ((x - y) ** 2).sum() * scale
+
+
+# ============================================================================================
 # regression
 # ============================================================================================
 
@@ -173,69 +196,6 @@ def quadratic_cost(output: Tensor, target: ArrayLike, reduction: str = "mean") -
 # ============================================================================================
 
 
-class CrossEntropy(Function):
-    """Fused, stable softmax cross-entropy on logits x (N, C) with target distribution q:
-
-        loss_i = -sum_c q_ic log_softmax(x)_ic,  q = (1 - eps) * target + eps / C
-
-    d loss_i / dx_i = softmax(x_i) * sum_c q_ic - q_i;  d loss_i / d target_i = -(1 - eps) logp_i.
-    The target is a one-hot of integer ``labels`` (not an input) or probabilities (input 1, so
-    a probability target that requires grad gets its gradient, as in PyTorch).
-    """
-
-    __slots__ = ("labels", "smoothing", "reduction", "logp")
-
-    def forward(self, x: np.ndarray, probs: np.ndarray | None = None, *,
-                labels: np.ndarray | None, smoothing: float, reduction: str) -> np.ndarray:
-        self.labels, self.smoothing, self.reduction = labels, smoothing, reduction
-        shifted = x - x.max(axis=-1, keepdims=True)
-        self.logp = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        if labels is not None:
-            picked = np.take_along_axis(self.logp, labels[..., None], axis=-1)[..., 0]
-            per_example = -(1.0 - smoothing) * picked
-        else:
-            per_example = -(1.0 - smoothing) * (probs * self.logp).sum(axis=-1)
-        if smoothing:
-            per_example = per_example - smoothing * self.logp.mean(axis=-1)
-        if reduction == "none":
-            return per_example
-        total = per_example.sum()
-        return np.asarray(total / per_example.size if reduction == "mean" else total,
-                          dtype=x.dtype)
-
-    def _target(self, probs: Any, like: Any) -> Any:
-        """q, the smoothed target distribution, as an ndarray or (for probs) a Tensor."""
-        classes = like.shape[-1]
-        if self.labels is not None:
-            onehot = np.zeros(like.shape, dtype=like.dtype)
-            np.put_along_axis(onehot, self.labels[..., None], 1.0, axis=-1)
-            q = onehot
-        else:
-            q = probs
-        if self.smoothing:
-            q = q * (1.0 - self.smoothing) + self.smoothing / classes
-        return q
-
-    def backward(self, g: Any, out: Any, x: Any, probs: Any = None) -> Any:
-        # NOTE: when the backward pass is recorded (create_graph), log-softmax is recomputed as a
-        # Tensor op so that second derivatives see its dependence on x; the saved array would not.
-        logp = x.log_softmax(-1) if isinstance(x, Tensor) else self.logp
-        count = int(np.prod(x.shape[:-1]))
-        if self.reduction == "none":
-            g = g.reshape(tuple(x.shape[:-1]) + (1,))
-        elif self.reduction == "mean":
-            g = g * (1.0 / count)
-        q = self._target(probs, self.logp)
-        gx = None
-        if self.needs_input_grad[0]:
-            softmax_x = logp.exp() if isinstance(logp, Tensor) else np.exp(logp)
-            gx = g * (softmax_x * q.sum(axis=-1, keepdims=True) - q)
-        if probs is None:
-            return gx
-        gp = g * logp * (self.smoothing - 1.0) if self.needs_input_grad[1] else None
-        return gx, gp
-
-
 def cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits ``input`` (N, C) or (C,), fused and stable.
@@ -254,9 +214,9 @@ def cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean",
     target_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if target_dtype.kind == "f":
         probs = _float_target("cross_entropy", input, target)
-        return CrossEntropy.apply(input, probs, labels=None, **kw)
+        return ops.CrossEntropy.apply(input, probs, labels=None, **kw)
     labels = _labels("cross_entropy", input, target)
-    return CrossEntropy.apply(input, labels=labels, **kw)
+    return ops.CrossEntropy.apply(input, labels=labels, **kw)
 
 
 def nll_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
@@ -327,7 +287,7 @@ def _softplus(x: Tensor) -> Tensor:
     Its gradient e^(x-m) / (e^-m + e^(x-m)) is sigmoid(x) exactly, at 0 too (a relu/abs form
     would give the wrong slope at x = 0 through the kink conventions)."""
     m = np.maximum(x.data, 0.0)
-    return (Tensor._make(np.exp(-m), None) + (x - m).exp()).log() + m
+    return (Tensor.from_numpy(np.exp(-m)) + (x - m).exp()).log() + m
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: ArrayLike, reduction: str = "mean",
@@ -357,8 +317,6 @@ def l2_penalty(params: Module | Iterable[Tensor], strength: float) -> Tensor:
 
     Given a Module, only its weights (parameters with 2 or more dims) are penalized: biases and
     BatchNorm's gamma/beta are not, as in CS231n and Nielsen."""
-    from .module import Module  # module.py imports nothing from here; avoid a cycle anyway
-
     if isinstance(params, Module):
         tensors = [p for p in params.parameters() if p.ndim >= 2]
     else:
@@ -393,4 +351,4 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
                              f"{x.shape}")
     if p == 1.0:
         return x * 0.0
-    return x * Tensor._make((keep * (1.0 / (1.0 - p))).astype(x.dtype), None)
+    return x * Tensor.from_numpy((keep * (1.0 / (1.0 - p))).astype(x.dtype))

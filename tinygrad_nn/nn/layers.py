@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import functional as F
 from ..tensor import Tensor, default_rng, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
@@ -61,7 +60,7 @@ class Linear(Module):
         scheme(self.weight, self.bias, _generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return nnf.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -95,7 +94,7 @@ class Maxout(Module):
         nn_init.get_scheme(init)(self.weight, self.bias, _generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
-        z = F.linear(x, self.weight, self.bias)
+        z = nnf.linear(x, self.weight, self.bias)
         return z.reshape(z.shape[:-1] + (self.out_features, self.pieces)).max(axis=-1)
 
     def extra_repr(self) -> str:
@@ -295,10 +294,10 @@ class BatchNorm1d(Module):
         axes, shape = self._axes_and_shape(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            n = x.size(0) if x.ndim == 2 else x.size(0) * x.size(2)
+            n = int(np.prod([x.shape[a] for a in axes]))  # values per feature
             if self.training and n <= 1:
-                raise ValueError(f"BatchNorm1d: expected more than 1 value per feature when "
-                                 f"training, got input of shape {x.shape}")
+                raise ValueError(f"{type(self).__name__}: expected more than 1 value per "
+                                 f"feature when training, got input of shape {x.shape}")
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
             var = (centered * centered).mean(axis=axes, keepdims=True)  # biased, as PyTorch
