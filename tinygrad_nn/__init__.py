@@ -34,7 +34,7 @@ from .tensor import (  # noqa: I001  (tensor must be imported first: it loads th
 )
 from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from . import ops
-from .check import gradcheck
+from .gradcheck import gradcheck
 from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
 from .checkpoint import load, save  # noqa: E402
 from .viz import summary  # noqa: E402
