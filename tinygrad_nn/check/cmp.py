@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import _collect
+from ..autograd import collect
 from ..tensor import Tensor
 from .diagnose import Diagnosis, diagnose
 
@@ -72,7 +72,7 @@ def cmp(name: str, manual: Any, tensor: Tensor | np.ndarray, *,
 def retain_grads(*roots: Tensor) -> list[Tensor]:
     """Make every intermediate tensor that ``roots`` depend on keep its ``.grad`` after
     ``backward()`` (``retain_grad()`` on each), and return them in the order they were made."""
-    _, intermediates = _collect(list(roots))
+    _, intermediates = collect(list(roots))
     for t in intermediates:
         t.retain_grad()
     return intermediates
