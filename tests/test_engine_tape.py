@@ -32,7 +32,8 @@ def test_tape_is_compacted_and_a_live_graph_survives_it():
     for _ in range(5000):  # dropped graphs: their entries die
         (w * 3.0).sum()
     gc.collect()
-    assert len(autograd._tape) < 3000
+    live = sum(1 for ref in autograd._tape if ref() is not None)  # other tests' graphs too
+    assert len(autograd._tape) - live <= max(1024, live)  # the 10,000 dead entries went
     kept.backward()
     assert np.array_equal(w.grad.data, 2.0 * np.arange(3.0))
 

@@ -182,10 +182,21 @@ def _compact() -> None:
     _compact_at = max(1024, 2 * len(live))
 
 
-def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
-    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``, with
-    an explicit stack (no recursion). Backward does not need it (it walks the tape); tools that
-    list a graph's intermediates do (check.retain_grads)."""
+class GraphFreedError(RuntimeError):
+    """The graph behind a tensor was freed by ``backward()``: there is nothing left to walk."""
+
+
+def collect(roots: Sequence[Tensor], every_input: bool = False
+            ) -> tuple[list[Tensor], list[Tensor]]:
+    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``: the one
+    walk of a graph for the tools that list it (``viz.trace``, ``check``); backward needs no walk
+    (it follows the tape).
+
+    Creation order (``Function.seq``, the tape position) is topological: collect the reachable
+    tensors with an explicit stack (no recursion: a 100,000-op chain costs a list, not 100,000
+    Python frames), then sort the op outputs by it. Inputs that need no gradient are skipped
+    unless ``every_input`` (a drawing shows them).
+    """
     leaves: list[Tensor] = []
     outputs: list[Tensor] = []
     seen: set[int] = set()
@@ -200,8 +211,15 @@ def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
             leaves.append(t)
             continue
         outputs.append(t)
-        for p in ctx.parents or ():
-            if p.requires_grad:
+        parents = ctx.parents
+        if parents is None:
+            raise GraphFreedError(
+                f"the graph was freed by backward() (found at op {type(ctx).__name__}): to "
+                "backward through it a second time, or to trace it after backward(), pass "
+                "retain_graph=True to the first backward()"
+            )
+        for p in parents:
+            if every_input or p.requires_grad:
                 stack.append(p)
     outputs.sort(key=lambda t: t._ctx.seq)  # the tape position: creation order
     return leaves, outputs
@@ -229,8 +247,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
     return g
 
 
-def _freed(ctx: Function) -> RuntimeError:
-    return RuntimeError(
+def _freed(ctx: Function) -> GraphFreedError:
+    return GraphFreedError(
         f"backward: trying to backward through the graph a second time (at op "
         f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
         "Pass retain_graph=True to the first backward() to keep them."
@@ -326,6 +344,8 @@ def compute_gradients(
         if not retain_graph:
             for ctx in done:
                 ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
+            if len(done) >= 1024 and not _walking:  # a big graph just died: so did its entries
+                _compact()
     found.extend((t, g) for t, g in leaves.values())
     return found
 
@@ -409,6 +429,9 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
             )
         return np.full(root.shape, 1.0, dtype=root.dtype)
     data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if data.dtype.kind not in "biuf":  # complex would lose its imaginary part, objects worse
+        raise TypeError(f"{op}: gradient must be real numbers, got dtype {data.dtype} "
+                        f"(shape {data.shape})")
     if data.shape != root.shape:
         raise RuntimeError(
             f"{op}: gradient has shape {data.shape} but the output has shape {root.shape}"

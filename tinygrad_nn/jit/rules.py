@@ -104,12 +104,20 @@ def sigmoid(program: Program, op: OpRecord) -> Built:
     ix, o = op.ins[0], op.out
     shape, dtype = op.shapes[0]
     out = program.buffer(shape, dtype)
+    e = program.buffer(shape, dtype)
+    negative = program.buffer(shape, np.bool_)
+    one = dtype.type(1)
 
-    def forward() -> None:  # ops.Sigmoid: tanh form, 0.5 * tanh(x / 2) + 0.5
-        np.multiply(vals[ix], 0.5, out=out)
-        np.tanh(out, out=out)
-        np.multiply(out, 0.5, out=out)
-        np.add(out, 0.5, out=out)
+    def forward() -> None:  # ops.Sigmoid: e = exp(-|x|); where(x < 0, e, 1) / (1 + e)
+        x = vals[ix]
+        np.abs(x, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.less(x, 0, out=negative)
+        out.fill(one)
+        np.copyto(out, e, where=negative)
+        np.add(e, 1.0, out=e)
+        np.divide(out, e, out=out)
         vals[o] = out
 
     def backward(terms: dict[int, int]) -> Closure:
