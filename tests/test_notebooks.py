@@ -65,6 +65,10 @@ DISPLAY_CELLS = {
     "steps[1]": ("image/svg+xml", "Exp"),
     "viz.to_html(graph)": ("text/html", "iframe"),
     "loss": ("text/plain", "Tensor"),
+    "from tinygrad_nn.data import DataLoader\nDataLoader(X, batch_size=8)":
+        ("text/plain", "DataLoader(40 examples in 5 batches of 8, shuffle=False"),
+    "optim.SGD(model.parameters(), lr=0.1)": ("text/plain", "lr: 0.1"),
+    "model": ("text/plain", "Linear"),
 }
 
 
@@ -76,7 +80,7 @@ def test_every_returned_object_displays_usefully_in_a_fresh_kernel():
         found = outputs(cell)
         assert mime in found, f"{cell.source!r} displayed only {sorted(found)}"
         assert text in found[mime], f"{cell.source!r}: {text!r} not in its {mime}"
-    fit_cell = nb.cells[7]  # plot=True: one live figure, updated in place
+    fit_cell = next(c for c in nb.cells if "plot=True" in c.source)  # one figure, updated
     shown = [o for o in fit_cell.outputs if o["output_type"] == "display_data"]
     assert len(shown) == 1 and "image/png" in shown[0]["data"]
 
