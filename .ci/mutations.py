@@ -103,6 +103,26 @@ MUTATIONS = [
      "draw: vanishing judged by the norm, which grows with size", ["tests/viz/test_viz_draw.py"]),
     ("viz/graph.py", 'labels = getattr(fn, "labels", None)', "labels = None",
      "trace: integer targets y not drawn", ["tests/viz/test_viz_draw.py"]),
+    # checkpoints, search (#16)
+    ("checkpoint/safetensors_file.py",
+     'if tensor_checksum(key, array) != checksums["tensors"][key]:', "if False:",
+     "checkpoint: tensor checksums not compared (flipped bits load)",
+     ["tests/test_checkpoint.py::test_bad_file_is_refused_and_nothing_changes"]),
+    ("checkpoint/restore.py", "    if declared > stored:", "    if False:",
+     "checkpoint: a spec built before its size is checked (900M-parameter bomb)",
+     ["tests/test_checkpoint_bombs.py::test_a_1_kb_file_whose_spec_declares_900m_parameters"
+      "_is_refused_before_building"]),
+    ("checkpoint/npz_file.py", "        if total > budget:", "        if False:",
+     "checkpoint: an .npz member decompressed before its size is checked (4 GiB bomb)",
+     ["tests/test_checkpoint_bombs.py::test_a_small_npz_expanding_to_4_gib_is_refused_unread"]),
+    ("checkpoint/__init__.py",
+     "    check_model(path, model, tensors)\n    if optimizer is not None:",
+     "    if optimizer is not None:",
+     "checkpoint: a file for another architecture not checked before assigning",
+     ["tests/test_checkpoint.py::test_file_for_another_architecture_is_refused"]),
+    ("search.py", 'return Trial(params, math.nan, stage, None, f"{type(e).__name__}: {e}")',
+     "raise", "search: one failed trial loses the whole search",
+     ["tests/test_search.py::test_a_failed_trial_is_reported_and_the_others_kept"]),
 ]
 
 
