@@ -125,6 +125,24 @@ MUTATIONS = [
      ["tests/test_search.py::test_a_failed_trial_is_reported_and_the_others_kept"]),
 ]
 
+# convolution and pooling (issue #17), caught by their own tests
+CONV_TESTS = ["tests/test_conv_ops.py"]
+MUTATIONS += [
+    ("ops.py", "image[:, p * dh: p * dh + sh * (oh - 1) + 1: sh,",
+     "image[:, p: p + sh * (oh - 1) + 1: sh,", "col2im: dilation ignored in the input gradient",
+     CONV_TESTS),
+    ("ops.py", "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)",
+     "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape[::-1]).T",
+     "Conv2d: weight gradient transposed (filters swapped with offsets)", CONV_TESTS),
+    ("ops.py", "gg = _conv(x, u, geo) if self.needs_input_grad[1] else None",
+     "gg = _conv(x, u, geo) * 0.0 if self.needs_input_grad[1] else None",
+     "Conv2dWeight: no gradient to g (double backward wrong)", CONV_TESTS),
+    ("ops.py", "better = candidate > out\n", "better = candidate >= out\n",
+     "MaxPool2d: ties go to the last maximum, not the first (PyTorch)", CONV_TESTS),
+    ("ops.py", "view += g_t * (arg_t == k)", "np.copyto(view, g_t, where=arg_t == k)",
+     "MaxPool2d: overlapping windows overwrite instead of accumulating", CONV_TESTS),
+]
+
 
 def survives(mutation: tuple, workdir: Path) -> bool:
     filename, original, mutated = mutation[:3]
