@@ -99,6 +99,16 @@ MUTATIONS = [
     ("check/network.py", "for r in reversed(rows):  # from the output", "for r in rows:",
      "check.network: first wrong layer counted from the input",
      ["tests/test_check_diagnosis.py"]),
+    # viz (#15): the pictures must not lie either
+    ("viz/steps.py", "so_far[src] = g if src not in so_far else so_far[src] + g",
+     "so_far[src] = g", "backward_steps: contributions overwritten, not accumulated",
+     ["tests/viz/test_viz_steps.py"]),
+    ("viz/steps.py", "for node in reversed(ops):", "for node in ops:",
+     "backward_steps: frames from the leaves to the loss", ["tests/viz/test_viz_steps.py"]),
+    ("viz/draw.py", "if stats.rms < VANISHING_RMS:", "if stats.norm < VANISHING_RMS:",
+     "draw: vanishing judged by the norm, which grows with size", ["tests/viz/test_viz_draw.py"]),
+    ("viz/graph.py", 'labels = getattr(fn, "labels", None)', "labels = None",
+     "trace: integer targets y not drawn", ["tests/viz/test_viz_draw.py"]),
     # checkpoints, search (#16)
     ("checkpoint/safetensors_file.py",
      'if tensor_checksum(key, array) != checksums["tensors"][key]:', "if False:",
@@ -119,6 +129,24 @@ MUTATIONS = [
     ("search.py", 'return Trial(params, math.nan, stage, None, f"{type(e).__name__}: {e}")',
      "raise", "search: one failed trial loses the whole search",
      ["tests/test_search.py::test_a_failed_trial_is_reported_and_the_others_kept"]),
+]
+
+# convolution and pooling (issue #17), caught by their own tests
+CONV_TESTS = ["tests/test_conv_ops.py"]
+MUTATIONS += [
+    ("ops.py", "image[:, p * dh: p * dh + sh * (oh - 1) + 1: sh,",
+     "image[:, p: p + sh * (oh - 1) + 1: sh,", "col2im: dilation ignored in the input gradient",
+     CONV_TESTS),
+    ("ops.py", "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)",
+     "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape[::-1]).T",
+     "Conv2d: weight gradient transposed (filters swapped with offsets)", CONV_TESTS),
+    ("ops.py", "gg = _conv(x, u, geo) if self.needs_input_grad[1] else None",
+     "gg = _conv(x, u, geo) * 0.0 if self.needs_input_grad[1] else None",
+     "Conv2dWeight: no gradient to g (double backward wrong)", CONV_TESTS),
+    ("ops.py", "better = candidate > out\n", "better = candidate >= out\n",
+     "MaxPool2d: ties go to the last maximum, not the first (PyTorch)", CONV_TESTS),
+    ("ops.py", "view += g_t * (arg_t == k)", "np.copyto(view, g_t, where=arg_t == k)",
+     "MaxPool2d: overlapping windows overwrite instead of accumulating", CONV_TESTS),
 ]
 
 
