@@ -457,18 +457,11 @@ def cmd_check_layers(args: argparse.Namespace) -> int:
         module = files.load_module(args.layers)
     except (OSError, ImportError, SyntaxError) as e:
         raise CommandError(str(e).splitlines()[0]) from None
-    wrong = 0
-    for i, pair in enumerate(args.pair):
-        try:
-            report = files.check_pair(module, pair, shapes[i if len(shapes) > 1 else 0],
-                                      seed=args.seed, kwargs=kwargs)
-        except Exception as e:  # noqa: BLE001  (the learner's code: one line, then the next)
-            print(f"{pair}: ERROR {type(e).__name__}: {str(e).splitlines()[0]}")
-            wrong += 1
-            continue
-        print(files.one_line(pair, report))
-        wrong += not report.ok
-    return 1 if wrong else 0
+    jobs = [(pair, shapes[i if len(shapes) > 1 else 0], kwargs)
+            for i, pair in enumerate(args.pair)]
+    lines, ok = files.check_pairs(module, jobs, seed=args.seed)
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 def _training_graph(model: Any, loss: str, batch_size: int, seed: int) -> tuple[Any, Any, Any]:
@@ -552,7 +545,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_checkpoint
 
-    target = export_checkpoint(args.checkpoint, args.to, args.out, args.input_features)
+    shape = None
+    if args.input_shape:
+        try:
+            shape = tuple(int(n) for n in args.input_shape.split(",") if n)
+        except ValueError:
+            raise UsageError(f"--input-shape: expected integers like 1,28,28, got "
+                             f"{args.input_shape!r}") from None
+    target = export_checkpoint(args.checkpoint, args.to, args.out, shape)
     print(f"wrote {target}")
     return 0
 
@@ -764,8 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("checkpoint", help="a checkpoint file (.safetensors, or an old .npz)")
     export.add_argument("--to", required=True, choices=("onnx", "torch"))
     export.add_argument("--out", help="default: the checkpoint's path with .onnx or .pt2")
-    export.add_argument("--input-features", type=_positive_int,
-                        help="default: the first layer's input size")
+    export.add_argument("--input-shape", metavar="SHAPE",
+                        help="one sample's shape, e.g. 1,28,28 (default: the first layer's "
+                        "input size; convolutional networks need it)")
     export.set_defaults(run=cmd_export)
     return parser
 
