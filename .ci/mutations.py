@@ -93,6 +93,16 @@ MUTATIONS = [
     ("check/network.py", "for r in reversed(rows):  # from the output", "for r in rows:",
      "check.network: first wrong layer counted from the input",
      ["tests/test_check_diagnosis.py"]),
+    # viz (#15): the pictures must not lie either
+    ("viz/steps.py", "so_far[src] = g if src not in so_far else so_far[src] + g",
+     "so_far[src] = g", "backward_steps: contributions overwritten, not accumulated",
+     ["tests/viz/test_viz_steps.py"]),
+    ("viz/steps.py", "for node in reversed(ops):", "for node in ops:",
+     "backward_steps: frames from the leaves to the loss", ["tests/viz/test_viz_steps.py"]),
+    ("viz/draw.py", "if stats.rms < VANISHING_RMS:", "if stats.norm < VANISHING_RMS:",
+     "draw: vanishing judged by the norm, which grows with size", ["tests/viz/test_viz_draw.py"]),
+    ("viz/graph.py", 'labels = getattr(fn, "labels", None)', "labels = None",
+     "trace: integer targets y not drawn", ["tests/viz/test_viz_draw.py"]),
     # checkpoints, search (#16)
     ("checkpoint/safetensors_file.py",
      'if tensor_checksum(key, array) != checksums["tensors"][key]:', "if False:",

@@ -57,6 +57,11 @@ class DataLoader:
         full, rest = divmod(self.num_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(a.shape) for a in self.arrays)
+        return (f"DataLoader({self.num_samples} examples in {len(self)} batches of "
+                f"{self.batch_size}, shuffle={self.shuffle}; arrays {shapes})")
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
         order = None
         if self.shuffle:
