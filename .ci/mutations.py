@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# NOTE: pytest -x stops at the first failure, so the slow property tests go last
 TESTS = ["tests/test_ops.py", "tests/test_autograd.py", "tests/test_higher_order.py",
-         "tests/test_properties.py"]
+         "tests/test_ops_pytorch.py", "tests/test_pytorch_api.py", "tests/test_properties.py"]
 
 # (file, original text, mutated text, what the bug is)
 MUTATIONS = [
@@ -64,6 +65,24 @@ MUTATIONS = [
      "previous_mode = _grad_enabled", "engine: backward pass recorded without create_graph"),
     ("tensor.py", "dtype = self.dtype if self.dtype.kind == \"f\" else",
      "dtype = np.float64 if self.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
+    # issue #12: the ops PyTorch users reach for, and in-place safety
+    ("ops.py", "return -g * (x.sin()", "return g * (x.sin()", "Cos: sign of the gradient"),
+    ("ops.py", "return g / (x + 1.0)", "return g / x", "Log1p: gradient of log instead"),
+    ("ops.py", "return g * (out + 1.0)", "return g * out", "Expm1: gradient from exp(x) - 1"),
+    ("ops.py", "g * (2.0 / math.sqrt(math.pi))", "g * (1.0 / math.sqrt(math.pi))",
+     "Erf: factor 2 missing"),
+    ("ops.py", "        return g * 0.0\n", "        return g\n",
+     "sign/floor/round: identity gradient instead of 0"),
+    ("ops.py", "return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)",
+     "return np.cumsum(g, axis=self.axis)", "Cumsum: forward cumsum as its own adjoint"),
+    ("ops.py", "grads.append(grad if mask is None else grad * mask)", "grads.append(grad)",
+     "Einsum: repeated subscripts (trace, diagonal) not masked"),
+    ("autograd.py", "if ops and _last_bump > ops[0]._ctx.seq:", "if False:",
+     "in-place: saved tensors modified after recording not detected"),
+    ("autograd.py", "if _grad_enabled and t.requires_grad and t._ctx is None:", "if False:",
+     "in-place: a leaf requiring grad modified in place"),
+    ("optim/optimizer.py", "bump_version(p)  # p changed", "pass  # p changed",
+     "in-place: optimizer steps do not bump versions"),
     ("check.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
      "gradcheck: wrong central difference"),
 ]

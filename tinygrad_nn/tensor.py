@@ -10,9 +10,11 @@ from __future__ import annotations
 import builtins
 import numbers
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
+
+from .dtypes import _DTYPE_NAMES, _dtype_arg
 
 if TYPE_CHECKING:
     from .autograd import Function
@@ -20,9 +22,29 @@ if TYPE_CHECKING:
 Scalar = Union[int, float, bool]  # noqa: UP007
 ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]  # noqa: UP007 (forward ref)
 Shape = tuple[int, ...]
+Axis = Union[int, Sequence[int], None]  # noqa: UP007
 
 _default_dtype = np.dtype(np.float32)
 _rng = np.random.default_rng()
+
+def _check_device(device: Any, op: str) -> None:
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        raise RuntimeError(f"{op}: device {device!r} is not available: tinygrad_nn runs on NumPy, "
+                           "on the CPU only; drop the .to(device)/.cuda() call or use 'cpu'")
+
+
+def _generator(generator: Any) -> np.random.Generator:
+    """``generator=``: None (the library's seeded generator), an int seed, or a NumPy
+    Generator."""
+    if generator is None:
+        return _rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, builtins.bool):
+        return np.random.default_rng(builtins.int(generator))
+    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
+                    f"{type(generator).__name__} (a torch.Generator cannot drive NumPy: pass "
+                    "its seed, e.g. generator=0)")
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -78,7 +100,7 @@ class Tensor:
     Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_bumps", "__weakref__")
 
     # NumPy must not treat a Tensor as an array in ``ndarray * Tensor``: this makes NumPy return
     # NotImplemented, so Python calls Tensor.__rmul__ and the op is recorded.
@@ -191,7 +213,7 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     def astype(self, dtype: Any) -> Tensor:
-        dtype = np.dtype(dtype)
+        dtype = _dtype_arg(dtype)
         return self if dtype == self.dtype else ops.Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
@@ -356,47 +378,129 @@ class Tensor:
     # reductions
     # ----------------------------------------------------------------------------------------
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Sum over ``dim`` (PyTorch) or ``axis`` (NumPy); all axes when neither is given."""
+        if axis is None and keepdims is None:  # the common call, without the checks below
+            axis, keep = dim, keepdim is True
+        else:
+            axis, keep = _dim_args("sum", dim, keepdim, axis, keepdims)
         axes = None if axis is None else _axes(axis, self.ndim, "sum")
-        return ops.Sum.apply(self, axis=axes, keepdims=keepdims)
+        return ops.Sum.apply(self, axis=axes, keepdims=keep)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        """Largest values (values only, as numpy.max / torch.amax); ties share the gradient."""
+    def amax(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Largest values (as torch.amax / numpy.max); ties share the gradient evenly."""
+        axis, keep = _dim_args("amax", dim, keepdim, axis, keepdims)
         if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keep)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(axis=axis, keepdims=keepdims))
+    def amin(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Smallest values (as torch.amin / numpy.min)."""
+        axis, keep = _dim_args("amin", dim, keepdim, axis, keepdims)
+        return -((-self).amax(axis=axis, keepdims=keep))
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return functional.mean(self, axis, keepdims)
+    def max(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """``max()``: the largest value. ``max(dim)``: ``(values, indices)`` as torch.max,
+        the gradient going to the index returned. ``max(axis=...)``: values only (NumPy).
+        ``max(other_tensor)``: elementwise maximum (torch.max(a, b))."""
+        return self._extreme("max", dim, keepdim, axis, keepdims)
 
-    def var(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
-    ) -> Tensor:
-        """Variance with NumPy's default ``ddof=0`` (PyTorch's default is the unbiased ddof=1)."""
-        return functional.var(self, axis, keepdims, ddof)
+    def min(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """As ``max``, for the smallest values (torch.min / numpy.min)."""
+        return self._extreme("min", dim, keepdim, axis, keepdims)
 
-    def std(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
-    ) -> Tensor:
-        return functional.var(self, axis, keepdims, ddof).sqrt()
+    def _extreme(self, op: str, dim: Any, keepdim: bool | None, axis: Axis,
+                 keepdims: bool | None) -> Any:
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return self.maximum(dim) if op == "max" else self.minimum(dim)
+        if dim is None:  # NumPy's spelling, or the whole tensor: values only
+            if keepdim is not None:
+                raise TypeError(f"{op}: keepdim= needs dim= (torch.{op}(x, dim, keepdim)); "
+                                f"with axis= write keepdims=")
+            reduce = self.amax if op == "max" else self.amin
+            return reduce(axis=axis, keepdims=keepdims)
+        if axis is not None or keepdims is not None:
+            raise TypeError(f"{op}: pass dim=/keepdim= (PyTorch) or axis=/keepdims= (NumPy), "
+                            "not both")
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{op}: dim must be one int (torch.{op}(x, dim) returns values and "
+                            f"indices); to reduce over several axes write x.a{op}(dim={dim!r})")
+        d = _axes(dim, self.ndim, op)[0]
+        if self.data.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+        pick = self.data.argmax if op == "max" else self.data.argmin
+        indices = np.expand_dims(pick(axis=d), d)
+        values = self.gather(d, indices)
+        if not keepdim:
+            values, indices = values.squeeze(d), indices.squeeze(d)
+        return ValuesIndices(values, Tensor._make(indices, None))
 
-    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return functional.logsumexp(self, axis, keepdims)
+    def mean(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        return functional.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def var(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None, correction: int | None = None,
+            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
+        """Variance. PyTorch's spelling (``dim``, or no axis argument) divides by n - 1 as
+        torch.var does; NumPy's (``axis=``) by n as numpy.var does. ``correction``/``unbiased``
+        (PyTorch) or ``ddof`` (NumPy) choose explicitly."""
+        return functional.var(self, *_var_args("var", dim, keepdim, axis, keepdims,
+                                                correction, unbiased, ddof))
+
+    def std(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None, correction: int | None = None,
+            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
+        """Standard deviation; the same conventions as ``var``."""
+        return functional.var(self, *_var_args("std", dim, keepdim, axis, keepdims,
+                                                correction, unbiased, ddof)).sqrt()
+
+    def logsumexp(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+                  keepdims: bool | None = None) -> Tensor:
+        return functional.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def prod(self, dim: int | None = None, keepdim: bool | None = None, *, axis: int | None = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Product of the elements (over one axis, or all)."""
+        axis, keep = _dim_args("prod", dim, keepdim, axis, keepdims)
+        return functional.prod(self, axis, keep)
+
+    def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """Running sums along an axis (torch.cumsum needs ``dim``)."""
+        axis, _ = _dim_args("cumsum", dim, None, axis, None)
+        if axis is None:
+            raise TypeError("cumsum: give the axis: x.cumsum(dim=0) (or x.flatten().cumsum(0))")
+        return ops.Cumsum.apply(self, axis=_axes(axis, self.ndim, "cumsum")[0])
+
+    def norm(self, p: Any = "fro", dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """Vector norm over ``dim`` (all elements when None): p = 1, 2, inf, -inf, 'fro' or any
+        positive number, as torch.norm / torch.linalg.vector_norm."""
+        return functional.norm(self, p, dim, keepdim)
+
+    def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        axis, _ = _dim_args("softmax", dim, None, axis, None)
+        axis = -1 if axis is None else axis
         return ops.Softmax.apply(self, axis=_axes(axis, self.ndim, "softmax")[0])
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        axis, _ = _dim_args("log_softmax", dim, None, axis, None)
+        axis = -1 if axis is None else axis
         return ops.LogSoftmax.apply(self, axis=_axes(axis, self.ndim, "log_softmax")[0])
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)), None)  # type: ignore[arg-type]
+    def argmax(self, dim: int | None = None, keepdim: bool | None = None, *,
+               axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        axis, keep = _dim_args("argmax", dim, keepdim, axis, keepdims)
+        return Tensor._make(np.asarray(self.data.argmax(axis=axis, keepdims=keep)), None)  # type: ignore[arg-type]
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)), None)  # type: ignore[arg-type]
+    def argmin(self, dim: int | None = None, keepdim: bool | None = None, *,
+               axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        axis, keep = _dim_args("argmin", dim, keepdim, axis, keepdims)
+        return Tensor._make(np.asarray(self.data.argmin(axis=axis, keepdims=keep)), None)  # type: ignore[arg-type]
 
     def any(self) -> bool:
         return bool(self.data.any())
@@ -469,6 +573,287 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
 
+    # ----------------------------------------------------------------------------------------
+    # PyTorch's methods (one line each, calling ops or functional)
+    # ----------------------------------------------------------------------------------------
+
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def tan(self) -> Tensor:
+        return functional.tan(self)
+
+    def sinh(self) -> Tensor:
+        return functional.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return functional.cosh(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def log2(self) -> Tensor:
+        return functional.log2(self)
+
+    def log10(self) -> Tensor:
+        return functional.log10(self)
+
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
+    def sign(self) -> Tensor:
+        return functional.sign(self)
+
+    def floor(self) -> Tensor:
+        return functional.floor(self)
+
+    def ceil(self) -> Tensor:
+        return functional.ceil(self)
+
+    def round(self) -> Tensor:
+        return functional.round(self)
+
+    def add(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self + (other if alpha == 1 else self._lift(other) * alpha)
+
+    def sub(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self - (other if alpha == 1 else self._lift(other) * alpha)
+
+    def mul(self, other: ArrayLike) -> Tensor:
+        return self * other
+
+    def div(self, other: ArrayLike) -> Tensor:
+        return self / other
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def pow(self, exponent: ArrayLike) -> Tensor:
+        return self**exponent
+
+    def logaddexp(self, other: ArrayLike) -> Tensor:
+        return functional.logaddexp(self, other)
+
+    def t(self) -> Tensor:
+        """Transpose a matrix (vectors and scalars are returned as they are), as torch.t."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}; "
+                             "use x.transpose(a, b) or x.mT")
+        return self.T
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (batched matrix transpose)."""
+        return self.swapaxes(-2, -1)
+
+    def mm(self, other: Tensor) -> Tensor:
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm: expects two matrices, got shapes {self.shape} and "
+                             f"{other.shape}; use matmul (@) for other ranks")
+        return self @ other
+
+    def mv(self, vector: Tensor) -> Tensor:
+        if self.ndim != 2 or vector.ndim != 1:
+            raise ValueError(f"mv: expects a matrix and a vector, got shapes {self.shape} and "
+                             f"{vector.shape}")
+        return self @ vector
+
+    def dot(self, other: Tensor) -> Tensor:
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"dot: expects two vectors (torch.dot), got shapes {self.shape} "
+                             f"and {other.shape}; use matmul (@) for matrices")
+        return self @ other
+
+    def outer(self, other: Tensor) -> Tensor:
+        return functional.outer(self, other)
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        return functional.repeat(self, *sizes)
+
+    def tile(self, *reps: int | Sequence[int]) -> Tensor:
+        return functional.tile(self, _shape_arg(reps))
+
+    def flip(self, *dims: int | Sequence[int]) -> Tensor:
+        return functional.flip(self, _shape_arg(dims))
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+             ) -> Tensor:
+        return functional.roll(self, shifts, dims)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        return functional.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return functional.chunk(self, chunks, dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` entries from ``start`` along ``dim`` (a view in torch, a slice here)."""
+        a = _axes(dim, self.ndim, "narrow")[0]
+        if start < 0:
+            start += self.shape[a]
+        if not 0 <= start <= start + length <= self.shape[a]:
+            raise ValueError(f"narrow: start {start} + length {length} exceeds dim {a} of "
+                             f"size {self.shape[a]}")
+        return self[(slice(None),) * a + (slice(start, start + length),)]
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return functional.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return functional.triu(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return functional.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        return functional.diag(self, diagonal)
+
+    def trace(self) -> Tensor:
+        return functional.trace(self)
+
+    def index_select(self, dim: int, index: ArrayLike) -> Tensor:
+        return functional.index_select(self, dim, index)
+
+    def gather(self, dim: int, index: ArrayLike) -> Tensor:
+        return functional.gather(self, dim, index)
+
+    def masked_fill(self, mask: ArrayLike, value: builtins.float) -> Tensor:
+        return functional.masked_fill(self, mask, value)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradients flow back to this tensor)."""
+        return self + 0 if self.requires_grad else Tensor._make(self.data.copy(), None)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.astype(other.dtype)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
+        """``to(dtype)``, ``to(other_tensor)`` or ``to("cpu")`` as torch.Tensor.to; every other
+        device is an error (this library runs on NumPy, on the CPU)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a not in _DTYPE_NAMES:
+                device = a
+            else:
+                dtype = a
+        _check_device(device, "to")
+        return self if dtype is None else self.astype(_dtype_arg(dtype))
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _check_device("cuda", "cuda")
+        return self
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def new_zeros(self, *size: int | Sequence[int], dtype: Any = None) -> Tensor:
+        return zeros(_shape_arg(size), dtype=dtype or self.dtype)
+
+    def new_ones(self, *size: int | Sequence[int], dtype: Any = None) -> Tensor:
+        return ones(_shape_arg(size), dtype=dtype or self.dtype)
+
+    def new_full(self, size: Sequence[int], fill_value: builtins.float, dtype: Any = None
+                 ) -> Tensor:
+        return full(size, fill_value, dtype=dtype or self.dtype)
+
+    def new_tensor(self, data: ArrayLike, dtype: Any = None) -> Tensor:
+        return Tensor(data, dtype=dtype or self.dtype)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces
+        the gradient (torch.Tensor.register_hook). Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+        return autograd.register_hook(self, hook)
+
+    # ----------------------------------------------------------------------------------------
+    # in place (PyTorch's trailing underscore): every one bumps the version counter
+    # ----------------------------------------------------------------------------------------
+
+    @property
+    def _version(self) -> builtins.int:
+        """How many times this tensor was modified in place (as torch's ``_version``)."""
+        return len(getattr(self, "_bumps", ()))
+
+    def _inplace(self, op: str, compute: Any) -> Tensor:
+        return autograd.inplace(self, op, compute)
+
+    def zero_(self) -> Tensor:
+        return self._inplace("zero_", lambda x: Tensor._make(np.zeros_like(x.data), None))
+
+    def fill_(self, value: builtins.float) -> Tensor:
+        return self._inplace("fill_", lambda x: Tensor._make(np.full_like(x.data, value), None))
+
+    def copy_(self, src: ArrayLike) -> Tensor:
+        source = self._lift(src)
+        return self._inplace("copy_", lambda x: source.expand(x.shape))
+
+    def add_(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self._inplace("add_", lambda x: x + (other if alpha == 1 else x._lift(other) *
+                                                    alpha))
+
+    def sub_(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self._inplace("sub_", lambda x: x - (other if alpha == 1 else x._lift(other) *
+                                                    alpha))
+
+    def mul_(self, other: ArrayLike) -> Tensor:
+        return self._inplace("mul_", lambda x: x * other)
+
+    def div_(self, other: ArrayLike) -> Tensor:
+        return self._inplace("div_", lambda x: x / other)
+
+    def clamp_(self, min: builtins.float | None = None, max: builtins.float | None = None
+               ) -> Tensor:
+        return self._inplace("clamp_", lambda x: x.clip(min, max))
+
+    def masked_fill_(self, mask: ArrayLike, value: builtins.float) -> Tensor:
+        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value))
+
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self.div_(other)
+
 
 # --------------------------------------------------------------------------------------------
 # argument normalization (errors name the op and what is allowed)
@@ -484,6 +869,46 @@ def _shape_arg(shape: tuple[Any, ...]) -> Shape:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
+
+
+def _dim_args(op: str, dim: Any, keepdim: bool | None, axis: Any,
+              keepdims: bool | None) -> tuple[Any, bool]:
+    """PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims``: one spelling, not both."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: pass dim= (PyTorch) or axis= (NumPy), not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims is not None:
+            raise TypeError(f"{op}: pass keepdim= (PyTorch) or keepdims= (NumPy), not both")
+        keepdims = keepdim
+    return axis, bool(keepdims)
+
+
+def _var_args(op: str, dim: Any, keepdim: bool | None, axis: Any, keepdims: bool | None,
+              correction: int | None, unbiased: bool | None, ddof: int | None
+              ) -> tuple[Any, bool, int]:
+    """(axis, keepdims, ddof) for var/std: PyTorch's default correction is 1, NumPy's ddof 0."""
+    given = [name for name, v in (("correction", correction), ("unbiased", unbiased),
+                                  ("ddof", ddof)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{op}: pass one of correction=, unbiased= or ddof=, not {given}")
+    numpy_spelling = axis is not None or keepdims is not None
+    axis, keep = _dim_args(op, dim, keepdim, axis, keepdims)
+    if correction is not None:
+        return axis, keep, int(correction)
+    if unbiased is not None:
+        return axis, keep, int(bool(unbiased))
+    if ddof is not None:
+        return axis, keep, int(ddof)
+    return axis, keep, 0 if numpy_spelling else 1
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``/``min(dim)`` return, as torch.return_types.max: values and indices."""
+
+    values: Tensor
+    indices: Tensor
 
 
 def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
@@ -555,7 +980,7 @@ def tensor(data: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> T
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
-    return _default_dtype if dtype is None else np.dtype(dtype)
+    return _default_dtype if dtype is None else _dtype_arg(dtype)
 
 
 def zeros(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -579,20 +1004,20 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 def randn(
     *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
-    generator: np.random.Generator | None = None,
+    generator: Any = None,
 ) -> Tensor:
     """Standard normal samples from ``generator`` or the library's seeded one."""
-    rng = _rng if generator is None else generator
+    rng = _generator(generator)
     data = rng.standard_normal(_shape_arg(shape)).astype(_float_dtype(dtype))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
 def rand(
     *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
-    generator: np.random.Generator | None = None,
+    generator: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
-    rng = _rng if generator is None else generator
+    rng = _generator(generator)
     data = rng.random(_shape_arg(shape)).astype(_float_dtype(dtype))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
@@ -618,12 +1043,57 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False,
+               generator: Any = None) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 generator=generator)
 
 
-def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False,
+              generator: Any = None) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                generator=generator)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``, keeping its dtype (torch.from_numpy)."""
+    return Tensor.from_numpy(array)
+
+
+def as_tensor(data: ArrayLike, dtype: Any = None) -> Tensor:
+    """``data`` itself if it is already a tensor of that dtype; an ndarray is shared when no
+    conversion is needed (torch.as_tensor); anything else is copied."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or _dtype_arg(dtype) == data.dtype):
+        return Tensor.from_numpy(data)
+    return Tensor(data, dtype=None if dtype is None else _dtype_arg(dtype))
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] | None = None,
+            generator: Any = None, dtype: Any = None) -> Tensor:
+    """Integers uniform in [low, high) (int64), as torch.randint(low, high, size) or
+    torch.randint(high, size)."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: give the size, e.g. tg.randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    data = _generator(generator).integers(low, high, size=tuple(size))
+    return Tensor._make(data.astype(np.int64 if dtype is None else _dtype_arg(dtype)), None)
+
+
+def randperm(n: int, generator: Any = None) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    return Tensor._make(_generator(generator).permutation(n).astype(np.int64), None)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from start to end, both included (torch.linspace)."""
+    data = np.linspace(start, end, steps).astype(_float_dtype(dtype))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 
 ParamGroup = dict[str, Any]
@@ -153,6 +153,7 @@ class Optimizer:
                 if group.get("maximize", False):
                     grad = -grad  # every optimizer here ascends by descending on -grad
                 self._update(p, grad, self.state.setdefault(p, {}), group)
+                bump_version(p)  # p changed in place: a graph recorded before must not backward
         return loss
 
     # ----------------------------------------------------------------------------------------
