@@ -188,14 +188,14 @@ class TinygradBackend(Backend):
     @classmethod
     def unavailable(cls) -> str | None:
         try:
-            import tinygrad_nn.functional  # noqa: F401
+            import tinygrad_nn.nn.functional  # noqa: F401
         except Exception as e:  # the engine is being written concurrently; report, don't crash
             return f"tinygrad_nn not importable: {type(e).__name__}: {e}"
         return None
 
     def setup(self, params: Params, dtype: str) -> None:
-        import tinygrad_nn.functional as F
         from tinygrad_nn import Tensor
+        from tinygrad_nn.nn import functional as F
 
         # NOTE: Tensor.from_numpy wraps without copying, as torch.from_numpy does in the torch
         # backend; Tensor(x) would copy every mini-batch.

@@ -68,7 +68,7 @@ def test_demo_trains_draws_and_checks(capsys, tmp_path):
     assert test_acc >= 85.0
     assert "autodiff vs Nielsen's hand-derived backprop vs numeric" in out
     assert "ref rel" in out and "num rel" in out and "OK: all" in out
-    ckpt = io.load(out_dir / "model.npz")
+    ckpt = io.load(out_dir / "model.safetensors")
     assert ckpt.model.spec()["sizes"] == [2, 16, 16, 2]
 
 
@@ -78,7 +78,7 @@ def test_demo_trains_draws_and_checks(capsys, tmp_path):
 
 
 def test_train_on_moons_prints_epochs_and_saves(capsys, tmp_path):
-    save, history = tmp_path / "moons.npz", tmp_path / "history.json"
+    save, history = tmp_path / "moons.safetensors", tmp_path / "history.json"
     code, out, err = run(capsys, "train", "--dataset", "moons", "--epochs", "2",
                          "--optimizer", "adam", "--lr", "0.01", "--save", str(save),
                          "--history", str(history), "--no-progress")
@@ -300,7 +300,7 @@ def test_subprocess_user_error_is_one_line():
 
 
 def test_subprocess_train_writes_a_loadable_checkpoint(tmp_path):
-    save = tmp_path / "xor.npz"
+    save = tmp_path / "xor.safetensors"
     result = _subprocess("train", "--dataset", "xor", "--epochs", "1", "--save", str(save))
     assert result.returncode == 0, result.stderr
     ckpt = io.load(save)

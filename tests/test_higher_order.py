@@ -7,7 +7,7 @@ import pytest
 from op_helpers import make_inputs
 
 import tinygrad_nn as tg
-import tinygrad_nn.functional as F
+from tinygrad_nn.nn import functional as F
 
 torch = pytest.importorskip("torch")
 

@@ -7,7 +7,7 @@ import pytest
 from op_helpers import helper_test_op, torch
 
 import tinygrad_nn as tg
-import tinygrad_nn.functional as F
+from tinygrad_nn.nn import functional as F
 
 T = torch  # short name inside the lambdas; None when torch is not installed
 

@@ -164,7 +164,7 @@ def test_early_stopping_needs_validation_data(moons):
 def test_checkpoint_written_every_epoch_and_loadable(tmp_path, moons):
     X_train, X_test, y_train, y_test = moons
     model = _model()
-    path = tmp_path / "run.npz"
+    path = tmp_path / "run.safetensors"
     fit(model, "cross_entropy", optim.Adam(model.parameters(), lr=0.01), (X_train, y_train),
         val=(X_test, y_test), epochs=2, checkpoint=path, log=None)
     ckpt = io.load(path)

@@ -546,9 +546,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     train_acc = evaluate(model, X_train, y_train)["accuracy"]
     test_acc = evaluate(model, X_test, y_test)["accuracy"]
     print(f"final: train accuracy {100 * train_acc:.1f}%, test accuracy {100 * test_acc:.1f}%")
-    io.save(out / "model.npz", model, optimizer, extra={"history": json.loads(
+    io.save(out / "model.safetensors", model, optimizer, extra={"history": json.loads(
         history.to_json())})
-    print(f"saved {out / 'model.npz'}")
+    print(f"saved {out / 'model.safetensors'}")
 
     print("\n== 2. the computation graph of one training step ==")
     graph, value, _ = _training_graph(model, "cross_entropy", 4, args.seed)
@@ -643,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--early-stopping", type=_positive_int, metavar="PATIENCE",
                      help="stop when validation accuracy has not improved for PATIENCE epochs")
     outputs = train.add_argument_group("output")
-    outputs.add_argument("--save", metavar="PATH", help="checkpoint file (.npz), written "
+    outputs.add_argument("--save", metavar="PATH", help="checkpoint file (.safetensors), written "
                          "after every epoch")
     outputs.add_argument("--history", metavar="PATH", help="write the history as JSON")
     outputs.add_argument("--no-progress", action="store_true", default=None, help="no progress bar")

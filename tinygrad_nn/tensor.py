@@ -1,6 +1,7 @@
 """Tensor: an ndarray that remembers how it was made, so gradients can flow back through it.
 
-Each method is one line that calls a primitive in ops.py or a composition in functional.py; the
+Each method is one line that calls a primitive in ops.py, except the composed ops (under their
+own banner), which are written with other methods and need no gradient code of their own; the
 engine (recording, backward) is autograd.py. Semantics follow PyTorch (names, dtypes, gradient
 conventions) with NumPy's argument names (``axis``, ``keepdims``) and broadcasting.
 """
@@ -27,25 +28,6 @@ Axis = Union[int, Sequence[int], None]  # noqa: UP007
 _default_dtype = np.dtype(np.float32)
 _rng = np.random.default_rng()
 
-def _check_device(device: Any, op: str) -> None:
-    if device is not None and str(device) not in ("cpu", "cpu:0"):
-        raise RuntimeError(f"{op}: device {device!r} is not available: tinygrad_nn runs on NumPy, "
-                           "on the CPU only; drop the .to(device)/.cuda() call or use 'cpu'")
-
-
-def _generator(generator: Any) -> np.random.Generator:
-    """``generator=``: None (the library's seeded generator), an int seed, or a NumPy
-    Generator."""
-    if generator is None:
-        return _rng
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, numbers.Integral) and not isinstance(generator, builtins.bool):
-        return np.random.default_rng(builtins.int(generator))
-    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
-                    f"{type(generator).__name__} (a torch.Generator cannot drive NumPy: pass "
-                    "its seed, e.g. generator=0)")
-
 
 def set_default_dtype(dtype: Any) -> None:
     """The dtype that Python floats and float lists become (float32 unless changed), as torch."""
@@ -69,6 +51,26 @@ def manual_seed(seed: int) -> None:
 def default_rng() -> np.random.Generator:
     """The library's random generator (seeded by ``manual_seed``)."""
     return _rng
+
+
+def _check_device(device: Any, op: str) -> None:
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        raise RuntimeError(f"{op}: device {device!r} is not available: tinygrad_nn runs on NumPy, "
+                           "on the CPU only; drop the .to(device)/.cuda() call or use 'cpu'")
+
+
+def _generator(generator: Any) -> np.random.Generator:
+    """``generator=``: None (the library's seeded generator), an int seed, or a NumPy
+    Generator."""
+    if generator is None:
+        return _rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, builtins.bool):
+        return np.random.default_rng(builtins.int(generator))
+    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
+                    f"{type(generator).__name__} (a torch.Generator cannot drive NumPy: pass "
+                    "its seed, e.g. generator=0)")
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -101,10 +103,6 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "_bumps", "__weakref__")
-
-    # NumPy must not treat a Tensor as an array in ``ndarray * Tensor``: this makes NumPy return
-    # NotImplemented, so Python calls Tensor.__rmul__ and the op is recorded.
-    __array_ufunc__ = None
 
     data: np.ndarray
     grad: Tensor | None
@@ -250,10 +248,19 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> builtins.float:
+        numpy_dispatch.to_array(self)  # under check's tracing(), refuses to cut the graph
         return float(self.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return numpy_dispatch.to_array(self, dtype)
+
+    # NumPy's dispatch (NEP 13, NEP 18): np.exp(t), ndarray * t, np.sum(t, axis=0), np.dot(x, w)
+    # record the Tensor ops; the tables are in numpy_dispatch.py.
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_dispatch.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_dispatch.array_function(func, args, kwargs)
 
     __hash__ = object.__hash__  # identity, as torch; == is elementwise
 
@@ -315,6 +322,14 @@ class Tensor:
     def matmul(self, other: ArrayLike) -> Tensor:
         return self @ other
 
+    def dot(self, other: ArrayLike) -> Tensor:
+        """ndarray.dot: matmul for 1-D and 2-D operands, a product with a scalar."""
+        return numpy_dispatch.dot(self, other)
+
+    def copy(self) -> Tensor:
+        """ndarray.copy: the same values, still in the graph (torch.Tensor.clone)."""
+        return numpy_dispatch.copy(self)
+
     def exp(self) -> Tensor:
         return ops.Exp.apply(self)
 
@@ -336,8 +351,34 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
 
-    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
-        return functional.leaky_relu(self, negative_slope)
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1; the gradient is 0 everywhere (PyTorch)."""
+        return ops.Step.apply(self, fn=np.sign)
+
+    def floor(self) -> Tensor:
+        return ops.Step.apply(self, fn=np.floor)
+
+    def ceil(self) -> Tensor:
+        return ops.Step.apply(self, fn=np.ceil)
+
+    def round(self) -> Tensor:
+        """Half to even, as torch.round and numpy.round."""
+        return ops.Step.apply(self, fn=np.round)
 
     def maximum(self, other: ArrayLike) -> Tensor:
         return ops.Maximum.apply(self, self._lift(other))
@@ -396,23 +437,12 @@ class Tensor:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keep)
 
-    def amin(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
-             keepdims: bool | None = None) -> Tensor:
-        """Smallest values (as torch.amin / numpy.min)."""
-        axis, keep = _dim_args("amin", dim, keepdim, axis, keepdims)
-        return -((-self).amax(axis=axis, keepdims=keep))
-
     def max(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
             keepdims: bool | None = None) -> Any:
         """``max()``: the largest value. ``max(dim)``: ``(values, indices)`` as torch.max,
         the gradient going to the index returned. ``max(axis=...)``: values only (NumPy).
         ``max(other_tensor)``: elementwise maximum (torch.max(a, b))."""
         return self._extreme("max", dim, keepdim, axis, keepdims)
-
-    def min(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
-            keepdims: bool | None = None) -> Any:
-        """As ``max``, for the smallest values (torch.min / numpy.min)."""
-        return self._extreme("min", dim, keepdim, axis, keepdims)
 
     def _extreme(self, op: str, dim: Any, keepdim: bool | None, axis: Axis,
                  keepdims: bool | None) -> Any:
@@ -440,47 +470,12 @@ class Tensor:
             values, indices = values.squeeze(d), indices.squeeze(d)
         return ValuesIndices(values, Tensor._make(indices, None))
 
-    def mean(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
-             keepdims: bool | None = None) -> Tensor:
-        return functional.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def var(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
-            keepdims: bool | None = None, correction: int | None = None,
-            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
-        """Variance. PyTorch's spelling (``dim``, or no axis argument) divides by n - 1 as
-        torch.var does; NumPy's (``axis=``) by n as numpy.var does. ``correction``/``unbiased``
-        (PyTorch) or ``ddof`` (NumPy) choose explicitly."""
-        return functional.var(self, *_var_args("var", dim, keepdim, axis, keepdims,
-                                                correction, unbiased, ddof))
-
-    def std(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
-            keepdims: bool | None = None, correction: int | None = None,
-            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
-        """Standard deviation; the same conventions as ``var``."""
-        return functional.var(self, *_var_args("std", dim, keepdim, axis, keepdims,
-                                                correction, unbiased, ddof)).sqrt()
-
-    def logsumexp(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
-                  keepdims: bool | None = None) -> Tensor:
-        return functional.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
-
-    def prod(self, dim: int | None = None, keepdim: bool | None = None, *, axis: int | None = None,
-             keepdims: bool | None = None) -> Tensor:
-        """Product of the elements (over one axis, or all)."""
-        axis, keep = _dim_args("prod", dim, keepdim, axis, keepdims)
-        return functional.prod(self, axis, keep)
-
     def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
         """Running sums along an axis (torch.cumsum needs ``dim``)."""
         axis, _ = _dim_args("cumsum", dim, None, axis, None)
         if axis is None:
             raise TypeError("cumsum: give the axis: x.cumsum(dim=0) (or x.flatten().cumsum(0))")
         return ops.Cumsum.apply(self, axis=_axes(axis, self.ndim, "cumsum")[0])
-
-    def norm(self, p: Any = "fro", dim: Axis = None, keepdim: bool = False) -> Tensor:
-        """Vector norm over ``dim`` (all elements when None): p = 1, 2, inf, -inf, 'fro' or any
-        positive number, as torch.norm / torch.linalg.vector_norm."""
-        return functional.norm(self, p, dim, keepdim)
 
     def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
         axis, _ = _dim_args("softmax", dim, None, axis, None)
@@ -552,6 +547,114 @@ class Tensor:
         full = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(target))
         return ops.Expand.apply(self, shape=full)
 
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
+
+    # ----------------------------------------------------------------------------------------
+    # composed ops: written with the methods above, no gradient code of their own
+    # ----------------------------------------------------------------------------------------
+
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
+        """x where x > 0, else negative_slope * x; the slope at 0 is negative_slope (PyTorch)."""
+        return where(self.data > 0, self, self * negative_slope)
+
+    def amin(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Smallest values (as torch.amin / numpy.min)."""
+        axis, keep = _dim_args("amin", dim, keepdim, axis, keepdims)
+        return -((-self).amax(axis=axis, keepdims=keep))
+
+    def min(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """As ``max``, for the smallest values (torch.min / numpy.min)."""
+        return self._extreme("min", dim, keepdim, axis, keepdims)
+
+    def mean(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """sum / count over the axes."""
+        axis, keep = _dim_args("mean", dim, keepdim, axis, keepdims)
+        axes = _axes(axis, self.ndim, "mean")
+        count = int(np.prod([self.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
+        return self.sum(axis=axes, keepdims=keep) * (1.0 / count)
+
+    def var(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None, correction: int | None = None,
+            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
+        """Mean of squared deviations, divided by (count - ddof). PyTorch's spelling (``dim``,
+        or no axis argument) divides by n - 1 as torch.var does; NumPy's (``axis=``) by n as
+        numpy.var does (the biased estimate batchnorm normalizes with). ``correction``/
+        ``unbiased`` (PyTorch) or ``ddof`` (NumPy) choose explicitly."""
+        axis, keep, ddof = _var_args("var", dim, keepdim, axis, keepdims, correction, unbiased,
+                                     ddof)
+        axes = _axes(axis, self.ndim, "var")
+        count = int(np.prod([self.shape[a] for a in axes]))
+        if count - ddof <= 0:
+            raise ValueError(f"var: {count} elements and ddof={ddof} leave no degrees of freedom")
+        deviation = self - self.mean(axis=axes, keepdims=True)
+        return (deviation * deviation).sum(axis=axes, keepdims=keep) * (1.0 / (count - ddof))
+
+    def std(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None, correction: int | None = None,
+            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
+        """Standard deviation; the same conventions as ``var``."""
+        axis, keep, ddof = _var_args("std", dim, keepdim, axis, keepdims, correction, unbiased,
+                                     ddof)
+        return self.var(axis=axis, keepdims=keep, ddof=ddof).sqrt()
+
+    def logsumexp(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+                  keepdims: bool | None = None) -> Tensor:
+        """log(sum(exp(x))), shifted by the (constant) maximum so exp never overflows."""
+        axis, keep = _dim_args("logsumexp", dim, keepdim, axis, keepdims)
+        axes = _axes(axis, self.ndim, "logsumexp")
+        shift = np.max(self.data, axis=axes, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0.0)  # all -inf: log(0) = -inf, not nan
+        result = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
+        if keep:
+            return result
+        return result.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
+
+    def prod(self, dim: int | None = None, keepdim: bool | None = None, *,
+             axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        """Product along one axis (all elements when None), by pairwise multiplication: exact
+        with zeros, and differentiable to any order."""
+        axis, keep = _dim_args("prod", dim, keepdim, axis, keepdims)
+        if axis is None:
+            result = self.reshape(-1).prod(0)
+            return result.reshape((1,) * self.ndim) if keep else result
+        a = _axes(axis, self.ndim, "prod")[0]
+        part = self.swapaxes(a, 0) if a else self
+        if part.shape[0] == 0:
+            part = Tensor._make(np.ones((1,) + part.shape[1:], self.dtype), None)
+        while part.shape[0] > 1:
+            half = part.shape[0] // 2
+            paired = part[:half] * part[half:2 * half]
+            part = cat([paired, part[2 * half:]]) if part.shape[0] % 2 else paired
+        result = part.swapaxes(a, 0) if a else part
+        return result if keep else result.squeeze(a)
+
+    def norm(self, p: Any = "fro", dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """Vector norm over ``dim`` (all elements when None), as torch.linalg.vector_norm:
+        p = 1, 2 ('fro'), inf, -inf or any other positive number. The gradient at 0 is 0, as
+        PyTorch's."""
+        axes = _axes(dim, self.ndim, "norm")
+        if p == "fro":
+            p = 2
+        if isinstance(p, str) or p <= 0:
+            raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+        magnitude = self.abs()
+        if p == np.inf:
+            return magnitude.amax(axis=axes, keepdims=keepdim)
+        if p == -np.inf:
+            return magnitude.amin(axis=axes, keepdims=keepdim)
+        if p == 1:
+            return magnitude.sum(axis=axes, keepdims=keepdim)
+        total = (magnitude**p).sum(axis=axes, keepdims=keepdim)
+        # the root's derivative is infinite at 0: PyTorch defines the gradient there as 0
+        safe = where(total.data > 0, total, 1.0)
+        return where(total.data > 0, safe ** (1.0 / p), 0.0)
+
     def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
         """Drop size-1 axes (all, or those named; a named axis of another size is kept, as in
         torch)."""
@@ -570,54 +673,31 @@ class Tensor:
         end = _axes(end_axis, self.ndim, "flatten")[0]
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
-
-    # ----------------------------------------------------------------------------------------
-    # PyTorch's methods (one line each, calling ops or functional)
-    # ----------------------------------------------------------------------------------------
-
-    def sin(self) -> Tensor:
-        return ops.Sin.apply(self)
-
-    def cos(self) -> Tensor:
-        return ops.Cos.apply(self)
+    # elementwise, composed (PyTorch's names)
 
     def tan(self) -> Tensor:
-        return functional.tan(self)
+        """sin / cos."""
+        return self.sin() / self.cos()
 
     def sinh(self) -> Tensor:
-        return functional.sinh(self)
+        """(e^x - e^-x) / 2."""
+        return (self.exp() - (-self).exp()) * 0.5
 
     def cosh(self) -> Tensor:
-        return functional.cosh(self)
-
-    def log1p(self) -> Tensor:
-        return ops.Log1p.apply(self)
-
-    def expm1(self) -> Tensor:
-        return ops.Expm1.apply(self)
+        """(e^x + e^-x) / 2."""
+        return (self.exp() + (-self).exp()) * 0.5
 
     def log2(self) -> Tensor:
-        return functional.log2(self)
+        return self.log() * (1.0 / np.log(2.0))
 
     def log10(self) -> Tensor:
-        return functional.log10(self)
+        return self.log() * (1.0 / np.log(10.0))
 
-    def erf(self) -> Tensor:
-        return ops.Erf.apply(self)
+    def square(self) -> Tensor:
+        return self * self
 
-    def sign(self) -> Tensor:
-        return functional.sign(self)
-
-    def floor(self) -> Tensor:
-        return functional.floor(self)
-
-    def ceil(self) -> Tensor:
-        return functional.ceil(self)
-
-    def round(self) -> Tensor:
-        return functional.round(self)
+    def pow(self, exponent: ArrayLike) -> Tensor:
+        return self**exponent
 
     def add(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
         return self + (other if alpha == 1 else self._lift(other) * alpha)
@@ -631,14 +711,21 @@ class Tensor:
     def div(self, other: ArrayLike) -> Tensor:
         return self / other
 
-    def square(self) -> Tensor:
-        return self * self
-
-    def pow(self, exponent: ArrayLike) -> Tensor:
-        return self**exponent
-
     def logaddexp(self, other: ArrayLike) -> Tensor:
-        return functional.logaddexp(self, other)
+        """log(e^x + e^y), shifted by the (constant) larger input so exp never overflows."""
+        y = self._lift(other)
+        shift = np.maximum(self.data, y.data)
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        return ((self - shift).exp() + (y - shift).exp()).log() + shift
+
+    def masked_fill(self, mask: ArrayLike, value: builtins.float) -> Tensor:
+        """``value`` where ``mask`` is True, else x (the filled places get no gradient)."""
+        m = np.asarray(_values(mask))
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
+        return where(m, self._lift(value), self)
+
+    # movement, composed
 
     def t(self) -> Tensor:
         """Transpose a matrix (vectors and scalars are returned as they are), as torch.t."""
@@ -652,45 +739,84 @@ class Tensor:
         """The last two axes swapped (batched matrix transpose)."""
         return self.swapaxes(-2, -1)
 
-    def mm(self, other: Tensor) -> Tensor:
-        if self.ndim != 2 or other.ndim != 2:
-            raise ValueError(f"mm: expects two matrices, got shapes {self.shape} and "
-                             f"{other.shape}; use matmul (@) for other ranks")
-        return self @ other
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
 
-    def mv(self, vector: Tensor) -> Tensor:
-        if self.ndim != 2 or vector.ndim != 1:
-            raise ValueError(f"mv: expects a matrix and a vector, got shapes {self.shape} and "
-                             f"{vector.shape}")
-        return self @ vector
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
 
-    def dot(self, other: Tensor) -> Tensor:
-        if self.ndim != 1 or other.ndim != 1:
-            raise ValueError(f"dot: expects two vectors (torch.dot), got shapes {self.shape} "
-                             f"and {other.shape}; use matmul (@) for matrices")
-        return self @ other
-
-    def outer(self, other: Tensor) -> Tensor:
-        return functional.outer(self, other)
-
-    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
-        return functional.repeat(self, *sizes)
-
-    def tile(self, *reps: int | Sequence[int]) -> Tensor:
-        return functional.tile(self, _shape_arg(reps))
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
 
     def flip(self, *dims: int | Sequence[int]) -> Tensor:
-        return functional.flip(self, _shape_arg(dims))
+        """Reverse the order of elements along ``dims``."""
+        axes = _axes(_shape_arg(dims), self.ndim, "flip")
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None)
+                          for i in range(self.ndim))]
 
     def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
              ) -> Tensor:
-        return functional.roll(self, shifts, dims)
+        """Shift elements along ``dims`` cyclically (over the flattened tensor when None)."""
+        if dims is None:
+            if not isinstance(shifts, numbers.Integral):
+                raise TypeError("roll: without dims, shifts must be one int")
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shift_list = [shifts] if isinstance(shifts, numbers.Integral) else list(shifts)
+        dim_list = [dims] if isinstance(dims, numbers.Integral) else list(dims)
+        if len(shift_list) != len(dim_list):
+            raise ValueError(f"roll: {len(shift_list)} shifts for {len(dim_list)} dims")
+        x = self
+        for shift, dim in zip(shift_list, dim_list):
+            a = _axes(dim, x.ndim, "roll")[0]
+            n = x.shape[a]
+            k = int(shift) % n if n else 0
+            if k:
+                lead = (slice(None),) * a
+                x = cat([x[lead + (slice(n - k, None),)], x[lead + (slice(0, n - k),)]], axis=a)
+        return x
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """Tile ``sizes[i]`` times along axis i, as torch.Tensor.repeat (numpy.tile)."""
+        reps = _shape_arg(sizes)
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: {len(reps)} sizes for a tensor with {self.ndim} dims; "
+                             "give at least one per dim (x.tile pads with 1s)")
+        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        spread = self.reshape(tuple(d for s in shape for d in (1, s)))
+        big = spread.expand(tuple(d for r, s in zip(reps, shape) for d in (r, s)))
+        return big.reshape(tuple(r * s for r, s in zip(reps, shape)))
+
+    def tile(self, *reps: int | Sequence[int]) -> Tensor:
+        """numpy.tile / torch.tile: like repeat, with missing leading reps taken as 1."""
+        counts = _shape_arg(reps)
+        return self.repeat((1,) * (self.ndim - len(counts)) + counts)
 
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-        return functional.split(self, split_size, dim)
+        """torch.split: pieces of ``split_size`` along ``dim`` (the last smaller), or the given
+        sizes. (numpy.split's int is the number of pieces: that is ``chunk``.)"""
+        a = _axes(dim, self.ndim, "split")[0]
+        n = self.shape[a]
+        if isinstance(split_size, numbers.Integral):
+            if split_size <= 0:
+                raise ValueError(f"split: split size must be positive, got {split_size}")
+            sizes = [min(int(split_size), n - i) for i in range(0, n, int(split_size))] or [0]
+        else:
+            sizes = [int(s) for s in split_size]
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, not the dim's "
+                                 f"size {n}")
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(slice(None),) * a + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return functional.chunk(self, chunks, dim)
+        """torch.chunk: at most ``chunks`` pieces of ceil(n / chunks) along ``dim``."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[_axes(dim, self.ndim, "chunk")[0]]
+        return self.split(max(-(-n // chunks), 1), dim)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         """``length`` entries from ``start`` along ``dim`` (a view in torch, a slice here)."""
@@ -703,41 +829,87 @@ class Tensor:
         return self[(slice(None),) * a + (slice(start, start + length),)]
 
     def tril(self, diagonal: int = 0) -> Tensor:
-        return functional.tril(self, diagonal)
+        """Zero above the ``diagonal``-th diagonal of the last two axes."""
+        rows, cols = self.shape[-2:]
+        return where(np.tri(rows, cols, diagonal, dtype=np.bool_), self, 0.0)
 
     def triu(self, diagonal: int = 0) -> Tensor:
-        return functional.triu(self, diagonal)
+        """Zero below the ``diagonal``-th diagonal of the last two axes."""
+        rows, cols = self.shape[-2:]
+        return where(~np.tri(rows, cols, diagonal - 1, dtype=np.bool_), self, 0.0)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-        return functional.diagonal(self, offset, dim1, dim2)
+        """The ``offset``-th diagonal of the (dim1, dim2) planes, as a new last axis (torch)."""
+        a, b = _axes(dim1, self.ndim, "diagonal")[0], _axes(dim2, self.ndim, "diagonal")[0]
+        if a == b:
+            raise ValueError(f"diagonal: dim1 and dim2 are the same axis ({a})")
+        rest = [i for i in range(self.ndim) if i not in (a, b)]
+        rows, cols = _diagonal_index(self.shape[a], self.shape[b], offset)
+        return self.permute(*rest, a, b)[(Ellipsis, rows, cols)]
 
     def diag(self, diagonal: int = 0) -> Tensor:
-        return functional.diag(self, diagonal)
+        """torch.diag: a vector becomes a square matrix with it on a diagonal; a matrix gives
+        its diagonal."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise ValueError(f"diag: expected a vector or a matrix, got shape {self.shape}")
+        n = self.shape[0] + builtins.abs(diagonal)
+        rows, cols = _diagonal_index(n, n, diagonal)
+        return ops.IndexAdd.apply(self, index=(rows, cols), shape=(n, n))
 
     def trace(self) -> Tensor:
-        return functional.trace(self)
-
-    def index_select(self, dim: int, index: ArrayLike) -> Tensor:
-        return functional.index_select(self, dim, index)
+        """The sum of the main diagonal of a matrix."""
+        if self.ndim != 2:
+            raise ValueError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
 
     def gather(self, dim: int, index: ArrayLike) -> Tensor:
-        return functional.gather(self, dim, index)
+        """out[i][j] = x[index[i][j]][j] for dim=0 (torch.gather); the gradient scatters back."""
+        idx = np.asarray(_values(index))
+        if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
+            raise ValueError(f"gather: index must be an integer array with {self.ndim} dims like "
+                             f"the input, got dtype {idx.dtype} and shape {idx.shape}")
+        grid = list(np.indices(idx.shape, sparse=True))
+        grid[_axes(dim, self.ndim, "gather")[0]] = idx
+        return self[tuple(grid)]
 
-    def masked_fill(self, mask: ArrayLike, value: builtins.float) -> Tensor:
-        return functional.masked_fill(self, mask, value)
+    def index_select(self, dim: int, index: ArrayLike) -> Tensor:
+        """The entries ``index`` (a 1-D integer array) along ``dim``."""
+        idx = np.asarray(_values(index))
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise ValueError(f"index_select: index must be a 1-D integer array, got dtype "
+                             f"{idx.dtype} and shape {idx.shape}")
+        return self[(slice(None),) * _axes(dim, self.ndim, "index_select")[0] + (idx,)]
 
-    def view_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+    # products, composed
 
-    def expand_as(self, other: Tensor) -> Tensor:
-        return self.expand(other.shape)
+    def mm(self, other: Tensor) -> Tensor:
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm: expects two matrices, got shapes {self.shape} and "
+                             f"{other.shape}; use matmul (@) for other ranks")
+        return self @ other
 
-    def reshape_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+    def mv(self, vector: Tensor) -> Tensor:
+        if self.ndim != 2 or vector.ndim != 1:
+            raise ValueError(f"mv: expects a matrix and a vector, got shapes {self.shape} and "
+                             f"{vector.shape}")
+        return self @ vector
+
+    def outer(self, other: Tensor) -> Tensor:
+        """x_i y_j for vectors x and y."""
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"outer: expected two vectors, got shapes {self.shape} and "
+                             f"{other.shape}")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    # ----------------------------------------------------------------------------------------
+    # conversions and constructors PyTorch users type
+    # ----------------------------------------------------------------------------------------
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradients flow back to this tensor)."""
-        return self + 0 if self.requires_grad else Tensor._make(self.data.copy(), None)
+        return self.copy()
 
     def contiguous(self) -> Tensor:
         return self
@@ -754,7 +926,7 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Tensor:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
         """``to(dtype)``, ``to(other_tensor)`` or ``to("cpu")`` as torch.Tensor.to; every other
         device is an error (this library runs on NumPy, on the CPU)."""
         for a in args:
@@ -765,7 +937,7 @@ class Tensor:
             else:
                 dtype = a
         _check_device(device, "to")
-        return self if dtype is None else self.astype(_dtype_arg(dtype))
+        return self if dtype is None else self.astype(dtype)
 
     def cpu(self) -> Tensor:
         return self
@@ -792,8 +964,8 @@ class Tensor:
         return Tensor(data, dtype=dtype or self.dtype)
 
     def register_hook(self, hook: Any) -> Any:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces
-        the gradient (torch.Tensor.register_hook). Returns a handle with ``remove()``."""
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient (torch.Tensor.register_hook). Returns a handle with ``remove()``."""
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
                                "not require grad")
@@ -856,6 +1028,95 @@ class Tensor:
 
 
 # --------------------------------------------------------------------------------------------
+# functions of several tensors (torch.where, torch.cat, ...)
+# --------------------------------------------------------------------------------------------
+
+
+def _as_tensor(x: ArrayLike) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Elements of x where condition holds, else of y. The condition gets no gradient."""
+    cond = np.asarray(_values(condition), dtype=bool)
+    if isinstance(x, Tensor):
+        y = x._lift(y)
+    elif isinstance(y, Tensor):
+        x = y._lift(x)
+    else:
+        x, y = _as_tensor(x), _as_tensor(y)
+    return ops.Where.apply(x, y, cond=cond)
+
+
+def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    return x.maximum(y) if isinstance(x, Tensor) else _as_tensor(y).maximum(x)
+
+
+def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    return x.minimum(y) if isinstance(x, Tensor) else _as_tensor(y).minimum(x)
+
+
+def cat(tensors: Sequence[ArrayLike], dim: int | None = None, *, axis: int | None = None
+        ) -> Tensor:
+    """Join tensors along an existing axis (torch.cat / numpy.concatenate)."""
+    axis = _dim_args("cat", dim, None, axis, None)[0] or 0
+    if len(tensors) == 0:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    parts = [_as_tensor(t) for t in tensors]
+    ndim = parts[0].ndim
+    if ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
+    for i, t in enumerate(parts):
+        if t.ndim != ndim:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has "
+                             f"{parts[0].shape}; all need the same number of dims")
+    return ops.Cat.apply(*parts, axis=_axes(axis, ndim, "cat")[0])
+
+
+def stack(tensors: Sequence[ArrayLike], dim: int | None = None, *, axis: int | None = None
+          ) -> Tensor:
+    """Join tensors of the same shape along a new axis."""
+    axis = _dim_args("stack", dim, None, axis, None)[0] or 0
+    if len(tensors) == 0:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    parts = [_as_tensor(t) for t in tensors]
+    shapes = {t.shape for t in parts}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    position = _axes(axis, parts[0].ndim + 1, "stack")[0]
+    return cat([t.unsqueeze(position) for t in parts], axis=position)
+
+
+def einsum(spec: str, *operands: Tensor) -> Tensor:
+    """Einstein summation (numpy.einsum / torch.einsum), with ``...`` and implicit outputs."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    xs = [_as_tensor(o) for o in operands]
+    return ops.Einsum.apply(*xs, spec=_explicit_spec(spec.replace(" ", ""), xs))
+
+
+def _explicit_spec(spec: str, xs: Sequence[Tensor]) -> str:
+    """Spell out ``...`` with letters and add the implicit output (NumPy's rule)."""
+    lhs, arrow, rhs = spec.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(xs):
+        raise ValueError(f"einsum: {spec!r} names {len(subs)} operands, got {len(xs)}")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    width = max([x.ndim - len(s.replace("...", "")) for s, x in zip(subs, xs) if "..." in s],
+                default=0)
+    dots = "".join(spare[:width])
+    out_subs = [s.replace("...", dots[width - (x.ndim - len(s.replace("...", ""))):])
+                for s, x in zip(subs, xs)]
+    if not arrow:
+        letters = "".join(out_subs)
+        rhs = dots + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                    and c not in dots))
+    else:
+        rhs = rhs.replace("...", dots)
+    return ",".join(out_subs) + "->" + rhs
+
+
+# --------------------------------------------------------------------------------------------
 # argument normalization (errors name the op and what is allowed)
 # --------------------------------------------------------------------------------------------
 
@@ -909,6 +1170,12 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+def _diagonal_index(rows: int, cols: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the ``offset``-th diagonal of a rows x cols matrix."""
+    i = np.arange(max(0, -offset), min(rows, cols - offset)) if rows else np.arange(0)
+    return i, i + offset
 
 
 def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
@@ -1006,7 +1273,8 @@ def randn(
     *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
     generator: Any = None,
 ) -> Tensor:
-    """Standard normal samples from ``generator`` or the library's seeded one."""
+    """Standard normal samples from ``generator`` (a seed or a NumPy Generator) or the
+    library's seeded one."""
     rng = _generator(generator)
     data = rng.standard_normal(_shape_arg(shape)).astype(_float_dtype(dtype))
     return Tensor._make(data, None).requires_grad_(requires_grad)
@@ -1097,4 +1365,4 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
 
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").
-from . import autograd, functional, ops  # noqa: E402
+from . import autograd, numpy_dispatch, ops  # noqa: E402

@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,64 @@ class History:
             with open(text_or_path, encoding="utf-8") as f:
                 text = f.read()
         return cls.from_dict(json.loads(text))
+
+    # ---- display: a table in the terminal, a table and sparklines in Jupyter ----
+
+    SHOWN = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "time")
+
+    def _columns(self) -> list[str]:
+        return [k for k in self.SHOWN if self.epochs and k in self.epochs[0]]
+
+    def _cells(self) -> list[list[str]]:
+        return [[_cell(key, record[key]) for key in self._columns()] for record in self.epochs]
+
+    def __str__(self) -> str:
+        if not self.epochs:
+            return "History: no epochs recorded"
+        heads, body = self._columns(), self._cells()
+        widths = [max(len(x) for x in column) for column in zip(heads, *body)]
+        lines = ["  ".join(x.rjust(w) for x, w in zip(line, widths)) for line in [heads, *body]]
+        return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:], self._verdict()])
+
+    def __repr__(self) -> str:
+        if not self.epochs:
+            return "History(0 epochs)"
+        last = self.epochs[-1]
+        shown = ", ".join(f"{k} {_cell(k, last[k])}" for k in self._columns()[1:4])
+        return f"History({len(self.epochs)} epochs; last: {shown})"
+
+    def _verdict(self) -> str:
+        notes = [f"{len(self.epochs)} epochs"]
+        if self.stopped_early:
+            notes.append("stopped early")
+        if self.best_epoch is not None:
+            notes.append(f"weights of epoch {self.best_epoch} restored")
+        return "; ".join(notes)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        """Sparklines of the loss and accuracy curves above the per-epoch table."""
+        from .viz.notebook import html_table, sparkline
+
+        if not self.epochs:
+            return "<i>History: no epochs recorded</i>"
+        lines = "".join(sparkline(self[k], k) for k in ("loss", "val_loss", "accuracy",
+                                                         "val_accuracy") if k in self.epochs[0])
+        rows = self._cells()
+        if len(rows) > 12:  # the curves show every epoch; the table the first and last ones
+            rows = [*rows[:5], ["..."] * len(rows[0]), *rows[-5:]]
+        return (f"<div>{lines}</div>" + html_table(self._columns(), rows, left=0)
+                + f'<div style="font-size:11px">{self._verdict()}</div>')
+
+
+def _cell(key: str, value: float) -> str:
+    if key == "epoch":
+        return str(int(value))
+    if "accuracy" in key:
+        return f"{100 * value:.2f}%"
+    return f"{value:.2f}s" if key == "time" else f"{value:.4g}"
 
 
 def _mode(key: str, mode: str) -> str:
@@ -275,13 +334,23 @@ def evaluate(model: Module, X: Any, y: Any, batch_size: int = 1000,
 
 
 def _use_bar(progress: bool) -> bool:
-    if not progress or not sys.stderr.isatty():
+    from .viz.notebook import in_notebook
+
+    if not progress or not (sys.stderr.isatty() or in_notebook()):
         return False
     try:
         import tqdm  # noqa: F401  (the optional "progress" extra)
     except ImportError:
         return False
     return True
+
+
+def _bar(loader: Any, desc: str) -> Any:
+    """tqdm.auto's bar: a widget in Jupyter (with ipywidgets), text in a terminal."""
+    with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
+    return tqdm(loader, desc=desc, leave=False, unit="batch")
 
 
 def _format(record: Mapping[str, float], epochs: int) -> str:
@@ -313,6 +382,7 @@ def fit(
     progress: bool = True,
     log: Callable[[str], Any] | None = print,
     on_epoch_end: Callable[[dict[str, float]], Any] | None = None,
+    plot: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train = (X, y)``; returns the History.
 
@@ -326,12 +396,15 @@ def fit(
                 same BLAS and thread count: see docs/results.md on chaotic divergence).
     metrics     ("accuracy",) or (): accuracy needs integer labels or one-hot targets.
     early_stopping  an EarlyStopping, or an int patience on val_accuracy (needs ``val``).
-    checkpoint  a path: ``tinygrad_nn.io.save(path, model, optimizer, extra={"epoch",
+    checkpoint  a path: ``tinygrad_nn.save(path, model, optimizer, extra={"epoch",
                 "history"})`` after every epoch (atomic), and once more at the end when early
                 stopping restored the best weights.
-    progress    a tqdm bar per epoch when tqdm is installed and stderr is a terminal.
+    progress    a tqdm bar per epoch when tqdm is installed and stderr is a terminal or this
+                runs in Jupyter (tqdm.auto: a widget there when ipywidgets is installed).
     log         called with one line per epoch (None: silent).
     on_epoch_end  called with each epoch's record; returning True stops training.
+    plot        in Jupyter, redraw the loss/accuracy curves in the cell after every epoch
+                (``viz.LivePlot``; needs matplotlib).
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -366,6 +439,11 @@ def fit(
 
     history = History()
     use_bar = _use_bar(progress)
+    live = None
+    if plot:
+        from .viz.training import LivePlot
+
+        live = LivePlot()
     for epoch in range(1, epochs + 1):
         lr = float(optimizer.param_groups[0]["lr"])
         wall, cpu = time.perf_counter(), time.process_time()
@@ -373,9 +451,7 @@ def fit(
         batches: Iterable[tuple[np.ndarray, ...]] = loader
         bar = None
         if use_bar:
-            from tqdm import tqdm
-
-            bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", leave=False, unit="batch")
+            bar = _bar(loader, f"epoch {epoch}/{epochs}")
             batches = bar
         total_loss, correct, seen = 0.0, 0, 0
         for batch in batches:
@@ -416,6 +492,8 @@ def fit(
                 scheduler.step()
         if log is not None:
             log(_format(record, epochs))
+        if live is not None:
+            live.update(history)
         stop = bool(on_epoch_end(record)) if on_epoch_end is not None else False
         if early_stopping is not None and early_stopping.update(record, model):
             stop = True
@@ -439,10 +517,10 @@ def fit(
 
 def _save(path: str | os.PathLike, model: Module, optimizer: Optimizer, epoch: int,
           history: History) -> None:
-    from . import io  # io imports nn and optim; importing it lazily keeps train.py light
+    from .checkpoint import save  # it imports nn and optim; lazily, to keep train.py light
 
     clean = json.loads(history.to_json())  # NaN is not JSON
-    io.save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
+    save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
 
 
 # ============================================================================================

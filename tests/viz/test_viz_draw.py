@@ -4,6 +4,7 @@ from the DOT source."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from viz_helpers import Traced, dot_edges, dot_nodes, label_of, traced_mlp
 
 import tinygrad_nn as tg
 from tinygrad_nn import viz
-from tinygrad_nn.viz.draw import BAD_COLOUR, PALETTE, ZERO_COLOUR
+from tinygrad_nn.viz.draw import FLAGS, LOOK
 
 
 @pytest.fixture
@@ -29,14 +30,21 @@ def abc_loss() -> tuple[tg.Tensor, dict[str, tg.Tensor]]:
 def test_abc_drawing_structure_and_labels() -> None:
     loss, params = abc_loss()
     source = viz.draw_graph(loss, params).source
-    assert dot_nodes(source) == ["t0", "t1", "op0", "t2", "t3", "op1", "t4", "op2", "t5"]
+    assert dot_nodes(source) == ["t0", "t1", "op0", "t2", "t3", "op1", "t4", "op2", "t5",
+                                 "legend"]
     assert dot_edges(source) == [("t0", "op0"), ("t1", "op0"), ("op0", "t2"), ("t2", "op1"),
-                                 ("t3", "op1"), ("op1", "t4"), ("t4", "op2"), ("op2", "t5")]
+                                 ("t3", "op1"), ("op1", "t4"), ("t4", "op2"), ("op2", "t5"),
+                                 ("t5", "legend")]
     assert label_of(source, "t0") == r"a\n(2,) float32"
-    assert label_of(source, "t5") == r"() float32"
-    assert 'op0 [label=Mul' in source and "shape=ellipse" in source
-    assert "legend" not in source and "grad norm" not in source  # no gradients yet
-    assert "mean" not in source  # value statistics only on request
+    assert label_of(source, "t5") == "loss = 22.0000"  # the scalar root is the loss
+    assert 'op0 [label="*  Mul"' in source and "shape=ellipse" in source
+    assert "grad norm" not in source  # no gradients yet
+    assert not re.search(r'label="[^"]*mean', source)  # value statistics only on request
+    # b and c sit beside the op that reads them (one rank per op), a and the sum stay on the path
+    assert re.findall(r"rank=same\s+(\w+)\s+(\w+)", source) == [("op0", "t1"), ("op1", "t3")]
+    legend = source[source.index("legend [label="):]
+    assert [t in legend for t in ("parameter", "loss", "op (ellipse)", "input x")] == [
+        True, True, True, False]  # only what the drawing uses
 
 
 def test_gradients_after_backward_with_a_traced_graph() -> None:
@@ -48,9 +56,8 @@ def test_gradients_after_backward_with_a_traced_graph() -> None:
     assert label_of(source, "t0") == r"a\n(2,) float32\ngrad norm 5\ngrad min 3 max 4"
     assert r"grad norm 2.24" in label_of(source, "t1")
     assert r"grad norm 1.41\ngrad min 1 max 1" in label_of(source, "t3")
-    # the colour scale spans the norms: the largest is darkest, the smallest palest
-    assert _fill(source, "t0") == PALETTE[-1] and _fill(source, "t3") == PALETTE[0]
-    assert "gradient norm" in source and "legend" in source
+    # healthy gradients are not coloured: each node keeps its kind's fill, in every drawing
+    assert _fill(source, "t0") == _fill(source, "t3") == LOOK["param"][0]
     assert "grad norm" not in viz.draw_graph(graph, show_grads=False).source
 
 
@@ -74,25 +81,54 @@ def test_nan_and_inf_gradients_are_flagged() -> None:
     source = viz.draw_graph(graph).source
     label = label_of(source, "t0")
     assert "Inf x1" in label and "grad norm 0.25" in label  # the finite part: 1/(2*2)
-    assert _fill(source, "t0") == BAD_COLOUR and "penwidth=3" in source
+    assert _fill(source, "t0") == FLAGS["nonfinite"][0] and "penwidth=3" in source
     assert "NaN/Inf" in source
 
 
-def test_colour_scale() -> None:
-    scale = viz.ColourScale([1e-4, 1e-2, 1.0])
+def test_gradient_flags_are_absolute() -> None:
     stats = viz.array_stats
-    assert scale.colour(stats(np.array([1e-4]))) == PALETTE[0]
-    assert scale.colour(stats(np.array([1.0]))) == PALETTE[-1]
-    assert scale.colour(stats(np.array([1e-2]))) == PALETTE[len(PALETTE) // 2]
-    assert scale.colour(stats(np.array([0.0]))) == ZERO_COLOUR
-    assert scale.colour(stats(np.array([np.nan]))) == BAD_COLOUR
-    lows = [lo for _, lo in scale.bins()]
-    assert math.isclose(lows[0], 1e-4) and len(lows) == len(PALETTE)
+    flag = viz.grad_flag
+    assert flag(stats(np.full(100, 1e-6))) == "vanishing"  # rms 1e-6 < 1e-5
+    assert flag(stats(np.full(100, 1e-4))) is None
+    assert flag(stats(np.full(10_000, 1e-4))) is None  # rms, not norm: size does not matter
+    assert flag(stats(np.array([500.0, -500.0]))) == "exploding"
+    assert flag(stats(np.zeros(3))) == "zero"
+    assert flag(stats(np.array([1.0, np.nan]))) == "nonfinite"
+    # the same gradient gets the same colour whatever else is in the picture
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    small = tg.Tensor([1e-7, 1e-7], requires_grad=True)
+    loss = (x * 1.4).sum() + (small * small).sum()
+    graph = viz.trace(loss, {"x": x, "small": small})
+    loss.backward()
+    source = viz.draw_graph(graph).source
+    node = {n.name: n.id for n in graph.nodes.values() if n.name}
+    assert _fill(source, node["x"]) == LOOK["param"][0]
+    assert _fill(source, node["small"]) == FLAGS["vanishing"][0]
+    assert "vanishing gradient" in label_of(source, node["small"])
+    assert "vanishing: grad rms" in source  # and the legend says what it means
+
+
+def test_micrograd_scalars_show_data_and_grad() -> None:
+    a = tg.Tensor(2.0, requires_grad=True)
+    b = tg.Tensor(-3.0, requires_grad=True)
+    e = a * b
+    loss = e * 2.0
+    graph = viz.trace(loss, names={"a": a, "b": b, "e": e}, retain_grads=True)
+    loss.backward()
+    source = viz.draw_graph(graph).source
+    assert label_of(source, "t0") == "a | data 2.0000 | grad -6.0000"
+    assert label_of(source, "t1") == "b | data -3.0000 | grad 4.0000"
+    assert label_of(source, "t2") == "e | data -6.0000 | grad 2.0000"
+    assert "t3 [label=2.0000 " in source  # a constant
+    assert label_of(source, "t4") == "loss = -12.0000 | grad 1.0000"
+    lr = viz.draw_graph(graph, rankdir="LR").source
+    assert label_of(lr, "t0") == "{ a | data 2.0000 | grad -6.0000 }"
 
 
 def test_mlp_drawing_has_one_cluster_per_module(mlp: Traced) -> None:
     source = viz.draw_graph(mlp.graph, rankdir="LR").source
-    assert (len(dot_nodes(source)), len(dot_edges(source))) == (13 + 1, 12)  # + the legend
+    # + y and the legend; + y's edge and the legend's invisible one
+    assert (len(dot_nodes(source)), len(dot_edges(source))) == (14 + 1, 13 + 1)
     assert source.count("subgraph cluster_") == 4
     for title in ("label=MLP", 'label="0 (Linear)"', 'label="1 (Sigmoid)"', 'label="2 (Linear)"'):
         assert title in source
@@ -100,6 +136,9 @@ def test_mlp_drawing_has_one_cluster_per_module(mlp: Traced) -> None:
     mlp_at, layer_at = source.index("label=MLP"), source.index('label="0 (Linear)"')
     assert source.index("subgraph cluster_") < layer_at and mlp_at < layer_at
     assert label_of(source, "t1") == r"0.weight\n(8, 4) float32" + _grad_suffix(mlp, "0.weight")
+    assert label_of(source, "t0") == r"x\n(5, 4) float32"
+    assert label_of(source, "y0") == r"y\n(5,) int64"
+    assert label_of(source, "t8").startswith("{ loss = 1.")  # LR: fields side by side
     assert "rankdir=LR" in source
 
 
@@ -112,10 +151,11 @@ def test_collapsed_mlp_draws_each_layer_as_one_node(mlp: Traced) -> None:
     g = viz.collapse_modules(mlp.graph)
     kinds = [(n.kind, n.name or n.op) for n in g.nodes.values()]
     assert kinds == [
-        ("tensor", None), ("module", "0"), ("tensor", None), ("module", "1"), ("tensor", None),
-        ("module", "2"), ("tensor", None), ("op", "CrossEntropy"), ("tensor", None),
+        ("tensor", "x"), ("module", "0"), ("tensor", None), ("module", "1"), ("tensor", None),
+        ("module", "2"), ("tensor", None), ("tensor", "y"), ("op", "CrossEntropy"),
+        ("tensor", "loss"),
     ]
-    assert len(g.edges) == 8
+    assert len(g.edges) == 9
     source = viz.draw_graph(mlp.graph, collapse=True).source
     assert "label=Linear" not in source and "label=Sigmoid" not in source  # no op nodes left
     label = label_of(source, "mod0")
@@ -131,16 +171,16 @@ def test_collapsed_mlp_draws_each_layer_as_one_node(mlp: Traced) -> None:
 def test_collapse_depth_zero_draws_the_whole_model_as_one_node(mlp: Traced) -> None:
     g = viz.collapse_modules(mlp.graph, depth=0)
     assert [(n.kind, n.name or n.op) for n in g.nodes.values()] == [
-        ("tensor", None), ("module", "MLP"), ("tensor", None), ("op", "CrossEntropy"),
-        ("tensor", None),
+        ("tensor", "x"), ("module", "MLP"), ("tensor", None), ("tensor", "y"),
+        ("op", "CrossEntropy"), ("tensor", "loss"),
     ]
     assert "MLP" in viz.draw_graph(mlp.graph, collapse=0).source
 
 
 def test_max_nodes_guard(mlp: Traced) -> None:
-    with pytest.raises(viz.GraphTooLargeError, match="13 nodes.*max_nodes=12.*collapse=True"):
-        viz.draw_graph(mlp.graph, max_nodes=12)
-    assert len(dot_nodes(viz.draw_graph(mlp.graph, collapse=True, max_nodes=9).source)) == 10
+    with pytest.raises(viz.GraphTooLargeError, match="14 nodes.*max_nodes=13.*collapse=True"):
+        viz.draw_graph(mlp.graph, max_nodes=13)
+    assert len(dot_nodes(viz.draw_graph(mlp.graph, collapse=True, max_nodes=10).source)) == 11
     # collapsed modules leave 9 nodes; with max_nodes=5 the chain of ops must go too, and a
     # graph that cannot shrink enough is refused, not drawn
     with pytest.raises(viz.GraphTooLargeError, match="even collapsed"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from viz_helpers import Net, dot_edges, dot_nodes
@@ -84,19 +86,29 @@ def test_summary_of_nested_modules_and_several_inputs() -> None:
     assert rows(viz.summary(Pair(), [(7, 2), (7, 5)]))["b (Linear)"] == ["(7, 3)", "18"]
 
 
-def test_draw_model_structure() -> None:
+def test_draw_model_is_the_traced_architecture() -> None:
     source = viz.draw_model(Net(), input_shape=(3, 4)).source
-    # containers (Net, b1) are clusters; the four layers are nodes
+    # containers (Net, b1) are clusters with their totals; the four layers are nodes, and so
+    # are the ops between layers (b1's "* scale" and the residual "+"), the input and output
     assert source.count("subgraph cluster_") == 2
-    assert len(dot_nodes(source)) == 4
-    assert r'b1.fc (Linear)\nweight (4, 4)\nbias (4,)\n20 params\nout (3, 4)' in source
-    assert r"b1 (Block)\nscale (4,)\n44 params" in source
-    assert r"Net\n54 params" in source
+    assert 'label="Net  (54 params)"' in source and 'label="b1 (Block)  (44 params)"' in source
+    assert r'label="b1.fc (Linear)\nweight (4, 4)\nbias (4,)\n20 params"' in source
+    assert len(dot_nodes(source)) == 4 + 2 + 1 + 2  # layers, ops, b1.scale, input and output
+    ids = {label: node for node, label in re.findall(r'^\s*(\w+) \[label="([^"\\]*)', source, re.M)}
+    edges = dot_edges(source)
+    # the residual: x feeds both b1.fc and the "+", whose output feeds the head
+    x, plus = next(v for k, v in ids.items() if k.startswith("input x")), ids["+"]
+    assert (x, plus) in edges and (plus, ids["head (Linear)"]) in edges
+    assert re.search(rf"{ids['b1.blocks.1 (Tanh)']} -> {plus} \[label=\" \(3, 4\)\"\]", source)
+    assert 'label="output\\n(3, 2)"' in source
+
+
+def test_draw_model_without_a_shape_stacks_the_layers() -> None:
     plain = viz.draw_model(nn.MLP([4, 8, 3])).source
-    assert "out (" not in plain and len(dot_nodes(plain)) == 3
-    # invisible edges keep the layers in registration order on the page
-    assert dot_edges(plain) == [("m1", "m2"), ("m2", "m3")] and "style=invis" in plain
+    assert len(dot_nodes(plain)) == 3 and "(3, 2)" not in plain
+    assert dot_edges(plain) == [("m0", "m1"), ("m1", "m2")]
     assert r"0 (Linear)\nweight (8, 4)\nbias (8,)\n40 params" in plain
+    assert "registration order" in plain
 
 
 @pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="dot not installed")

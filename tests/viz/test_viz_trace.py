@@ -100,7 +100,8 @@ def test_trace_needs_no_graphviz(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_parameter_names_from_a_module() -> None:
     traced = traced_mlp()
-    assert set(traced.graph.named()) == {"0.weight", "0.bias", "2.weight", "2.bias"}
+    assert set(traced.graph.named()) == {"0.weight", "0.bias", "2.weight", "2.bias",
+                                         "x", "y", "loss"}
     assert traced.graph.named()["0.weight"].shape == (8, 4)
     with pytest.raises(TypeError, match="named_parameters"):
         viz.trace(traced.loss, params=[1, 2])

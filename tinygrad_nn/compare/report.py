@@ -180,9 +180,11 @@ class Report:
                   for r in failed]
         return "\n".join(lines)
 
-    def table(self) -> str:
-        heads = ["name", "shape", "ref max|diff|", "ref rel", "num max|diff|", "num rel",
-                 "checked", "ok"]
+    HEADS = ("name", "shape", "ref max|diff|", "ref rel", "num max|diff|", "num rel", "checked",
+             "ok")
+
+    def cells(self) -> list[list[str]]:
+        """One list of cell texts per row, in the order of ``HEADS``."""
         body = []
         for r in self.rows:
             ref, num = r.reference, r.numeric
@@ -196,6 +198,10 @@ class Report:
                 "-" if num is None else _num(num.rel_error),
                 checked, "ok" if r.ok else "FAIL",
             ])
+        return body
+
+    def table(self) -> str:
+        heads, body = list(self.HEADS), self.cells()
         widths = [max(len(line[i]) for line in [heads, *body]) for i in range(len(heads))]
 
         def fmt(line: list[str]) -> str:
@@ -216,3 +222,21 @@ class Report:
 
     def __repr__(self) -> str:
         return f"<Report {self.title!r}: {'ok' if self.ok else f'{len(self.failures)} failures'}>"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))  # IPython's plain-text view: the whole table, not the one-line repr
+
+    def _repr_html_(self) -> str:
+        """The table for Jupyter, failing rows highlighted, then the verdict."""
+        from ..viz.notebook import esc, html_table
+
+        header = "".join(f"<tr><td><b>{esc(label)}</b></td><td>{esc(text)}</td></tr>"
+                         for label, text in self.header)
+        verdict_colour = "#2e7d32" if self.ok else "#b00000"
+        verdict = "<br>".join(esc(line) for line in self.summary().splitlines())
+        return (
+            f'<div style="font-family:sans-serif;font-size:12px"><b>{esc(self.title)}</b>'
+            f'<table style="font-size:11px">{header}</table>'
+            + html_table(self.HEADS, self.cells(), bad=[not r.ok for r in self.rows], left=2)
+            + f'<div style="color:{verdict_colour};font-weight:bold">{verdict}</div></div>'
+        )

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import functional as F
 from ..tensor import Tensor, default_rng, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
@@ -61,7 +60,7 @@ class Linear(Module):
         scheme(self.weight, self.bias, _generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        return nnf.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -95,7 +94,7 @@ class Maxout(Module):
         nn_init.get_scheme(init)(self.weight, self.bias, _generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
-        z = F.linear(x, self.weight, self.bias)
+        z = nnf.linear(x, self.weight, self.bias)
         return z.reshape(z.shape[:-1] + (self.out_features, self.pieces)).max(axis=-1)
 
     def extra_repr(self) -> str:

@@ -12,13 +12,14 @@ needs Graphviz's ``dot`` program (without it ``render`` writes the ``.dot`` text
 install it). ``plot_gradient_flow`` needs matplotlib (``pip install tinygrad_nn[plot]``).
 """
 
+from .architecture import draw_model
 from .collapse import collapse_chains, collapse_modules
+from .describe import describe, tooltip
 from .draw import (
-    GRAPHVIZ_HINT,
-    ColourScale,
     GraphTooLargeError,
     GraphvizMissingWarning,
     draw_graph,
+    grad_flag,
     grad_stats,
     render,
 )
@@ -36,12 +37,15 @@ from .graph import (
     capture,
     trace,
 )
-from .model import draw_model, run_forward, summary
+from .model import Summary, run_forward, summary
+from .notebook import GRAPHVIZ_HINT
+from .training import LivePlot, plot_history
 
 __all__ = [
     "trace", "capture", "draw_graph", "render", "draw_model", "summary", "run_forward",
-    "GradientFlow", "plot_gradient_flow", "collapse_modules", "collapse_chains",
+    "GradientFlow", "plot_gradient_flow", "plot_history", "LivePlot", "Summary",
+    "collapse_modules", "collapse_chains",
     "grad_stats", "array_stats", "Graph", "Node", "Edge", "ModuleInfo", "ModuleCall", "Capture",
-    "Stats", "ColourScale", "GraphFreedError", "GraphTooLargeError", "GraphvizMissingWarning",
-    "GRAPHVIZ_HINT",
+    "Stats", "grad_flag", "GraphFreedError", "GraphTooLargeError", "GraphvizMissingWarning",
+    "GRAPHVIZ_HINT", "describe", "tooltip",
 ]

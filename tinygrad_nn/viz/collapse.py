@@ -24,7 +24,8 @@ def _remap(graph: Graph, nodes: dict[str, Node], replace: dict[str, str]) -> Gra
         seen.add((src, dst))
         edges.append(Edge(src, dst, e.index))
     # NOTE: all tensors stay referenced: a collapsed module's hidden parameters give its gradient
-    return Graph(nodes, edges, list(graph.roots), dict(graph.modules), dict(graph.tensors))
+    return Graph(nodes, edges, list(graph.roots), dict(graph.modules), dict(graph.tensors),
+                 dict(graph.functions))
 
 
 def leaf_modules(graph: Graph) -> set[str]:

@@ -1,39 +1,65 @@
-"""draw_graph: a traced graph as a graphviz.Digraph; render: write it to a file.
+"""draw_graph: a traced graph as the picture a teacher draws; render: write it to a file.
 
-A Digraph displays inline in Jupyter (it has ``_repr_mimebundle_``), so returning one is all the
-notebook support needed. Drawing is always an explicit call: nothing here runs on import.
+The picture names what a learner thinks in (x, y, each parameter by its dotted name,
+``loss = 0.7302``), shows scalars as micrograd does (``a | data 2.0000 | grad 6.0000``), keeps
+one rank per layer (a layer's parameters sit beside its op) and colours only what is wrong with
+a gradient, on absolute thresholds. Every node carries a tooltip with its numbers (describe.py).
+The result is a ``Drawing`` (a graphviz.Digraph) that displays inline in Jupyter, with or
+without Graphviz's ``dot``. Drawing is always an explicit call: nothing here runs on import.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..tensor import Tensor
 from .collapse import collapse_chains, collapse_modules
+from .describe import num, tooltip
 from .graph import Capture, Graph, Node, ParamsLike, Stats, array_stats, trace
+from .notebook import GRAPHVIZ_HINT, dot_available
 
 if TYPE_CHECKING:
     import graphviz
 
-GRAPHVIZ_HINT = (
-    "install Graphviz: apt-get install graphviz / brew install graphviz / conda install graphviz"
-)
+    from .drawing import Drawing
+
 FORMATS = ("svg", "png", "pdf", "dot")
 
-# ColorBrewer YlOrRd: pale for small gradient norms (vanishing), dark red for large (exploding).
-PALETTE = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
-ZERO_COLOUR = "#d9d9d9"
-BAD_COLOUR = "#ff5c5c"  # a gradient with NaN or Inf
+# What the colours say: only what is wrong with a gradient, on absolute thresholds (the same
+# tensor gets the same colour in every drawing). rms = sqrt(mean(grad**2)), so size-independent.
+VANISHING_RMS = 1e-5
+EXPLODING_RMS = 1e2
+FLAGS = {  # flag: (fill, legend text)
+    "zero": ("#d9d9d9", "grad all 0"),
+    "vanishing": ("#bcd7ff", "vanishing: grad rms < 1e-5"),
+    "exploding": ("#ffb366", "exploding: grad rms > 100"),
+    "nonfinite": ("#ff5c5c", "NaN/Inf in grad"),
+}
 BAD_BORDER = "#b00000"
 
-FILL = {"param": "#dbe8fb", "root": "#d4edc9", "leaf": "#ffffff", "tensor": "#ffffff",
-        "op": "#eeeeee", "module": "#dde7f5", "chain": "#eeeeee"}
-CLUSTER_FILLS = ("#f5f8fd", "#eaf0fa")
+# How each kind of node looks: (fill, border colour, penwidth, style) and its legend entry.
+LOOK = {
+    "param": ("#dbe8fb", "#1f4e9c", "2", "filled", "parameter"),
+    "input": ("#ffffff", "#555555", "1.2", "filled,dashed", "input x / target y"),
+    "target": ("#ffffff", "#555555", "1.2", "filled,dashed", "input x / target y"),
+    "loss": ("#d4edc9", "#2e7d32", "2.5", "filled", "loss"),
+    "named": ("#fff3c4", "#8a6d00", "1.2", "filled", "named by you"),
+    "constant": ("#ffffff", "#999999", "1", "filled,dashed", "constant"),
+    "tensor": ("#ffffff", "#555555", "1", "filled", "tensor (shape dtype)"),
+    "op": ("#eeeeee", "#777777", "1", "filled", "op (ellipse)"),
+    "module": ("#dde7f5", "#555555", "1", "filled", "layer"),
+    "chain": ("#eeeeee", "#555555", "1", "filled,rounded,bold", "run of ops"),
+}
+CLUSTER_FILLS = ("#f7f9fd", "#edf2fa")
+SYMBOLS = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Neg": "-", "Pow": "**",
+           "PowScalar": "**", "Matmul": "@"}
 
 
 class GraphTooLargeError(ValueError):
@@ -45,34 +71,22 @@ class GraphvizMissingWarning(UserWarning):
 
 
 # --------------------------------------------------------------------------------------------
-# gradient colour scale
+# gradient flags
 # --------------------------------------------------------------------------------------------
 
 
-class ColourScale:
-    """Maps gradient norms to PALETTE on a log scale spanning the norms of one drawing."""
-
-    def __init__(self, norms: Sequence[float]):
-        logs = [math.log10(n) for n in norms if n > 0 and math.isfinite(n)]
-        self.lo = min(logs) if logs else 0.0
-        self.hi = max(logs) if logs else 0.0
-
-    def colour(self, stats: Stats) -> str:
-        if not stats.finite:
-            return BAD_COLOUR
-        if stats.norm == 0:
-            return ZERO_COLOUR
-        if self.hi == self.lo:
-            return PALETTE[len(PALETTE) // 2]
-        position = (math.log10(stats.norm) - self.lo) / (self.hi - self.lo)
-        return PALETTE[min(len(PALETTE) - 1, max(0, int(position * len(PALETTE))))]
-
-    def bins(self) -> list[tuple[str, float]]:
-        """(colour, smallest norm drawn in it) for the legend."""
-        step = (self.hi - self.lo) / len(PALETTE)
-        if step == 0:
-            return [(PALETTE[len(PALETTE) // 2], 10**self.lo)]
-        return [(c, 10 ** (self.lo + i * step)) for i, c in enumerate(PALETTE)]
+def grad_flag(stats: Stats) -> str | None:
+    """"nonfinite", "zero", "vanishing", "exploding" or None (nothing wrong), from the
+    gradient's statistics on the absolute thresholds above."""
+    if not stats.finite:
+        return "nonfinite"
+    if stats.norm == 0:
+        return "zero"
+    if stats.rms < VANISHING_RMS:
+        return "vanishing"
+    if stats.rms > EXPLODING_RMS:
+        return "exploding"
+    return None
 
 
 def _combine(stats: Sequence[Stats]) -> Stats | None:
@@ -83,6 +97,7 @@ def _combine(stats: Sequence[Stats]) -> Stats | None:
         mean=math.nan, std=math.nan, min=min(s.min for s in stats), max=max(s.max for s in stats),
         norm=math.sqrt(sum(s.norm**2 for s in stats if math.isfinite(s.norm))),
         nan=sum(s.nan for s in stats), inf=sum(s.inf for s in stats),
+        count=sum(s.count for s in stats),
     )
 
 
@@ -135,16 +150,34 @@ def _value_lines(t: Tensor) -> list[str]:
 
 def _grad_lines(s: Stats) -> list[str]:
     lines = [f"grad norm {_g(s.norm)}", f"grad min {_g(s.min)} max {_g(s.max)}"]
+    flag = grad_flag(s)
+    if flag in ("vanishing", "exploding"):
+        lines.append(f"{flag} gradient")
     return lines if s.finite else [*lines, _flags(s)]
 
 
-def _tensor_label(node: Node, graph: Graph) -> list[str]:
-    lines = []
+def _is_scalar(node: Node) -> bool:
+    return node.kind == "tensor" and node.shape is not None and math.prod(node.shape) == 1
+
+
+def _scalar_fields(node: Node, graph: Graph) -> list[str]:
+    """micrograd's ``name | data 2.0000 | grad 6.0000`` (the loss: ``loss = 0.7302``)."""
     t = graph.tensors.get(node.id)
-    if node.name:
-        lines.append(node.name)
-    elif node.is_leaf and not node.requires_grad and node.shape == () and t is not None:
-        lines.append(_g(float(t.data)))  # a constant such as the 2.0 of x * 2.0
+    value = float(np.asarray(t.data).ravel()[0]) if t is not None else math.nan
+    fields = []
+    if node.role == "loss":
+        fields.append(f"{node.name} = {num(value)}")
+    else:
+        if node.name:
+            fields.append(node.name)
+        fields.append(f"data {num(value)}" if node.role != "constant" else num(value))
+    if t is not None and t.grad is not None:
+        fields.append(f"grad {num(float(np.asarray(t.grad.data).ravel()[0]))}")
+    return fields
+
+
+def _tensor_label(node: Node, graph: Graph) -> list[str]:
+    lines = [node.name] if node.name else []
     lines.append(f"{_shape(node.shape)} {node.dtype}")
     return lines
 
@@ -162,11 +195,14 @@ def _module_label(node: Node, graph: Graph) -> list[str]:
 def _kind_of(node: Node) -> str:
     if node.kind != "tensor":
         return node.kind
-    if node.name:
-        return "param"
-    if node.is_root:
-        return "root"
-    return "leaf" if node.is_leaf else "tensor"
+    return node.role or "tensor"
+
+
+def _record(fields: list[str], rankdir: str) -> str:
+    """A Graphviz record label: fields side by side whatever the direction."""
+    escaped = [re.sub(r"([{}|<>\\])", r"\\\1", f) for f in fields]
+    body = " | ".join(escaped)
+    return body if rankdir in ("TB", "BT") else "{ " + body + " }"
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,16 +210,16 @@ def _kind_of(node: Node) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _as_graph(root: Any, params: ParamsLike, model: Any) -> Graph:
+def _as_graph(root: Any, params: ParamsLike, model: Any, names: Any = None) -> Graph:
     if isinstance(root, Graph):
-        if params is not None or model is not None:
+        if params is not None or model is not None or names is not None:
             raise ValueError(
                 "draw_graph: params/model are used when tracing; this Graph is already traced "
                 "(pass them to trace() instead)"
             )
         return root
     cap = model if isinstance(model, Capture) else None
-    return trace(root, params if params is not None else model, capture=cap)
+    return trace(root, params if params is not None else model, capture=cap, names=names)
 
 
 def fit(graph: Graph, collapse: bool | int, max_nodes: int) -> Graph:
@@ -210,13 +246,15 @@ def draw_graph(
     params: ParamsLike = None,
     model: Any = None,
     *,
+    names: dict[str, Tensor] | None = None,
     show_values: bool = False,
     show_grads: bool = True,
     collapse: bool | int = False,
     rankdir: str = "TB",
     max_nodes: int = 2000,
     title: str | None = None,
-) -> graphviz.Digraph:
+    legend: bool = True,
+) -> Drawing:
     """Draw the computation graph behind ``root``: tensors as boxes, ops as ellipses.
 
     root: a tensor (usually the loss), several, or a Graph from ``trace`` (trace before
@@ -224,75 +262,123 @@ def draw_graph(
     params: names for parameters: a dict ``{name: tensor}`` or a module.
     model: a module (names only) or a ``viz.capture(model)`` Capture, which also groups the
         ops into one dashed cluster per module call.
+    names: your names for any tensors, ``{"h": hidden}`` (when tracing here).
     show_values: add mean/std/min/max of every tensor's values.
-    show_grads: add the gradient norm, min/max and NaN/Inf flags of every tensor that has a
-        ``.grad``, filled on a log colour scale by norm (with a legend); NaN/Inf in red.
+    show_grads: add the gradient norm and min/max of every tensor that has a ``.grad``
+        (``data | grad`` for scalars) and flag vanishing, exploding, all-zero and NaN/Inf
+        gradients by colour (absolute thresholds, VANISHING_RMS and EXPLODING_RMS).
     collapse: False; True draws each innermost module as one node; an int ``k`` collapses the
         modules ``k`` levels below the model (0: the whole model). If the drawing still has more
         than ``max_nodes`` nodes, runs of ops become one node each.
+    rankdir: "TB" (inputs at the top) or "LR".
     max_nodes: refuse (GraphTooLargeError, saying what to do) rather than draw more nodes.
+    legend: a one-line legend of the shapes, borders and flags the drawing uses.
     """
-    import graphviz  # imported here so that trace() works without the graphviz package
+    from .drawing import Drawing  # imported here so that trace() works without graphviz
 
-    graph = fit(_as_graph(root, params, model), collapse, max_nodes)
+    graph = fit(_as_graph(root, params, model, names), collapse, max_nodes)
     grads = grad_stats(graph) if show_grads else {}
-    scale = ColourScale([s.norm for s in grads.values()])
 
-    dot = graphviz.Digraph(
+    dot = Drawing(
         "tinygrad_nn",
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11",
+                    "nodesep": "0.25", "ranksep": "0.3", "newrank": "true",
                     **({"label": title, "labelloc": "t"} if title else {})},
-        node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
-        edge_attr={"color": "#555555", "arrowsize": "0.7"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled",
+                   "height": "0.3", "margin": "0.08,0.04"},
+        edge_attr={"color": "#555555", "arrowsize": "0.6"},
     )
     clusters = _clusters(dot, graph)
+    used: set[str] = set()
     for node in graph.nodes.values():
         target = dot if node.module is None else clusters[node.module]
-        target.node(node.id, **_node_attrs(node, graph, grads.get(node.id), scale, show_values))
+        attrs = _node_attrs(node, graph, grads.get(node.id) if show_grads else None,
+                            show_values, rankdir)
+        target.node(node.id, **attrs)
+        used.add(_kind_of(node))
+        if node.id in grads and (flag := grad_flag(grads[node.id])) is not None:
+            used.add(flag)
     _attach_clusters(dot, graph, clusters)
+    side = _side_inputs(graph)
+    groups = _group(side)
     for e in graph.edges:
-        dot.edge(e.src, e.dst)
-    if grads:
-        _legend(dot, scale, list(grads.values()))
+        if e.src not in side:
+            dot.edge(e.src, e.dst, weight="3")  # the data path: kept straight
+        elif groups[e.dst].index(e.src) % 2 == 1:
+            # NOTE: an edge between nodes of one rank places its tail to the left; drawing
+            # this one op -> leaf with the arrow reversed puts the leaf on the op's right, so a
+            # layer reads "weight -> Linear <- bias" instead of looping over the weight.
+            dot.edge(e.dst, e.src, dir="back")
+        else:
+            dot.edge(e.src, e.dst)
+    for op_id, leaves in groups.items():  # a layer's parameters beside its op: one rank
+        with dot.subgraph() as same:
+            same.attr(rank="same")
+            for n in (op_id, *leaves):
+                same.node(n)
+    if legend:
+        _legend(dot, used, graph.roots)
     return dot
 
 
+def _side_inputs(graph: Graph) -> dict[str, str]:
+    """{leaf id: op id} for parameters, constants and targets read by one op only, and not as
+    its first argument: drawn beside that op, so each layer takes one rank."""
+    readers: dict[str, list[tuple[str, int]]] = {}
+    for e in graph.edges:
+        if graph.nodes[e.src].kind == "tensor":
+            readers.setdefault(e.src, []).append((e.dst, e.index))
+    side = {}
+    for node_id, reads in readers.items():
+        node = graph.nodes[node_id]
+        if node.role in ("param", "constant", "target") and len(reads) == 1 and reads[0][1] > 0:
+            side[node_id] = reads[0][0]
+    return side
+
+
+def _group(side: dict[str, str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for leaf, op_id in side.items():
+        groups.setdefault(op_id, []).append(leaf)
+    return groups
+
+
 def _node_attrs(
-    node: Node, graph: Graph, grad: Stats | None, scale: ColourScale, show_values: bool
+    node: Node, graph: Graph, grad: Stats | None, show_values: bool, rankdir: str
 ) -> dict[str, str]:
     kind = _kind_of(node)
-    attrs = {"fillcolor": FILL[kind]}
+    fill, border, width, style, _ = LOOK[kind]
+    attrs = {"fillcolor": fill, "color": border, "penwidth": width, "style": style,
+             "id": node.id, "tooltip": tooltip(node, graph)}
     if node.kind == "op":
-        lines = [node.op or "?"]
-        attrs["shape"] = "ellipse"
+        lines = [f"{SYMBOLS[node.op]}  {node.op}" if node.op in SYMBOLS else node.op or "?"]
+        attrs.update(shape="ellipse", fontsize="9")
     elif node.kind == "chain":
         lines = [f"{sum(1 for m in node.members if m.startswith('op'))} ops", node.op or "",
                  f"-> {_shape(node.shape)} {node.dtype}"]
-        attrs.update(shape="box", style="filled,rounded,bold")
+        attrs["shape"] = "box"
     elif node.kind == "module":
         lines = _module_label(node, graph)
         attrs["shape"] = "box3d"
+    elif _is_scalar(node) and not show_values:
+        lines = []
+        attrs.update(shape="record", label=_record(_scalar_fields(node, graph), rankdir))
     else:
         lines = _tensor_label(node, graph)
         attrs["shape"] = "box"
         t = graph.tensors.get(node.id)
         if show_values and t is not None:
             lines += _value_lines(t)
-        if kind == "param":
-            attrs.update(color="#1f4e9c", penwidth="2")
-        elif kind == "root":
-            attrs.update(color="#2e7d32", penwidth="2")
-        elif kind == "leaf" and not node.requires_grad:
-            attrs["style"] = "filled,dashed"
     if grad is not None:
-        lines += _grad_lines(grad)
-        attrs["fillcolor"] = scale.colour(grad)
-        if attrs["fillcolor"] in PALETTE[-2:]:
-            attrs["fontcolor"] = "white"
-        if not grad.finite:
+        if "label" not in attrs:
+            lines += _grad_lines(grad)
+        flag = grad_flag(grad)
+        if flag is not None:
+            attrs["fillcolor"] = FLAGS[flag][0]
+        if flag == "nonfinite":
             attrs.update(color=BAD_BORDER, penwidth="3")
-    attrs["label"] = "\\n".join(lines)
-    attrs["tooltip"] = f"{node.id}: " + "; ".join(lines)
+    if "label" not in attrs:
+        attrs["label"] = "\\n".join(lines)
     return attrs
 
 
@@ -329,24 +415,28 @@ def _attach_clusters(
         (clusters[parent] if parent in clusters else dot).subgraph(clusters[name])
 
 
-def _legend(dot: graphviz.Digraph, scale: ColourScale, stats: list[Stats]) -> None:
-    """One node holding an HTML table: a colour swatch per bin with the smallest norm it holds."""
-    entries = [(c, f"&ge; {_g(lo)}") for c, lo in scale.bins()]
-    if any(s.finite and s.norm == 0 for s in stats):
-        entries.insert(0, (ZERO_COLOUR, "0"))
-    if any(not s.finite for s in stats):
-        entries.append((BAD_COLOUR, "NaN/Inf"))
-    cells = "".join(
-        f'<td bgcolor="{colour}"><font color="{"white" if colour in PALETTE[-2:] else "black"}">'
-        f"{text}</font></td>"
-        for colour, text in entries
-    )
-    table = (
-        '<<table border="0" cellborder="1" cellspacing="0" cellpadding="4">'
-        f'<tr><td colspan="{len(entries)}" border="0">gradient norm</td></tr>'
-        f"<tr>{cells}</tr></table>>"
-    )
-    dot.node("legend", label=table, shape="plaintext", style="", fontsize="9")
+def _legend(dot: graphviz.Digraph, used: set[str], roots: Sequence[str]) -> None:
+    """One row explaining every kind of node, border and gradient flag this drawing uses."""
+    cells = []
+    seen_text = set()
+    for kind in LOOK:
+        fill, border, width, style, text = LOOK[kind]
+        if kind in used and text not in seen_text:
+            seen_text.add(text)
+            dashed = ' style="dashed"' if "dashed" in style else ""
+            thick = "2" if float(width) >= 2 else "1"
+            cells.append(f'<td bgcolor="{fill}" color="{border}" border="{thick}"{dashed}>'
+                         f"{text}</td>")
+    for flag, (fill, text) in FLAGS.items():
+        if flag in used:
+            cells.append(f'<td bgcolor="{fill}">{text}</td>')
+    if not cells:
+        return
+    table = ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="2">'
+             f"<tr>{''.join(cells)}</tr></table>>")
+    dot.node("legend", label=table, shape="plaintext", style="", fontsize="8", tooltip="legend")
+    for root in roots:  # below the result, out of the picture's way
+        dot.edge(root, "legend", style="invis")
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,7 +471,7 @@ def render(drawing: Any, path: str | Path, format: str | None = None) -> Path:
     import graphviz
 
     engine = getattr(drawing, "engine", "dot")
-    if shutil.which(engine) is not None:
+    if dot_available(engine):
         try:
             path.write_bytes(drawing.pipe(format=format))
             return path

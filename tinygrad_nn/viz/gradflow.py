@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .graph import ParamsLike, _named_parameters
+from .notebook import inline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,6 +47,15 @@ class GradientFlow:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    def __repr__(self) -> str:
+        return f"GradientFlow(which={self.which!r}, {len(self.steps)} steps, layers {self.layers})"
+
+    def _repr_png_(self) -> bytes | None:
+        """In Jupyter a GradientFlow shows its plot (once something is recorded)."""
+        from .notebook import figure_png
+
+        return figure_png(plot_gradient_flow(self)) if self.steps else None
 
     @property
     def layers(self) -> list[str]:
@@ -131,4 +141,4 @@ def plot_gradient_flow(
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=dpi)
-    return fig
+    return inline(fig)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol, Union
@@ -68,6 +69,9 @@ class Node:
     is_root: bool = False
     module: str | None = None  # innermost module call covering it ("" is the model itself)
     members: tuple[str, ...] = ()
+    # what the tensor is to a learner: "param", "input" (x), "target" (y), "loss", "named"
+    # (a name the user gave), "constant" (a scalar such as the 2.0 of x * 2.0) or None
+    role: str | None = None
 
 
 class Edge(NamedTuple):
@@ -111,6 +115,8 @@ class Graph:
     roots: list[str]
     modules: dict[str, ModuleInfo] = field(default_factory=dict)
     tensors: dict[str, Tensor] = field(default_factory=dict, repr=False, compare=False)
+    # the op objects (autograd Functions) by op node id: their docstrings state the VJP
+    functions: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -129,8 +135,23 @@ class Graph:
         return depth
 
     def named(self) -> dict[str, Node]:
-        """Nodes that carry a parameter name, by that name."""
+        """Tensor nodes that carry a name (parameters, x, y, loss, your names), by name."""
         return {n.name: n for n in self.nodes.values() if n.kind == "tensor" and n.name}
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f"{self.count(k)} {k}s" for k in ("tensor", "op", "module", "chain")
+                          if self.count(k))
+        roots = ", ".join(self.roots)
+        return f"Graph({len(self)} nodes: {kinds}; {len(self.edges)} edges; roots {roots})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> Any:
+        """In Jupyter a Graph shows its drawing (``draw_graph`` with the defaults)."""
+        from .draw import GraphTooLargeError, draw_graph
+
+        try:
+            return draw_graph(self)._repr_mimebundle_(include, exclude, **kw)
+        except GraphTooLargeError as e:  # a notebook shows the advice, not a traceback
+            return {"text/plain": f"{self!r}\n{e}"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,6 +187,10 @@ class Capture:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+
+    def __repr__(self) -> str:
+        return (f"<Capture of {type(self.model).__name__}: {len(self.calls)} module calls; "
+                "pass it to viz.trace(loss, capture=...)>")
 
     def _hook(self, name: str) -> Any:
         def hook(module: Any, inputs: Any, output: Any) -> None:
@@ -250,29 +275,105 @@ def parameter_names(params: ParamsLike) -> dict[int, str]:
 
 
 def trace(
-    root: Tensor | Sequence[Tensor], params: ParamsLike = None, *, capture: Capture | None = None
+    root: Tensor | Sequence[Tensor],
+    params: ParamsLike = None,
+    *,
+    capture: Capture | None = None,
+    names: Mapping[str, Tensor] | None = None,
+    retain_grads: bool = False,
 ) -> Graph:
     """The graph that computed ``root``: tensor nodes, op nodes and the edges between them.
 
     ``params`` names parameters (a dict, a module, or a Capture); ``capture`` (from
-    ``viz.capture``) assigns every node to the module call that ran it. Trace *before*
-    ``backward()``, or pass ``retain_graph=True`` to it: backward frees the graph.
+    ``viz.capture``) assigns every node to the module call that ran it; ``names`` gives your
+    own names to any tensors (``{"h": hidden}``). Trace *before* ``backward()``, or pass
+    ``retain_graph=True`` to it: backward frees the graph. ``retain_grads=True`` calls
+    ``retain_grad()`` on every intermediate tensor, so that after ``backward()`` the drawing
+    shows every gradient, as micrograd's does (leaves always keep theirs).
+
+    The tensors a learner thinks in are named: the model's input ``x`` (the input of the
+    captured model call; without a capture, the one non-scalar input that needs no gradient
+    when ``params`` is a module), integer class targets ``y`` (which a loss op holds rather
+    than reads as an input: they are added as a node), the scalar root ``loss``.
     """
     roots = [root] if isinstance(root, Tensor) else list(root)
     if not roots or not all(isinstance(r, Tensor) for r in roots):
         raise TypeError("trace: expected a Tensor or a non-empty sequence of Tensors")
     if params is None and capture is not None:
         params = capture
-    names = parameter_names(params)
-
+    param_names = parameter_names(params)
+    user_names = {id(t): name for name, t in (names or {}).items()}
     with gc_paused():
-        graph, node_of = _walk(roots, names)
+        graph, node_of = _walk(roots, {**param_names, **user_names})
     graph.roots = [node_of[id(r)] for r in roots]
     for r in graph.roots:
         graph.nodes[r].is_root = True
     if capture is not None:
         _assign_modules(graph, capture, node_of)
+    inputs = [node_of[id(t)] for t in _model_inputs(capture) if id(t) in node_of]
+    if capture is None and params is not None and not isinstance(params, Mapping):
+        inputs = [n.id for n in graph.nodes.values() if n.kind == "tensor" and n.is_leaf
+                  and not n.requires_grad and n.shape and not n.name]
+        inputs = inputs if len(inputs) == 1 else []
+    _set_roles(graph, set(param_names.values()), set(user_names.values()), inputs)
+    _add_targets(graph)
+    if retain_grads:
+        for t in graph.tensors.values():
+            if t.requires_grad and not t.is_leaf:
+                t.retain_grad()
     return graph
+
+
+def _model_inputs(cap: Capture | None) -> tuple[Tensor, ...]:
+    """The inputs of the outermost captured call (the model's own forward)."""
+    if cap is None:
+        return ()
+    outer = [c for c in cap.calls if c.name == ""]
+    return outer[0].inputs if outer else ()
+
+
+def _set_roles(graph: Graph, params: set[str], user: set[str], inputs: list[str]) -> None:
+    for i, node_id in enumerate(inputs):
+        node = graph.nodes[node_id]
+        if not node.name:
+            node.name = "x" if len(inputs) == 1 else f"x{i}"
+        node.role = "input"
+    for node in graph.nodes.values():
+        if node.kind != "tensor" or node.role is not None:
+            continue
+        if node.name in user:
+            node.role = "named"
+        elif node.name in params:
+            node.role = "param"
+        elif node.is_root and node.shape in ((), (1,)):
+            node.role, node.name = "loss", node.name or "loss"
+        elif node.is_leaf and not node.requires_grad and node.shape in ((), (1,)):
+            node.role = "constant"
+
+
+def _add_targets(graph: Graph) -> None:
+    """A node ``y`` for the integer class labels a loss op holds (cross-entropy, NLL): they are
+    not one of its inputs, so the walk does not see them, but a learner looks for them."""
+    before: dict[str, Node] = {}  # op id -> the target node to insert just before it
+    for op_id, fn in graph.functions.items():
+        labels = getattr(fn, "labels", None)
+        if not isinstance(labels, np.ndarray):
+            continue
+        node_id = f"y{len(before)}"
+        before[op_id] = Node(
+            node_id, "tensor", shape=labels.shape, dtype=str(labels.dtype),
+            name="y" if not before else f"y{len(before)}", is_leaf=True, role="target",
+            module=graph.nodes[op_id].module,
+        )
+        graph.tensors[node_id] = Tensor(labels)
+        graph.edges.append(Edge(node_id, op_id, sum(1 for e in graph.edges if e.dst == op_id)))
+    if before:  # keep the nodes in forward order: every input before the op reading it
+        nodes = list(graph.nodes.items())
+        graph.nodes.clear()
+        for node_id, node in nodes:
+            if node_id in before:
+                graph.nodes[before[node_id].id] = before[node_id]
+            graph.nodes[node_id] = node
 
 
 def _walk(roots: list[Tensor], names: Mapping[int, str]) -> tuple[Graph, dict[int, str]]:
@@ -295,6 +396,7 @@ def _walk(roots: list[Tensor], names: Mapping[int, str]) -> tuple[Graph, dict[in
                 op_id = f"op{n_ops}"
                 n_ops += 1
                 graph.nodes[op_id] = Node(op_id, "op", op=type(ctx).__name__)
+                graph.functions[op_id] = ctx
                 for i, p in enumerate(ctx.parents or ()):
                     graph.edges.append(Edge(node_of[id(p)], op_id, i))
                 graph.edges.append(Edge(op_id, tensor_id))
@@ -421,6 +523,12 @@ class Stats:
     norm: float  # L2 norm of the finite values
     nan: int
     inf: int
+    count: int = 0  # finite values
+
+    @property
+    def rms(self) -> float:
+        """Root mean square of the finite values: a size-independent magnitude."""
+        return self.norm / math.sqrt(self.count) if self.count else math.nan
 
     @property
     def finite(self) -> bool:
@@ -441,4 +549,5 @@ def array_stats(values: Tensor | np.ndarray) -> Stats | None:
     return Stats(
         mean=float(finite.mean()), std=float(finite.std()), min=float(finite.min()),
         max=float(finite.max()), norm=float(np.sqrt(np.dot(finite, finite))), nan=nan, inf=inf,
+        count=int(finite.size),
     )

@@ -1,22 +1,22 @@
-"""The architecture of a model: ``summary`` (a torchinfo-like table) and ``draw_model`` (a picture).
+"""The layers of a model: ``summary`` (a torchinfo-like table) and the shape probe behind it and
+``draw_model`` (architecture.py).
 
 Both read the module tree (``named_modules``, ``named_parameters``); output shapes come from one
-forward pass on a random batch under ``no_grad`` with forward hooks (``viz.capture``).
+forward pass on a random batch with forward hooks (``viz.capture``).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor, get_default_dtype
 from .graph import Capture, ModuleLike, _module_parents, capture
-
-if TYPE_CHECKING:
-    import graphviz
+from .notebook import esc, html_table
 
 ShapeLike = Sequence[int]
 
@@ -36,11 +36,13 @@ def _default_dtype(model: ModuleLike) -> np.dtype:
 
 
 def run_forward(
-    model: ModuleLike, input_shape: ShapeLike | Sequence[ShapeLike], dtype: Any = None
+    model: ModuleLike, input_shape: ShapeLike | Sequence[ShapeLike], dtype: Any = None,
+    record: bool = False,
 ) -> Capture:
     """Call ``model`` once on a random batch (zeros for integer dtypes) and record every module
-    call. Runs in eval mode under ``no_grad``: a shape probe must not update batchnorm's
-    running statistics or draw dropout masks. Every module's mode is restored afterwards."""
+    call. Runs in eval mode: a shape probe must not update batchnorm's running statistics or
+    draw dropout masks. Every module's mode is restored afterwards. Under ``no_grad`` unless
+    ``record`` (then the ops are recorded, for tracing the data flow)."""
     dtype = np.dtype(dtype) if dtype is not None else _default_dtype(model)
     rng = np.random.default_rng(0)  # not the library's generator: summary must not perturb it
     inputs = [
@@ -51,7 +53,7 @@ def run_forward(
     if hasattr(model, "eval"):
         model.eval()
     try:
-        with no_grad(), capture(model) as cap:
+        with no_grad() if not record else contextlib.nullcontext(), capture(model) as cap:
             model(*inputs)  # type: ignore[operator]
     finally:
         for m, mode in modes:
@@ -78,9 +80,36 @@ def _shapes_text(shapes: Sequence[tuple[int, ...]]) -> str:
     return ", ".join(str(s) for s in shapes) if shapes else "--"
 
 
+class Summary(str):
+    """The text of ``summary``: a ``str`` (print it, compare it) that also shows itself as a
+    table in Jupyter and as the table, not a quoted one-liner, at the Python prompt."""
+
+    rows: list[tuple[str, str, str]]
+    footer: list[str]
+
+    def __new__(cls, text: str, rows: list[tuple[str, str, str]], footer: list[str]) -> Summary:
+        self = super().__new__(cls, text)
+        self.rows, self.footer = rows, footer
+        return self
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        # an em space per nesting level: HTML would collapse the text's plain spaces
+        body = [(title.replace("  ", "\u2003"), shape, count)
+                for title, shape, count in self.rows[1:]]
+        footer = "<br>".join(esc(line) for line in self.footer)
+        return (html_table(self.rows[0], body)
+                + f'<div style="font-family:monospace;font-size:12px">{footer}</div>')
+
+
 def summary(
     model: ModuleLike, input_shape: ShapeLike | Sequence[ShapeLike], dtype: Any = None
-) -> str:
+) -> Summary:
     """A table of the model's layers: name (type), output shape, parameters; then the totals.
 
     ``input_shape`` includes the batch axis, e.g. ``(1, 784)``; pass a list of shapes for a
@@ -122,82 +151,14 @@ def summary(
 
     dtype_name = np.dtype(dtype) if dtype is not None else _default_dtype(model)
     shapes = ", ".join(str(s) for s in _input_shapes(input_shape))
-    lines = ["=" * line_width, fmt(rows[0]), "=" * line_width]
-    lines += [fmt(r) for r in rows[1:]]
-    lines += [
-        "=" * line_width,
+    footer = [
         f"Total params: {total:,}",
         f"Trainable params: {trainable:,}",
         f"Non-trainable params: {total - trainable:,}",
         f"Params size (MB): {size_mb:.2f}",
         f"Input shape: {shapes} {dtype_name}",
-        "=" * line_width,
     ]
-    return "\n".join(lines)
-
-
-def draw_model(
-    model: ModuleLike,
-    input_shape: ShapeLike | Sequence[ShapeLike] | None = None,
-    dtype: Any = None,
-    rankdir: str = "TB",
-) -> graphviz.Digraph:
-    """Draw the module tree: containers as nested clusters, layers as boxes listing their
-    parameter shapes and counts (and output shapes when ``input_shape`` is given).
-
-    This is the structure, not the data flow: layers are stacked in registration order. For
-    the data flow between layers draw a forward pass: ``draw_graph(loss, model=cap,
-    collapse=True)``.
-    """
-    import graphviz
-
-    own, names = _own_parameters(model)
-    parents = _module_parents(names)
-    modules = dict(model.named_modules())
-    outputs: dict[str, list[tuple[int, ...]]] = {}
-    if input_shape is not None:
-        for call in run_forward(model, input_shape, dtype).calls:
-            outputs.setdefault(call.name, [tuple(t.shape) for t in call.outputs])
-    has_children = {parents[n] for n in names if parents[n] is not None}
-    total = {n: 0 for n in names}
-    for name in names:  # every parameter counts for its module and all enclosing ones
-        current: str | None = name
-        while current is not None:
-            total[current] += sum(p.data.size for _, p in own[name])
-            current = parents[current]
-
-    dot = graphviz.Digraph(
-        "model",
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
-        node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "box",
-                   "style": "rounded,filled", "fillcolor": "#dde7f5"},
-    )
-    clusters: dict[str, graphviz.Digraph] = {}
-    ids = {name: f"m{i}" for i, name in enumerate(names)}
-    leaves: list[str] = []
-    for name in names:
-        kind = type(modules[name]).__name__
-        title = kind if name == "" else f"{name} ({kind})"
-        lines = [title] + [f"{attr} {tuple(p.shape)}" for attr, p in own[name]]
-        if total[name]:
-            lines.append(f"{total[name]:,} params")
-        if name in outputs:
-            lines.append(f"out {_shapes_text(outputs[name])}")
-        if name in has_children:
-            clusters[name] = graphviz.Digraph(
-                name=f"cluster_{ids[name]}",
-                graph_attr={"label": "\\n".join(lines), "style": "rounded,dashed",
-                            "color": "#7a8fb5", "labeljust": "l"},
-            )
-        else:
-            leaves.append(name)
-            parent = parents[name]
-            (clusters[parent] if parent is not None else dot).node(ids[name], "\\n".join(lines))
-    # nest the clusters: subgraph() copies the body, so the innermost go first
-    for name in reversed(names):
-        if name in clusters:
-            parent = parents[name]
-            (clusters[parent] if parent is not None else dot).subgraph(clusters[name])
-    for a, b in zip(leaves[:-1], leaves[1:], strict=True):
-        dot.edge(ids[a], ids[b], style="invis")  # keeps the registration order on the page
-    return dot
+    lines = ["=" * line_width, fmt(rows[0]), "=" * line_width]
+    lines += [fmt(r) for r in rows[1:]]
+    lines += ["=" * line_width, *footer, "=" * line_width]
+    return Summary("\n".join(lines), rows, footer)

@@ -1,0 +1,144 @@
+"""Export a model to ONNX, built node by node with the ``onnx`` package (no torch needed).
+
+    to_onnx(model, "model.onnx", input_shape=(None, 784))   # None: any batch size
+
+The graph computes the model in eval mode (inference: Dropout is the identity, BatchNorm1d
+uses its running statistics), in the model's float dtype, with opset ``OPSET``. Layers: Linear
+(Gemm), Maxout (Gemm, Reshape, ReduceMax), BatchNorm1d (BatchNormalization), Dropout (left
+out), ReLU, Sigmoid, Tanh, Identity, LeakyReLU, Softmax, LogSoftmax, Flatten and Sequential /
+MLP (LeakyReLU as Where/Greater/Mul, keeping its slope in the model's dtype). Inputs are
+(batch, features) matrices. Anything else raises TypeError naming the layer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+OPSET = 17
+IR_VERSION = 8  # what current onnxruntime releases read
+
+
+class _Graph:
+    """Nodes and initializers, with fresh names."""
+
+    def __init__(self, helper: Any, numpy_helper: Any) -> None:
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._count = 0
+
+    def name(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def constant(self, hint: str, array: np.ndarray) -> str:
+        name = self.name(hint)
+        self.initializers.append(self.numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op: str, inputs: Sequence[str], hint: str, **attributes: Any) -> str:
+        out = self.name(hint)
+        self.nodes.append(self.helper.make_node(op, list(inputs), [out], name=out, **attributes))
+        return out
+
+
+def to_onnx(model: nn.Module, path: str | os.PathLike[str], input_shape: Sequence[int | None]
+            ) -> Any:
+    """Write ``model`` to ``path`` as an ONNX model with input "input" of ``input_shape``
+    ((batch, features); None for a dynamic size) and output "output"; returns the checked
+    ``onnx.ModelProto``."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    shape = list(input_shape)
+    if len(shape) != 2 or not all(s is None or (isinstance(s, int) and s > 0) for s in shape):
+        raise ValueError(f"to_onnx: input_shape must be (batch, features) with positive ints "
+                         f"or None, got {tuple(input_shape)}")
+    floats = [a.dtype for a in model.state_dict().values() if a.dtype.kind == "f"]
+    dtype = floats[0] if floats else np.dtype(np.float32)
+    elem = helper.np_dtype_to_tensor_dtype(dtype)
+    graph = _Graph(helper, numpy_helper)
+    out = _layer(graph, model, "input", "model", dtype)
+    output = graph.node("Identity", [out], "output")
+    dims = ["batch" if s is None else s for s in shape]
+    onnx_graph = helper.make_graph(
+        graph.nodes, f"tinygrad_nn_{type(model).__name__}",
+        [helper.make_tensor_value_info("input", elem, dims)],
+        [helper.make_tensor_value_info(output, elem, [dims[0], _output_size(model, shape[1],
+                                                                             dtype)])],
+        graph.initializers)
+    onnx_model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                   producer_name="tinygrad_nn")
+    onnx_model.ir_version = IR_VERSION
+    onnx.checker.check_model(onnx_model, full_check=True)
+    onnx.save(onnx_model, os.fspath(path))
+    return onnx_model
+
+
+def _output_size(model: nn.Module, features: int | None, dtype: np.dtype) -> int | str:
+    """The number of outputs, from one eval-mode forward pass on a zero row."""
+    if features is None:
+        return "outputs"
+    training = model.training
+    try:
+        with no_grad():
+            return int(model.eval()(Tensor(np.zeros((1, features), dtype))).shape[-1])
+    finally:
+        model.train(training)
+
+
+def _layer(graph: _Graph, layer: nn.Module, x: str, where: str, dtype: np.dtype) -> str:
+    name = type(layer).__name__
+    if isinstance(layer, nn.Sequential):
+        for i, child in enumerate(layer):
+            x = _layer(graph, child, x, f"{where}[{i}]", dtype)
+        return x
+    if name in ("Dropout", "Identity"):
+        return x  # the identity at inference
+    if name in ("ReLU", "Sigmoid", "Tanh"):
+        return graph.node({"ReLU": "Relu"}.get(name, name), [x], name.lower())
+    if name == "LeakyReLU":
+        # NOTE: not LeakyRelu, whose alpha is a float32 attribute (0.2 would become
+        # 0.20000000298): where(x > 0, x, slope * x) keeps the slope in the model's dtype.
+        slope = graph.node("Mul", [x, graph.constant("slope", np.array(layer.negative_slope,
+                                                                        dtype))], "sloped")
+        positive = graph.node("Greater", [x, graph.constant("zero", np.zeros((), dtype))],
+                              "positive")
+        return graph.node("Where", [positive, x, slope], "leaky_relu")
+    if name in ("Softmax", "LogSoftmax"):
+        return graph.node(name, [x], name.lower(), axis=int(layer.axis))
+    if name == "Flatten" and (layer.start_axis, layer.end_axis) == (1, -1):
+        return graph.node("Flatten", [x], "flatten", axis=1)
+    if name in ("Linear", "Maxout"):
+        state = layer.state_dict()
+        inputs = [x, graph.constant("weight", state["weight"])]
+        if "bias" in state:
+            inputs.append(graph.constant("bias", state["bias"]))
+        z = graph.node("Gemm", inputs, "gemm", transB=1)
+        if name == "Linear":
+            return z
+        pieces = graph.constant("shape", np.array([0, layer.out_features, layer.pieces]))
+        z = graph.node("Reshape", [z, pieces], "pieces")
+        return graph.node("ReduceMax", [z], "maxout", axes=[-1], keepdims=0)
+    if name == "BatchNorm1d" and layer.track_running_stats:
+        n = layer.num_features
+        state = layer.state_dict()
+        scale = state["weight"] if layer.affine else np.ones(n, dtype)
+        shift = state["bias"] if layer.affine else np.zeros(n, dtype)
+        inputs = [x, graph.constant("scale", scale), graph.constant("shift", shift),
+                  graph.constant("mean", state["running_mean"]),
+                  graph.constant("var", state["running_var"])]
+        return graph.node("BatchNormalization", inputs, "batchnorm", epsilon=float(layer.eps))
+    detail = {"BatchNorm1d": " without running statistics (eval uses batch statistics)",
+              "Flatten": " other than Flatten(1, -1)"}.get(name, "")
+    raise TypeError(f"to_onnx: layer {where} ({name}{detail}) is not supported; supported: "
+                    "Sequential, MLP, Linear, Maxout, BatchNorm1d, Dropout, ReLU, Sigmoid, Tanh, "
+                    "Identity, LeakyReLU, Softmax, LogSoftmax, Flatten")
