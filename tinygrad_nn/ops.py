@@ -14,6 +14,7 @@ these ops (tensor.py's "composed ops", nn/functional.py) and needs no gradient c
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -713,3 +714,329 @@ class CrossEntropy(Function):
             return gx
         gp = g * logp * (self.smoothing - 1.0) if self.needs_input_grad[1] else None
         return gx, gp
+
+
+# ============================================================================================
+# convolution and pooling (NCHW, PyTorch's layouts; issue #17)
+# ============================================================================================
+#
+# One geometry, three linear maps. For x (N, C, H, W) and a weight w (O, C/groups, kh, kw):
+#
+#   conv(x, w)[n, o, i, j] = sum_{c, p, q} x_pad[n, c, i*sh + p*dh, j*sw + q*dw] * w[o, c, p, q]
+#
+# (a cross-correlation, within each group). It is bilinear in (x, w), so its VJP is two more
+# linear maps, and each of the three has the other two as its own VJP:
+#
+#   conv_transpose(g, w) = the adjoint of x -> conv(x, w): d/dx <g, conv(x, w)>
+#   conv_weight(x, g)    = the adjoint of w -> conv(x, w): d/dw <g, conv(x, w)>
+#
+# Higher derivatives therefore never leave these three ops. The kernels are im2col + one GEMM:
+# ``_windows`` is a read-only strided view (N, C, oh, ow, kh, kw) of the padded input (no copy);
+# ``_im2col``'s reshape makes the one copy (the "col" matrix); ``_col2im`` adds columns back into
+# an image with one strided add per kernel offset (kh * kw adds, never a loop over pixels).
+
+
+class ConvGeometry(NamedTuple):
+    """stride, padding, dilation as (height, width) pairs, groups, and the input's (H, W)."""
+
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    in_hw: tuple[int, int]
+
+    def out_hw(self, kernel):
+        return tuple(
+            (size + 2 * pad - dil * (k - 1) - 1) // st + 1
+            for size, pad, dil, k, st in zip(self.in_hw, self.padding, self.dilation, kernel,
+                                             self.stride)
+        )
+
+
+def _pad(x, padding, value=0.0):
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _windows(xp, kernel, geo, writeable=False):
+    """A view (N, C, oh, ow, kh, kw) of the padded input: every window, no copy. Read-only
+    unless asked: overlapping windows share elements."""
+    n, c = xp.shape[:2]
+    oh, ow = geo.out_hw(kernel)
+    s_n, s_c, s_h, s_w = xp.strides
+    (sh, sw), (dh, dw) = geo.stride, geo.dilation
+    return np.lib.stride_tricks.as_strided(
+        xp, shape=(n, c, oh, ow, kernel[0], kernel[1]),
+        strides=(s_n, s_c, s_h * sh, s_w * sw, s_h * dh, s_w * dw), writeable=writeable)
+
+
+def _col2im(cols, shape, geo):
+    """The adjoint of ``_windows``: add cols (C, kh, kw, oh, ow, N) back into an (N, C, H, W)
+    image, overlapping windows accumulating. One strided add per kernel offset.
+
+    NOTE: the image is accumulated as (C, H, W, N) and returned as a transposed view: with the
+    batch axis innermost each add runs over whole (ow, N) blocks, not short rows of ow."""
+    n, c, h, w = shape
+    _, kh, kw, oh, ow, _ = cols.shape
+    (sh, sw), (dh, dw), (ph, pw) = geo.stride, geo.dilation, geo.padding
+    image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            image[:, p * dh: p * dh + sh * (oh - 1) + 1: sh,
+                  q * dw: q * dw + sw * (ow - 1) + 1: sw] += cols[:, p, q]
+    return image[:, ph: ph + h, pw: pw + w].transpose(3, 0, 1, 2)
+
+
+def _im2col(x, kernel, geo):
+    """The col matrices, one per group: (groups, C/groups * kh * kw, N * oh * ow).
+
+    NOTE: this layout (CS231n's) copies whole output rows (runs of ow) at a time and makes the
+    GEMMs' results land with the spatial axes innermost; rows of (kh * kw) runs are ~2x slower."""
+    win = _windows(_pad(x, geo.padding), kernel, geo)
+    n, c, oh, ow, kh, kw = win.shape
+    g = geo.groups
+    win = win.reshape(n, g, c // g, oh, ow, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    return win.reshape(g, (c // g) * kh * kw, n * oh * ow)
+
+
+def _columns(y, groups):
+    """An output-shaped (N, O, oh, ow) array as GEMM columns: (groups, O/groups, N * oh * ow)."""
+    n, o, oh, ow = y.shape
+    return y.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3).reshape(
+        groups, o // groups, n * oh * ow)
+
+
+def _conv_kernel(x, w, geo, cols=None):
+    n = x.shape[0]
+    o, _, kh, kw = w.shape
+    oh, ow = geo.out_hw((kh, kw))
+    g = geo.groups
+    if cols is None:
+        cols = _im2col(x, (kh, kw), geo)
+    out = w.reshape(g, o // g, -1) @ cols  # (g, O/g, N*oh*ow)
+    # (N, O, oh, ow) as a view: O's two factors stay adjacent in memory, so no copy is needed
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)
+
+
+def _conv_transpose_kernel(g, w, geo, x_shape):
+    groups = geo.groups
+    n, o, oh, ow = g.shape
+    kh, kw = w.shape[2:]
+    # g's columns ordered (oh, ow, N), so that W^T @ G comes out as _col2im wants it
+    g_cols = g.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 3, 0).reshape(
+        groups, o // groups, oh * ow * n)
+    cols = w.reshape(groups, o // groups, -1).transpose(0, 2, 1) @ g_cols
+    return _col2im(cols.reshape(x_shape[1], kh, kw, oh, ow, n), x_shape, geo)
+
+
+def _conv_weight_kernel(x, g, geo, w_shape, cols=None):
+    if cols is None:
+        cols = _im2col(x, w_shape[2:], geo)
+    return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _conv(x, w, geo):
+    if isinstance(x, Tensor):
+        return Conv2d.apply(x, w, geometry=geo)
+    return _conv_kernel(x, w, geo)
+
+
+def _conv_transpose(g, w, geo, x_shape):
+    if isinstance(g, Tensor):
+        return ConvTranspose2d.apply(g, w, geometry=geo, x_shape=x_shape)
+    return _conv_transpose_kernel(g, w, geo, x_shape)
+
+
+def _conv_weight(x, g, geo, w_shape):
+    if isinstance(x, Tensor):
+        return Conv2dWeight.apply(x, g, geometry=geo, w_shape=w_shape)
+    return _conv_weight_kernel(x, g, geo, w_shape)
+
+
+class Conv2d(Function):
+    """y = conv(x, w) + b (cross-correlation, PyTorch's conv2d; NCHW, w (O, C/groups, kh, kw)).
+
+    Forward: Y = W @ cols, with W the weight as an (O, C*kh*kw) matrix and cols = im2col(x)
+    (C*kh*kw, N*oh*ow), one column per window (with groups: one such product per group).
+
+    VJP, with g = dL/dy and G its (O, N*oh*ow) matrix:
+      dL/dx[n, c, h, w] = sum, over the windows (i, j) and offsets (p, q) that read x[n, c, h, w],
+              of g[n, o, i, j] w[o, c, p, q]: the transposed convolution conv_transpose(g, w)
+              = col2im(W^T @ G), each column added back at its window;
+      dL/dw[o, c, p, q] = sum_{n,i,j} g[n, o, i, j] x_pad[n, c, i*sh + p*dh, j*sw + q*dw]:
+              the correlation of the input with the output gradient, = G @ cols^T;
+      dL/db[o] = sum_{n,i,j} g[n, o, i, j].
+    """
+
+
+    def forward(self, x, w, b=None, *, geometry):
+        self.geometry = geometry
+        # NOTE: the col matrix is kept for the weight gradient: rebuilding it costs as much as
+        # the forward's copy; it is the one large thing saved (C/groups*kh*kw per output pixel).
+        self.cols = _im2col(x, w.shape[2:], geometry)
+        out = _conv_kernel(x, w, geometry, self.cols)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        return out
+
+    def backward(self, g, out, x, w, b=None):
+        geo = self.geometry
+        needs = self.needs_input_grad
+        gx = _conv_transpose(g, w, geo, x.shape) if needs[0] else None
+        gw = None
+        if needs[1]:
+            if isinstance(g, Tensor):
+                gw = _conv_weight(x, g, geo, w.shape)
+            else:
+                gw = _conv_weight_kernel(x, g, geo, w.shape, self.cols)
+        if b is None:
+            return gx, gw
+        return gx, gw, (g.sum(axis=(0, 2, 3)) if needs[2] else None)
+
+
+class ConvTranspose2d(Function):
+    """z = conv_transpose(g, w), the adjoint of x -> conv(x, w) (the input gradient of Conv2d).
+
+    <conv_transpose(g, w), v> = <g, conv(v, w)>, so with u = dL/dz:
+      dL/dg = conv(u, w);   dL/dw = conv_weight(u, g).
+    """
+
+
+    def forward(self, g, w, *, geometry, x_shape):
+        self.geometry = geometry
+        return _conv_transpose_kernel(g, w, geometry, x_shape)
+
+    def backward(self, u, out, g, w):
+        geo = self.geometry
+        gg = _conv(u, w, geo) if self.needs_input_grad[0] else None
+        gw = _conv_weight(u, g, geo, w.shape) if self.needs_input_grad[1] else None
+        return gg, gw
+
+
+class Conv2dWeight(Function):
+    """v = conv_weight(x, g), the adjoint of w -> conv(x, w) (the weight gradient of Conv2d).
+
+    <conv_weight(x, g), u> = <g, conv(x, u)>, so with u = dL/dv:
+      dL/dx = conv_transpose(g, u);   dL/dg = conv(x, u).
+    """
+
+
+    def forward(self, x, g, *, geometry, w_shape):
+        self.geometry = geometry
+        return _conv_weight_kernel(x, g, geometry, w_shape)
+
+    def backward(self, u, out, x, g):
+        geo = self.geometry
+        gx = _conv_transpose(g, u, geo, x.shape) if self.needs_input_grad[0] else None
+        gg = _conv(x, u, geo) if self.needs_input_grad[1] else None
+        return gx, gg
+
+
+def _unfold_kernel(x, kernel, geo):
+    win = _windows(_pad(x, geo.padding), kernel, geo)
+    n, c, oh, ow, kh, kw = win.shape
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+
+
+def _fold_kernel(cols, kernel, geo):
+    n = cols.shape[0]
+    kh, kw = kernel
+    oh, ow = geo.out_hw(kernel)
+    c = cols.shape[1] // (kh * kw)
+    blocks = cols.reshape(n, c, kh, kw, oh, ow).transpose(1, 2, 3, 4, 5, 0)
+    return _col2im(blocks, (n, c) + geo.in_hw, geo)
+
+
+class Unfold(Function):
+    """im2col (torch.nn.functional.unfold): (N, C, H, W) -> (N, C*kh*kw, L), every window as a
+    column. Linear; its VJP is Fold (col2im: each column added back at its window)."""
+
+
+    def forward(self, x, *, kernel, geometry):
+        self.kernel, self.geometry = kernel, geometry
+        return _unfold_kernel(x, kernel, geometry)
+
+    def backward(self, g, out, x):
+        if isinstance(g, Tensor):
+            return Fold.apply(g, kernel=self.kernel, geometry=self.geometry)
+        return _fold_kernel(g, self.kernel, self.geometry)
+
+
+class Fold(Function):
+    """col2im (torch.nn.functional.fold): (N, C*kh*kw, L) -> (N, C, H, W), overlapping columns
+    summed. Linear, the adjoint of Unfold; its VJP is Unfold."""
+
+
+    def forward(self, cols, *, kernel, geometry):
+        self.kernel, self.geometry = kernel, geometry
+        return _fold_kernel(cols, kernel, geometry)
+
+    def backward(self, g, out, cols):
+        if isinstance(g, Tensor):
+            return Unfold.apply(g, kernel=self.kernel, geometry=self.geometry)
+        return _unfold_kernel(g, self.kernel, self.geometry)
+
+
+class MaxPool2d(Function):
+    """y[n, c, i, j] = max over the window of x (padding counts as -inf).
+
+    VJP: each g[n, c, i, j] goes to the ONE input element that was the window's maximum; on ties
+    the first in row-major window order, as PyTorch's CPU kernel (a NaN wins: the last). Windows
+    that overlap (stride < kernel) add their gradients. Forward saves the flat input index of
+    every maximum; the VJP is a scatter-add at those indices, i.e. IndexAdd, whose own VJP is the
+    gather at the same indices (so double backward is the gather)."""
+
+
+    def forward(self, x, *, kernel, geometry):
+        self.kernel, self.geometry, self.x_shape = kernel, geometry, x.shape
+        win = _windows(_pad(x, geometry.padding, -np.inf), kernel, geometry)
+        # A running maximum over the kernel offsets in row-major order: a later element wins
+        # only if strictly greater (ties keep the first, as PyTorch) or NaN (PyTorch's kernel
+        # takes `val > max || isnan(val)`, so the last NaN). kh*kw passes over the output,
+        # never a loop over pixels.
+        out = win[:, :, :, :, 0, 0].copy()
+        arg = np.zeros(out.shape, dtype=np.int16)
+        for k in range(1, kernel[0] * kernel[1]):
+            candidate = win[:, :, :, :, k // kernel[1], k % kernel[1]]
+            better = candidate > out
+            better |= candidate != candidate
+            np.copyto(out, candidate, where=better)
+            np.putmask(arg, better, k)
+        self.arg = arg
+        return out
+
+    def _flat_index(self):
+        """The flat index into x of every window's maximum (for the scatter and the gather)."""
+        n, c, h, w = self.x_shape
+        (sh, sw), (ph, pw), (dh, dw) = (self.geometry.stride, self.geometry.padding,
+                                        self.geometry.dilation)
+        arg, kw = self.arg.astype(np.intp), self.kernel[1]
+        oh, ow = arg.shape[2:]
+        rows = np.arange(oh)[:, None] * sh - ph + (arg // kw) * dh
+        cols = np.arange(ow) * sw - pw + (arg % kw) * dw
+        base = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
+        return (base + rows * w + cols).reshape(-1)
+
+    def backward(self, g, out, x):
+        if isinstance(g, Tensor):
+            size = int(np.prod(x.shape))
+            flat = IndexAdd.apply(g.reshape(-1), index=(self._flat_index(),), shape=(size,))
+            return flat.reshape(x.shape)
+        kh, kw = self.kernel
+        geo = self.geometry
+        (ph, pw), n, c, h, w = geo.padding, *self.x_shape
+        # the gradient image as (C, H, W, N), like _col2im: each offset's writes are blocks
+        image = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=g.dtype)
+        target = _windows(image.transpose(3, 0, 1, 2), self.kernel, geo, writeable=True)
+        g_t, arg_t = g.transpose(1, 2, 3, 0), self.arg.transpose(1, 2, 3, 0)
+        overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(geo.stride, geo.dilation, (kh, kw)))
+        for k in range(kh * kw):
+            view = target[:, :, :, :, k // kw, k % kw].transpose(1, 2, 3, 0)
+            # NOTE: one offset's view never repeats an element, so these writes are safe
+            if overlap:  # another window may have picked the same element: accumulate
+                view += g_t * (arg_t == k)
+            else:  # windows are disjoint: each element receives from at most one
+                np.copyto(view, g_t, where=arg_t == k)
+        return image[:, ph: ph + h, pw: pw + w].transpose(3, 0, 1, 2)

@@ -186,8 +186,8 @@ def test_custom_init_callable_is_left_out_of_the_spec():
     ({"sizes": [2, 3], "output_activation": "soft"},
      'spec field "output_activation": unknown value "soft"; allowed: relu, sigmoid, tanh, '
      "leaky_relu, identity, softmax, log_softmax, none"),
-    ({"layers": [{"type": "Linear", "in": 4, "out": 3}, {"type": "Conv2d"}]},
-     'spec field "layers[1].type": unknown value "Conv2d"; allowed: Linear, Maxout'),
+    ({"layers": [{"type": "Linear", "in": 4, "out": 3}, {"type": "LSTM"}]},
+     'spec field "layers[1].type": unknown value "LSTM"; allowed: Linear, Maxout'),
     ({"layers": [{"type": "Linear", "in": 4}]},
      'spec field "layers[0].out": required for Linear (a positive int)'),
     ({"layers": [{"type": "Linear", "in": 4.5, "out": 3}]},

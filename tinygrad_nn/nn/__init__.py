@@ -9,6 +9,15 @@
 """
 
 from . import functional, init
+from .conv import (  # convolution and pooling layers (issue #17)
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Dropout2d,
+    MaxPool2d,
+)
 from .layers import (
     MLP,
     BatchNorm1d,
@@ -47,3 +56,5 @@ __all__ = [
     "build", "load_spec", "parse_spec_string", "spec_to_string", "save_spec", "SpecError",
     "functional", "init",
 ]
+__all__ += ["Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d",
+            "Dropout2d"]

@@ -30,6 +30,15 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..convolution import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
+)
 from ..data.preprocess import one_hot as preprocess_one_hot
 from ..tensor import ArrayLike, Tensor, cat, default_rng, where
 from .module import Module
@@ -42,6 +51,9 @@ __all__ = [
     "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "softplus", "elu", "gelu",
     "silu", "mish", "pad", "one_hot", "layer_norm", "embedding",
 ]
+# convolution and pooling (issue #17): defined in tinygrad_nn/convolution.py
+__all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold",
+            "fold"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 

@@ -294,10 +294,10 @@ class BatchNorm1d(Module):
         axes, shape = self._axes_and_shape(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            n = x.size(0) if x.ndim == 2 else x.size(0) * x.size(2)
+            n = int(np.prod([x.shape[a] for a in axes]))  # values per feature
             if self.training and n <= 1:
-                raise ValueError(f"BatchNorm1d: expected more than 1 value per feature when "
-                                 f"training, got input of shape {x.shape}")
+                raise ValueError(f"{type(self).__name__}: expected more than 1 value per "
+                                 f"feature when training, got input of shape {x.shape}")
             mean = x.mean(axis=axes, keepdims=True)
             centered = x - mean
             var = (centered * centered).mean(axis=axes, keepdims=True)  # biased, as PyTorch

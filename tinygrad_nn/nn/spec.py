@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from . import conv as C
 from . import init as nn_init
 from . import layers as L
 from .module import Module
@@ -152,10 +153,53 @@ LAYER_FIELDS: dict[str, tuple[type[Module], tuple[Field, ...]]] = {
     )),
     "Sequential": (L.Sequential, ()),  # its one field, "layers", is handled by _build
 }
+
+
+# --- convolution and pooling layers (issue #17) ---------------------------------------------
+def _int_or_pair(name: str, arg: str, minimum: int, words: tuple[str, ...] = (),
+                 required: bool = False) -> Field:
+    def check(v: Any) -> bool:
+        if isinstance(v, str):
+            return v in words
+        values = v if isinstance(v, (list, tuple)) and len(v) == 2 else [v]
+        return all(_is_int(x) and x >= minimum for x in values)
+
+    described = f"an int >= {minimum} or a pair of them" + "".join(f", or {w!r}" for w in words)
+    return Field(name, arg, check, described, required)
+
+
+_CONV_FIELDS = (
+    _positive_int("in", "in_channels"), _positive_int("out", "out_channels"),
+    _int_or_pair("kernel_size", "kernel_size", 1, required=True),
+    _int_or_pair("stride", "stride", 1), _int_or_pair("padding", "padding", 0, ("valid", "same")),
+    _int_or_pair("dilation", "dilation", 1), _positive_int("groups", "groups", required=False),
+    _boolean("bias", "bias"), _INIT,
+)
+LAYER_FIELDS.update({
+    "Conv2d": (C.Conv2d, _CONV_FIELDS),
+    "Conv1d": (C.Conv1d, _CONV_FIELDS),  # Conv1d itself rejects pairs, naming the argument
+    "MaxPool2d": (C.MaxPool2d, (
+        _int_or_pair("kernel_size", "kernel_size", 1, required=True),
+        _int_or_pair("stride", "stride", 1), _int_or_pair("padding", "padding", 0),
+        _int_or_pair("dilation", "dilation", 1))),
+    "AvgPool2d": (C.AvgPool2d, (
+        _int_or_pair("kernel_size", "kernel_size", 1, required=True),
+        _int_or_pair("stride", "stride", 1), _int_or_pair("padding", "padding", 0),
+        _boolean("count_include_pad", "count_include_pad"),
+        Field("divisor_override", "divisor_override",
+              lambda v: v is None or v == "none" or (_is_int(v) and v > 0),
+              "a positive int, or none"))),
+    "AdaptiveAvgPool2d": (C.AdaptiveAvgPool2d, (
+        _int_or_pair("output_size", "output_size", 1, required=True),)),
+    "BatchNorm2d": (C.BatchNorm2d, LAYER_FIELDS["BatchNorm1d"][1]),
+    "Dropout2d": (C.Dropout2d, (_number("p", "p", 0.0, 1.0),)),
+})
+# --- end of the convolution block ----------------------------------------------------------
+
 _TYPE_NAMES = {name.lower(): name for name in LAYER_FIELDS}
 # Constructors that accept build()'s dtype / generator keywords.
-_TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP)
-_TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP)
+_TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP, C.Conv2d, C.Conv1d)
+_TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP, C.Conv2d, C.Conv1d, C.Dropout2d)
 
 
 def _fail(where: str, message: str) -> SpecError:

@@ -39,6 +39,8 @@ from .graph import (
 )
 from .model import Summary, run_forward, summary
 from .notebook import GRAPHVIZ_HINT
+from .page import Page, to_html
+from .steps import BackwardSteps, backward_steps
 from .training import LivePlot, plot_history
 
 __all__ = [
@@ -47,5 +49,6 @@ __all__ = [
     "collapse_modules", "collapse_chains",
     "grad_stats", "array_stats", "Graph", "Node", "Edge", "ModuleInfo", "ModuleCall", "Capture",
     "Stats", "grad_flag", "GraphFreedError", "GraphTooLargeError", "GraphvizMissingWarning",
-    "GRAPHVIZ_HINT", "describe", "tooltip",
+    "GRAPHVIZ_HINT", "describe", "tooltip", "to_html", "Page", "backward_steps",
+    "BackwardSteps",
 ]

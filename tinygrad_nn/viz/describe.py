@@ -47,9 +47,10 @@ def vjp_rule(fn: Any) -> str:
     return " ".join(first.split())
 
 
-def describe(node: Node, graph: Graph) -> dict[str, str]:
+def describe(node: Node, graph: Graph, grad: Any = None) -> dict[str, str]:
     """{field: text} for one node, in display order: title, then values and gradients or the
-    op's rule. Tensors read their ``.grad`` now (after ``backward()`` it is there)."""
+    op's rule. Tensors read their ``.grad`` now (after ``backward()`` it is there), unless
+    ``grad`` (an array) is given."""
     if node.kind == "op":
         fn = graph.functions.get(node.id)
         inputs = [graph.nodes[e.src] for e in graph.edges if e.dst == node.id]
@@ -74,9 +75,11 @@ def describe(node: Node, graph: Graph) -> dict[str, str]:
     info["data"] = entries(t.data)
     if t.data.size > 1 and (s := array_stats(t)) is not None:
         info["data stats"] = stats_text(s)
-    if t.grad is not None:
-        info["grad"] = entries(t.grad.data)
-        if t.grad.data.size > 1 and (s := array_stats(t.grad)) is not None:
+    if grad is None and t.grad is not None:
+        grad = t.grad.data
+    if grad is not None:
+        info["grad"] = entries(grad)
+        if np.size(grad) > 1 and (s := array_stats(np.asarray(grad))) is not None:
             info["grad stats"] = stats_text(s)
     elif t.requires_grad and t.is_leaf:
         info["grad"] = "none yet (call backward())"
@@ -90,8 +93,8 @@ def _short(node: Node) -> str:
     return f"{node.name} {shape} {node.dtype}" if node.name else f"{shape} {node.dtype}"
 
 
-def tooltip(node: Node, graph: Graph) -> str:
+def tooltip(node: Node, graph: Graph, grad: Any = None) -> str:
     """``describe`` as lines of ``field: text`` (an SVG ``<title>``)."""
-    info = describe(node, graph)
+    info = describe(node, graph, grad)
     lines = [info.pop("title")] + [f"{k}: {v}" for k, v in info.items()]
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ FLAGS = {  # flag: (fill, legend text)
     "nonfinite": ("#ff5c5c", "NaN/Inf in grad"),
 }
 BAD_BORDER = "#b00000"
+HIGHLIGHT = "#e65100"  # the op a backward-steps frame is at
 
 # How each kind of node looks: (fill, border colour, penwidth, style) and its legend entry.
 LOOK = {
@@ -101,12 +102,15 @@ def _combine(stats: Sequence[Stats]) -> Stats | None:
     )
 
 
-def grad_stats(graph: Graph) -> dict[str, Stats]:
-    """Gradient statistics of every node whose tensor has a ``.grad`` now.
+def grad_stats(graph: Graph, gradients: Mapping[str, Any] | None = None) -> dict[str, Stats]:
+    """Gradient statistics of every node whose tensor has a ``.grad`` now (or, given
+    ``gradients`` ``{node id: array}``, of those arrays instead).
 
     A collapsed module node gets the combined statistics of its parameters.
     """
     result: dict[str, Stats] = {}
+    if gradients is not None:
+        return {k: s for k, g in gradients.items() if (s := array_stats(g)) is not None}
     for node in graph.nodes.values():
         t = graph.tensors.get(node.id)
         if t is not None and t.grad is not None and (s := array_stats(t.grad)) is not None:
@@ -160,7 +164,7 @@ def _is_scalar(node: Node) -> bool:
     return node.kind == "tensor" and node.shape is not None and math.prod(node.shape) == 1
 
 
-def _scalar_fields(node: Node, graph: Graph) -> list[str]:
+def _scalar_fields(node: Node, graph: Graph, grad: Any) -> list[str]:
     """micrograd's ``name | data 2.0000 | grad 6.0000`` (the loss: ``loss = 0.7302``)."""
     t = graph.tensors.get(node.id)
     value = float(np.asarray(t.data).ravel()[0]) if t is not None else math.nan
@@ -171,8 +175,8 @@ def _scalar_fields(node: Node, graph: Graph) -> list[str]:
         if node.name:
             fields.append(node.name)
         fields.append(f"data {num(value)}" if node.role != "constant" else num(value))
-    if t is not None and t.grad is not None:
-        fields.append(f"grad {num(float(np.asarray(t.grad.data).ravel()[0]))}")
+    if grad is not None:
+        fields.append(f"grad {num(float(np.asarray(grad).ravel()[0]))}")
     return fields
 
 
@@ -254,6 +258,8 @@ def draw_graph(
     max_nodes: int = 2000,
     title: str | None = None,
     legend: bool = True,
+    gradients: Mapping[str, Any] | None = None,
+    highlight: Sequence[str] = (),
 ) -> Drawing:
     """Draw the computation graph behind ``root``: tensors as boxes, ops as ellipses.
 
@@ -273,11 +279,16 @@ def draw_graph(
     rankdir: "TB" (inputs at the top) or "LR".
     max_nodes: refuse (GraphTooLargeError, saying what to do) rather than draw more nodes.
     legend: a one-line legend of the shapes, borders and flags the drawing uses.
+    gradients: ``{node id: array}`` to show instead of the tensors' ``.grad`` (the
+        backward-steps frames show the gradients accumulated so far).
+    highlight: node ids drawn with a thick orange border, and the edges between them in orange.
     """
     from .drawing import Drawing  # imported here so that trace() works without graphviz
 
     graph = fit(_as_graph(root, params, model, names), collapse, max_nodes)
-    grads = grad_stats(graph) if show_grads else {}
+    grads = grad_stats(graph, gradients) if show_grads else {}
+    if gradients is None:
+        gradients = {n: t.grad.data for n, t in graph.tensors.items() if t.grad is not None}
 
     dot = Drawing(
         "tinygrad_nn",
@@ -293,7 +304,9 @@ def draw_graph(
     for node in graph.nodes.values():
         target = dot if node.module is None else clusters[node.module]
         attrs = _node_attrs(node, graph, grads.get(node.id) if show_grads else None,
-                            show_values, rankdir)
+                            show_values, rankdir, gradients.get(node.id))
+        if node.id in highlight:
+            attrs.update(color=HIGHLIGHT, penwidth="3.5")
         target.node(node.id, **attrs)
         used.add(_kind_of(node))
         if node.id in grads and (flag := grad_flag(grads[node.id])) is not None:
@@ -302,15 +315,16 @@ def draw_graph(
     side = _side_inputs(graph)
     groups = _group(side)
     for e in graph.edges:
+        lit = {"color": HIGHLIGHT, "penwidth": "2.5"} if {e.src, e.dst} <= set(highlight) else {}
         if e.src not in side:
-            dot.edge(e.src, e.dst, weight="3")  # the data path: kept straight
+            dot.edge(e.src, e.dst, weight="3", **lit)  # the data path: kept straight
         elif groups[e.dst].index(e.src) % 2 == 1:
             # NOTE: an edge between nodes of one rank places its tail to the left; drawing
             # this one op -> leaf with the arrow reversed puts the leaf on the op's right, so a
             # layer reads "weight -> Linear <- bias" instead of looping over the weight.
-            dot.edge(e.dst, e.src, dir="back")
+            dot.edge(e.dst, e.src, dir="back", **lit)
         else:
-            dot.edge(e.src, e.dst)
+            dot.edge(e.src, e.dst, **lit)
     for op_id, leaves in groups.items():  # a layer's parameters beside its op: one rank
         with dot.subgraph() as same:
             same.attr(rank="same")
@@ -344,12 +358,13 @@ def _group(side: dict[str, str]) -> dict[str, list[str]]:
 
 
 def _node_attrs(
-    node: Node, graph: Graph, grad: Stats | None, show_values: bool, rankdir: str
+    node: Node, graph: Graph, grad: Stats | None, show_values: bool, rankdir: str,
+    grad_values: Any = None,
 ) -> dict[str, str]:
     kind = _kind_of(node)
     fill, border, width, style, _ = LOOK[kind]
     attrs = {"fillcolor": fill, "color": border, "penwidth": width, "style": style,
-             "id": node.id, "tooltip": tooltip(node, graph)}
+             "id": node.id, "tooltip": tooltip(node, graph, grad_values)}
     if node.kind == "op":
         lines = [f"{SYMBOLS[node.op]}  {node.op}" if node.op in SYMBOLS else node.op or "?"]
         attrs.update(shape="ellipse", fontsize="9")
@@ -362,7 +377,8 @@ def _node_attrs(
         attrs["shape"] = "box3d"
     elif _is_scalar(node) and not show_values:
         lines = []
-        attrs.update(shape="record", label=_record(_scalar_fields(node, graph), rankdir))
+        fields = _scalar_fields(node, graph, grad_values if grad is not None else None)
+        attrs.update(shape="record", label=_record(fields, rankdir))
     else:
         lines = _tensor_label(node, graph)
         attrs["shape"] = "box"
