@@ -17,11 +17,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# NOTE: pytest -x stops at the first failure, so the slow property tests go last
 TESTS = ["tests/test_ops.py", "tests/test_autograd.py", "tests/test_higher_order.py",
-         "tests/test_ops_pytorch.py", "tests/test_pytorch_api.py", "tests/test_properties.py"]
+         "tests/test_properties.py"]
+OPS12, API12 = ["tests/test_ops_pytorch.py"], ["tests/test_pytorch_api.py"]  # issue #12's tests
 
-# (file, original text, mutated text, what the bug is)
+# (file, original text, mutated text, what the bug is[, the tests that must catch it: TESTS])
 MUTATIONS = [
     ("ops.py", "gx = g * y if", "gx = g * x if", "Mul: wrong input in the gradient"),
     ("ops.py", "return g * out * (1.0 - out)", "return g * out", "Sigmoid: dropped s(1 - s)"),
@@ -65,31 +65,59 @@ MUTATIONS = [
      "previous_mode = _grad_enabled", "engine: backward pass recorded without create_graph"),
     ("tensor.py", "dtype = self.dtype if self.dtype.kind == \"f\" else",
      "dtype = np.float64 if self.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
-    # issue #12: the ops PyTorch users reach for, and in-place safety
-    ("ops.py", "return -g * (x.sin()", "return g * (x.sin()", "Cos: sign of the gradient"),
-    ("ops.py", "return g / (x + 1.0)", "return g / x", "Log1p: gradient of log instead"),
-    ("ops.py", "return g * (out + 1.0)", "return g * out", "Expm1: gradient from exp(x) - 1"),
-    ("ops.py", "g * (2.0 / math.sqrt(math.pi))", "g * (1.0 / math.sqrt(math.pi))",
-     "Erf: factor 2 missing"),
-    ("ops.py", "        return g * 0.0\n", "        return g\n",
-     "sign/floor/round: identity gradient instead of 0"),
-    ("ops.py", "return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)",
-     "return np.cumsum(g, axis=self.axis)", "Cumsum: forward cumsum as its own adjoint"),
-    ("ops.py", "grads.append(grad if mask is None else grad * mask)", "grads.append(grad)",
-     "Einsum: repeated subscripts (trace, diagonal) not masked"),
-    ("autograd.py", "if ops and _last_bump > ops[0]._ctx.seq:", "if False:",
-     "in-place: saved tensors modified after recording not detected"),
-    ("autograd.py", "if _grad_enabled and t.requires_grad and t._ctx is None:", "if False:",
-     "in-place: a leaf requiring grad modified in place"),
-    ("optim/optimizer.py", "bump_version(p)  # p changed", "pass  # p changed",
-     "in-place: optimizer steps do not bump versions"),
-    ("check.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
+    ("gradcheck.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
      "gradcheck: wrong central difference"),
+    # --- #12: the ops PyTorch users reach for, and in-place safety ---
+    ("ops.py", "return -g * (x.sin()", "return g * (x.sin()", "Cos: sign of the gradient",
+     OPS12),
+    ("ops.py", "return g / (x + 1.0)", "return g / x", "Log1p: gradient of log instead", OPS12),
+    ("ops.py", "return g * (out + 1.0)", "return g * out", "Expm1: gradient from exp(x) - 1",
+     OPS12),
+    ("ops.py", "g * (2.0 / math.sqrt(math.pi))", "g * (1.0 / math.sqrt(math.pi))",
+     "Erf: factor 2 missing", OPS12),
+    ("ops.py", "        return g * 0.0\n", "        return g\n",
+     "sign/floor/round: identity gradient instead of 0", OPS12),
+    ("ops.py", "return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)",
+     "return np.cumsum(g, axis=self.axis)", "Cumsum: forward cumsum as its own adjoint", OPS12),
+    ("ops.py", "grads.append(grad if mask is None else grad * mask)", "grads.append(grad)",
+     "Einsum: repeated subscripts (trace, diagonal) not masked", OPS12),
+    ("autograd.py", "if ops and _last_bump > ops[0]._ctx.seq:", "if False:",
+     "in-place: saved tensors modified after recording not detected", API12),
+    ("autograd.py", "if _grad_enabled and t.requires_grad and t._ctx is None:", "if False:",
+     "in-place: a leaf requiring grad modified in place", API12),
+    ("optim/optimizer.py", "bump_version(p)  # p changed", "pass  # p changed",
+     "in-place: optimizer steps do not bump versions", API12),
+    # --- #13: NumPy dispatch and tinygrad_nn.check (the learner's backprop) ---
+    ("numpy_dispatch.py", "np.subtract: _binary(lambda x, y: x - y)",
+     "np.subtract: _binary(lambda x, y: y - x)", "NumPy dispatch: subtract's operands swapped",
+     ["tests/test_numpy_dispatch.py"]),
+    ("numpy_dispatch.py", "    _repoint_consumers(t, old)\n", "    pass\n",
+     "setitem: ops recorded before a write see the written value",
+     ["tests/test_numpy_dispatch.py"]),
+    ("numpy_dispatch.py", "if _strict and t.requires_grad", "if False and t.requires_grad",
+     "tracing: a Tensor silently converted to an ndarray", ["tests/test_numpy_dispatch.py"]),
+    ("check/diagnose.py", "    m = np.asarray(manual, dtype=np.float64)\n",
+     "    return Diagnosis('unknown', 'disabled')\n", "check: diagnosis disabled",
+     ["tests/test_check_diagnosis.py"]),
+    ("check/diagnose.py", "np.isclose(size, n, rtol=1e-6)", "np.isclose(size, n + 1, rtol=1e-6)",
+     "check: the batch-size factor not recognized", ["tests/test_check_diagnosis.py"]),
+    ("check/diagnose.py", "if close(m * d, t):", "if close(m, t * d):",
+     "check: missing and extra activation derivative confused",
+     ["tests/test_check_diagnosis.py"]),
+    ("check/report.py", "return bool(self.vs_autodiff <= AUTODIFF_RTOL)", "return True",
+     "check: the verdict ignores autodiff", ["tests/test_check_diagnosis.py"]),
+    ("check/layer.py", "result[index] = (plus - minus) / (2 * H)",
+     "result[index] = (plus - minus) / H", "check.layer: wrong central difference",
+     ["tests/test_check_learner.py"]),
+    ("check/network.py", "for r in reversed(rows):  # from the output", "for r in rows:",
+     "check.network: first wrong layer counted from the input",
+     ["tests/test_check_diagnosis.py"]),
 ]
 
 
-def survives(mutation: tuple[str, str, str, str], workdir: Path) -> bool:
-    filename, original, mutated, _ = mutation
+def survives(mutation: tuple, workdir: Path) -> bool:
+    filename, original, mutated = mutation[:3]
+    tests = mutation[4] if len(mutation) > 4 else TESTS
     package = workdir / "tinygrad_nn"
     shutil.rmtree(package, ignore_errors=True)
     shutil.copytree(ROOT / "tinygrad_nn", package)
@@ -99,7 +127,7 @@ def survives(mutation: tuple[str, str, str, str], workdir: Path) -> bool:
         raise SystemExit(f"mutation target not found exactly once in {filename}: {original!r}")
     path.write_text(source.replace(original, mutated))
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-               "--rootdir", str(workdir), *TESTS]
+               "--rootdir", str(workdir), *tests]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True,
                             env={"PYTHONPATH": str(workdir), "PATH": "/usr/bin:/bin",
                                  "HYPOTHESIS_PROFILE": "default"})

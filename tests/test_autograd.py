@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_nn as tg
 from tinygrad_nn.autograd import Function
-from tinygrad_nn.check import GradcheckError
+from tinygrad_nn.gradcheck import GradcheckError
 
 # --------------------------------------------------------------------------------------------
 # the classic regressions (micrograd PR #64, tinygrad #119): accumulate, never overwrite

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from tinygrad_nn import Tensor, nn, ops
-from tinygrad_nn.check import Report, compare, run_check
-from tinygrad_nn.compare import _dropout_masks, _Nielsen
+from tinygrad_nn.check import compare, run_check
+from tinygrad_nn.compare import Report, _dropout_masks, _Nielsen
 from tinygrad_nn.reference import cs231n, nielsen
 from tinygrad_nn.transfer import ArchitectureError, cs231n_options, to_cs231n
 
@@ -122,17 +122,6 @@ def test_dropout_masks_are_drawn_with_the_layers_drop_probability():
     assert [m.shape for m in masks] == [(400, 10), (400, 8)]
     assert all(abs(m.mean() - 0.7) < 0.03 for m in masks)
     assert all(np.array_equal(a, b) for a, b in zip(masks, _dropout_masks(net, x, None, 3)))
-
-
-def test_the_dropout_layers_own_fixed_masks_are_used():
-    net = cs231n_net()
-    rng = np.random.default_rng(5)
-    x, labels = rng.standard_normal((16, 12)), rng.integers(0, 5, 16)
-    masks = [rng.random((16, 10)) >= 0.3, rng.random((16, 8)) >= 0.3]
-    given = compare(net, x, labels, dropout_masks=masks, numeric=False)
-    net[3].fixed_mask, net[7].fixed_mask = masks
-    own = compare(net, x, labels, numeric=False)
-    assert own.ok and own.row("loss").reference.b == given.row("loss").reference.b
 
 
 def test_cs231n_test_mode_uses_the_running_statistics():
@@ -271,7 +260,6 @@ def test_compare_leaves_the_model_as_it_was():
     after = net.state_dict()
     assert all(np.array_equal(before[k], after[k]) for k in before)  # running stats too
     assert all(p.grad is None for p in net.parameters())
-    assert all(layer.fixed_mask is None for layer in net if isinstance(layer, nn.Dropout))
 
 
 def test_the_numeric_subset_is_seeded_spread_and_reported_in_parameter_coordinates(

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tinygrad_nn import Tensor, nn
+from tinygrad_nn.compare.batch import fix_dropout_masks
 from tinygrad_nn.reference import cs231n, nielsen, rashid
 from tinygrad_nn.transfer import (
     ArchitectureError,
@@ -61,8 +62,7 @@ def test_cs231n_layout_reproduces_the_model_in_train_and_test_mode():
     np.testing.assert_array_equal(params["W1"], net[0].weight.data.T)
     np.testing.assert_array_equal(params["gamma2"], net[5].weight.data)
     masks = [np.random.default_rng(1).random((8, n)) >= 0.25 for n in (6, 5)]
-    for layer, mask in zip([net[3], net[7]], masks):
-        layer.fixed_mask = mask
+    fix_dropout_masks(net, masks)  # net[3] and net[7]
     options = cs231n_options(net)
     assert options["keep_prob"] == 0.75 and options["normalization"] == "batchnorm"
     assert options["bn_params"][0]["momentum"] == pytest.approx(0.9)  # PyTorch's 0.1

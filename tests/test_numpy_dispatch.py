@@ -267,3 +267,46 @@ def test_reductions_with_axis_and_keepdims_match_numpy(shape, data):
         result = f(t, axis=axis, keepdims=keepdims)
         np.testing.assert_allclose(result.data, f(x, axis=axis, keepdims=keepdims), rtol=1e-12)
         tg.gradcheck(lambda u, f=f: f(u, axis=axis, keepdims=keepdims), t)
+
+
+# --------------------------------------------------------------------------------------------
+# t[index] = value, recorded (CS231n's margins[np.arange(N), y] = 0 and dx[..., y] -= 1)
+# --------------------------------------------------------------------------------------------
+
+
+def _setitem_program(x, w, lib):
+    """Writes into intermediates that ops have already used: those ops keep the old values."""
+    h = x * 1.5
+    used_before = h * 3.0  # records h's value before the writes below
+    h[np.arange(2), [0, 2]] -= 1.0  # getitem, subtract, setitem
+    h[:, 0] = w * 2.0  # a value that needs a gradient too
+    h[h.data > 1.0 if lib == "tg" else h.detach() > 1.0] = 0.0  # a boolean mask
+    return (used_before * used_before).sum() + (h * h * h).sum()
+
+
+def test_setitem_gradients_match_torch_and_central_differences():
+    x0, w0 = np.random.default_rng(5).uniform(-2, 2, (2, 3)), np.array([0.3, -0.7])
+    x, w = tg.Tensor(x0, requires_grad=True), tg.Tensor(w0, requires_grad=True)
+    _setitem_program(x, w, "tg").backward()
+    if torch is None:  # (with torch, gradcheck's many writes are slow: each scans a big heap)
+        tg.gradcheck(lambda a, b: _setitem_program(a, b, "tg"),
+                     tg.Tensor(x0, requires_grad=True), tg.Tensor(w0, requires_grad=True))
+        return
+    px, pw = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    _setitem_program(px, pw, "torch").backward()
+    np.testing.assert_allclose(x.grad.data, px.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, pw.grad.numpy(), rtol=1e-12)
+
+
+def test_setitem_into_a_constant_tensor_and_refusals():
+    x = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    d = np.zeros_like(x)
+    d[x > 2] = 1.0  # a constant Tensor written with a Tensor mask
+    assert d.tolist() == [[0, 0, 0], [1, 1, 1]] and not d.requires_grad
+    with pytest.raises(RuntimeError, match="a leaf Tensor of shape \\(2, 3\\) that requires grad"):
+        x[0, 0] = 1.0
+    h = x * 1.0
+    with pytest.raises(ValueError, match="names some elements more than once"):
+        h[[0, 0], [1, 1]] = 5.0
+    with pytest.raises(ValueError, match=r"value of shape \(4,\) cannot be written"):
+        h[0] = np.ones(4)

@@ -44,7 +44,7 @@ from . import autograd, dtypes, ops
 from .dtypes import (  # noqa: A004  (PyTorch's names: tg.float32, tg.bool, ...)
     bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8,
 )
-from .check import gradcheck
+from .gradcheck import gradcheck
 from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
 from .checkpoint import load, save  # noqa: E402
 from .viz import summary  # noqa: E402

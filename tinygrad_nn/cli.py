@@ -5,6 +5,7 @@
     tinygrad-nn check --spec SPEC ...     autodiff vs the hand-derived reference vs numeric
     tinygrad-nn graph --spec SPEC ...     draw the training graph of a network to a file
     tinygrad-nn summary --spec SPEC       the layer table
+    tinygrad-nn export CKPT --to onnx     a checkpoint as ONNX (or --to torch: torch.export)
 
 Every subcommand has ``--help``. A user error (a bad spec, a missing file, missing MNIST, a bad
 option value) prints one line, ``tinygrad-nn: error: ...``, and exits with 2 (usage: the
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
+
+from .nn.layers import in_out_features
 
 PROG = "tinygrad-nn"
 DEMO_SPEC = "2-16-16-2:relu"
@@ -138,13 +141,10 @@ def build_model(spec: dict[str, Any], dtype: str, seed: int) -> Any:
 
 
 def _io_sizes(model: Any) -> tuple[int, int]:
-    """(inputs, outputs) of a model built from a spec, from its first and last Linear."""
-    from .nn.layers import Linear
-
-    linears = [m for _, m in model.named_modules() if isinstance(m, Linear)]
-    if not linears:
-        raise UsageError("the spec has no Linear layer; nothing to train or draw")
-    return linears[0].in_features, linears[-1].out_features
+    try:
+        return in_out_features(model)
+    except ValueError:
+        raise UsageError("the spec has no Linear layer; nothing to train or draw") from None
 
 
 def loss_name(loss: str) -> str:
@@ -514,6 +514,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_checkpoint
+
+    target = export_checkpoint(args.checkpoint, args.to, args.out, args.input_features)
+    print(f"wrote {target}")
+    return 0
+
+
 # ============================================================================================
 # demo
 # ============================================================================================
@@ -705,6 +713,16 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                          help="default: float32")
     summary.set_defaults(run=cmd_summary)
+
+    export = sub.add_parser("export", help="a checkpoint as ONNX or a torch.export program",
+                            description="Write a checkpoint's model (eval mode) for ONNX "
+                            "Runtime (.onnx) or PyTorch (.pt2: torch.export.load(PATH).module()).")
+    export.add_argument("checkpoint", help="a checkpoint file (.safetensors, or an old .npz)")
+    export.add_argument("--to", required=True, choices=("onnx", "torch"))
+    export.add_argument("--out", help="default: the checkpoint's path with .onnx or .pt2")
+    export.add_argument("--input-features", type=_positive_int,
+                        help="default: the first layer's input size")
+    export.set_defaults(run=cmd_export)
     return parser
 
 

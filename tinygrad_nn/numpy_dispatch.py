@@ -17,6 +17,9 @@ Three more rules, each so that no gradient is ever silently wrong:
 - An ndarray ``out=`` computes on the arrays and writes in place, recording nothing: that is
   micrograd's update ``p.data += -lr * p.grad``.
 
+``t[index] = value`` (``setitem``) is recorded too, as PyTorch records in-place writes: CS231n's
+``margins[np.arange(N), y] = 0`` and ``dx[np.arange(N), y] -= 1`` run on Tensors.
+
 ``tracing()`` is the strict mode ``tinygrad_nn.check`` runs a learner's forward in: converting a
 Tensor that requires grad to an ndarray (``np.asarray(t)``, ``out[i] = t`` into an ndarray)
 raises instead of silently cutting the graph.
@@ -25,14 +28,16 @@ raises instead of silently cutting the graph.
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from .autograd import is_grad_enabled
-from .tensor import Tensor, cat, stack, where
+from . import ops
+from .autograd import Function, is_grad_enabled
+from .tensor import Tensor, _normalize_index, cat, stack, where
 
 
 class NotDifferentiableError(TypeError):
@@ -370,6 +375,61 @@ def _unsupported(what: str, call: Callable[..., Any], args: tuple[Any, ...],
         f"{what} is not differentiable by tinygrad_nn, so it cannot be called on a Tensor that "
         f"requires grad; supported: {', '.join(supported())} (and the ndarray-style methods "
         "x.dot, x.sum, x.mean, x.max, x.reshape, x.T, ...)")
+
+
+# --------------------------------------------------------------------------------------------
+# in-place writes: t[index] = value
+# --------------------------------------------------------------------------------------------
+
+
+def setitem(t: Tensor, index: Any, value: Any) -> None:
+    """``Tensor.__setitem__``: ``t`` becomes where(written, value, old t), a recorded op.
+
+    The ops that used ``t`` before the write keep using its old value (they are pointed at a
+    Tensor holding it), so ``dx[i] -= 1`` differentiates like ``dx = dx - onehot(i)``. As in
+    PyTorch, a leaf that requires grad cannot be written (its .grad would lose its meaning).
+    """
+    if t.is_leaf and t.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"setitem: a leaf Tensor of shape {t.shape} that requires grad cannot be written in "
+            "place (as in PyTorch); write into a copy: y = x.copy(); y[...] = ...")
+    idx = _normalize_index(index, t.shape)
+    target = t.data[idx].shape
+    v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(_arrays(value)), None)
+    if v.dtype != t.dtype:
+        v = v.astype(t.dtype)
+    if v.shape != target:
+        try:
+            v = v.expand(target)
+        except ValueError as e:
+            raise ValueError(f"setitem: a value of shape {v.shape} cannot be written into "
+                             f"t[index] of shape {target}") from e
+    count = np.zeros(t.shape, dtype=np.int64)
+    np.add.at(count, idx, 1)
+    if count.max(initial=0) > 1:
+        raise ValueError("setitem: the index names some elements more than once; NumPy keeps "
+                         "the last write, which has no gradient: write each element once")
+    old = Tensor._make(t.data, t._ctx)
+    old.requires_grad = t.requires_grad
+    _repoint_consumers(t, old)
+    new = ops.Where.apply(old, ops.IndexAdd.apply(v, index=idx, shape=t.shape), cond=count == 0)
+    t.data, t._ctx, t.requires_grad, t.grad = new.data, new._ctx, new.requires_grad, None
+
+
+def _repoint_consumers(t: Tensor, old: Tensor) -> None:
+    """Ops recorded with ``t`` as an input now take ``old`` (``t`` is about to change).
+
+    NOTE: the engine keeps no list of an op's consumers (it would cost every op a write), so
+    they are found through the garbage collector's referrers: an op holds its inputs in its
+    ``parents`` tuple. That scans the heap, which is fine for the few in-place writes a learner's
+    function makes; nothing else in the library writes Tensors in place.
+    """
+    holders = [h for h in gc.get_referrers(t) if type(h) is tuple]
+    if not holders:
+        return
+    for fn in gc.get_referrers(*holders):
+        if isinstance(fn, Function) and any(fn.parents is h for h in holders):
+            fn.parents = tuple(old if p is t else p for p in fn.parents)
 
 
 # --------------------------------------------------------------------------------------------

@@ -550,6 +550,10 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
 
+    def __setitem__(self, index: Any, value: ArrayLike) -> None:
+        """``t[index] = value``, recorded (CS231n's ``dx[np.arange(N), y] -= 1`` on Tensors)."""
+        numpy_dispatch.setitem(self, index, value)
+
     # ----------------------------------------------------------------------------------------
     # composed ops: written with the methods above, no gradient code of their own
     # ----------------------------------------------------------------------------------------

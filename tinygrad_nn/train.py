@@ -1,4 +1,4 @@
-"""Training loops: ``fit``, ``evaluate``, ``History``, early stopping and random search.
+"""Training loops: ``fit``, ``evaluate``, ``History``, early stopping (random search: search.py).
 
     >>> from tinygrad_nn import nn, optim
     >>> from tinygrad_nn.train import fit
@@ -345,12 +345,12 @@ def _use_bar(progress: bool) -> bool:
     return True
 
 
-def _bar(loader: Any, desc: str) -> Any:
+def _bar(loader: Any, desc: str, unit: str = "batch", total: int | None = None) -> Any:
     """tqdm.auto's bar: a widget in Jupyter (with ipywidgets), text in a terminal."""
     with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
         warnings.simplefilter("ignore")
         from tqdm.auto import tqdm
-    return tqdm(loader, desc=desc, leave=False, unit="batch")
+    return tqdm(loader, desc=desc, leave=False, unit=unit, total=total)
 
 
 def _format(record: Mapping[str, float], epochs: int) -> str:
@@ -523,145 +523,13 @@ def _save(path: str | os.PathLike, model: Module, optimizer: Optimizer, epoch: i
     save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
 
 
-# ============================================================================================
-# random search, coarse then fine (CS231n)
-# ============================================================================================
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """A search dimension: ``kind`` is "log_uniform", "uniform" or "choice"."""
-
-    kind: str
-    low: float = 0.0
-    high: float = 0.0
-    options: tuple[Any, ...] = ()
-
-    def sample(self, rng: np.random.Generator) -> Any:
-        if self.kind == "log_uniform":
-            return float(10 ** rng.uniform(math.log10(self.low), math.log10(self.high)))
-        if self.kind == "uniform":
-            return float(rng.uniform(self.low, self.high))
-        return self.options[int(rng.integers(len(self.options)))]
-
-    def narrow(self, values: Sequence[Any], widen: float) -> Distribution:
-        """The range the given (best) values span, widened by ``widen`` of the range on each
-        side (in log10 for log-uniform) and clipped to this range; choices are kept."""
-        if self.kind == "choice":
-            return self
-        log = self.kind == "log_uniform"
-        f = math.log10 if log else float
-        lo, hi = min(f(v) for v in values), max(f(v) for v in values)
-        full_lo, full_hi = f(self.low), f(self.high)
-        pad = widen * max(hi - lo, 0.1 * (full_hi - full_lo))
-        lo, hi = max(full_lo, lo - pad), min(full_hi, hi + pad)
-        if log:
-            return Distribution("log_uniform", 10 ** lo, 10 ** hi)
-        return Distribution("uniform", lo, hi)
-
-
-def log_uniform(low: float, high: float) -> Distribution:
-    """10 ** uniform(log10(low), log10(high)): CS231n's lr = 10**uniform(-6, 1)."""
-    if not 0 < low < high:
-        raise ValueError(f"log_uniform: need 0 < low < high, got {low}, {high}")
-    return Distribution("log_uniform", low, high)
-
-
-def uniform(low: float, high: float) -> Distribution:
-    if not low < high:
-        raise ValueError(f"uniform: need low < high, got {low}, {high}")
-    return Distribution("uniform", low, high)
-
-
-def choice(*options: Any) -> Distribution:
-    if not options:
-        raise ValueError("choice: needs at least one option")
-    return Distribution("choice", options=tuple(options))
-
-
-DEFAULT_SPACE = {"lr": log_uniform(1e-6, 1e1), "reg": log_uniform(1e-5, 1e5)}
-
-
-@dataclass
-class Trial:
-    """One evaluated point: its parameters, its score, the stage ("coarse"/"fine"), and what
-    the function returned."""
-
-    params: dict[str, Any]
-    score: float
-    stage: str
-    result: Any = None
-
-
-def _score(result: Any, metric: str) -> float:
-    if isinstance(result, History):
-        return float(result.best(metric)[metric]) if len(result) else math.nan
-    if isinstance(result, Mapping):
-        return float(result[metric])
-    return float(result)
-
-
-def random_search(
-    build_and_train_fn: Callable[[dict[str, Any], str], Any],
-    space: Mapping[str, Distribution] | None = None,
-    trials: int = 20,
-    seed: int | None = None,
-    fine_trials: int | None = None,
-    top: int = 3,
-    widen: float = 0.25,
-    metric: str = "val_accuracy",
-    mode: str = "max",
-    log: Callable[[str], Any] | None = None,
-) -> list[Trial]:
-    """Random search, coarse then fine, as in the CS231n notes; returns every trial, best first.
-
-    ``build_and_train_fn(params, stage)`` trains with ``params`` (a dict drawn from ``space``;
-    default lr ~ log-uniform(1e-6, 1e1), reg ~ log-uniform(1e-5, 1e5)) and returns a score (a
-    float), a dict holding ``metric``, or a History (its best ``metric``). ``stage`` is
-    "coarse" (train briefly: a few epochs) or "fine". The coarse stage draws ``trials`` points
-    from the whole space; the fine stage draws ``fine_trials`` (default ``trials``; 0 skips it)
-    from the range the ``top`` coarse results span, widened by ``widen``. Diverged runs
-    (NaN/inf scores) sort last. The same ``seed`` draws the same points.
-    """
-    space = dict(DEFAULT_SPACE if space is None else space)
-    if not space:
-        raise ValueError("random_search: the search space is empty")
-    for name, dim in space.items():
-        if not isinstance(dim, Distribution):
-            raise TypeError(f"random_search: space[{name!r}] must be log_uniform(...), "
-                            f"uniform(...) or choice(...), got {type(dim).__name__}")
-    if trials < 1:
-        raise ValueError(f"random_search: trials must be >= 1, got {trials}")
-    mode = _mode(metric, mode)
-    rng = np.random.default_rng(seed)
-
-    def key(trial: Trial) -> tuple[int, float]:
-        if not math.isfinite(trial.score):
-            return (1, 0.0)
-        return (0, -trial.score if mode == "max" else trial.score)
-
-    def run(stage: str, dims: Mapping[str, Distribution], n: int) -> list[Trial]:
-        done = []
-        for i in range(n):
-            params = {name: dim.sample(rng) for name, dim in dims.items()}
-            result = build_and_train_fn(dict(params), stage)
-            trial = Trial(params, _score(result, metric), stage, result)
-            done.append(trial)
-            if log is not None:
-                shown = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
-                log(f"{stage} {i + 1}/{n}: {shown} -> {metric} {trial.score:.4g}")
-        return done
-
-    results = run("coarse", space, trials)
-    n_fine = trials if fine_trials is None else fine_trials
-    if n_fine > 0:
-        best = [t for t in sorted(results, key=key)[:top] if math.isfinite(t.score)]
-        if best:
-            fine_space = {name: dim.narrow([t.params[name] for t in best], widen)
-                          for name, dim in space.items()}
-            results += run("fine", fine_space, n_fine)
-    return sorted(results, key=key)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+# random search lives in search.py; these names stay importable from here
+from .search import (  # noqa: E402,F401  (search.py imports History from this module)
+    DEFAULT_SPACE,
+    Distribution,
+    Trial,
+    choice,
+    log_uniform,
+    random_search,
+    uniform,
+)

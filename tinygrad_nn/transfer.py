@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .nn.layers import BatchNorm1d, Dropout, Linear, ReLU, Sequential, Sigmoid
-from .nn.module import Module, Parameter
+from .nn.module import Module, Parameter, join_name
 
 __all__ = [
     "ArchitectureError",
@@ -96,34 +96,22 @@ class Slot:
 # ============================================================================================
 
 
-def flat_layers(model: Module) -> list[tuple[str, Module]]:
+def flat_layers(model: Module, prefix: str = "") -> list[tuple[str, Module]]:
     """(dotted name, layer) of a Sequential's layers in order, nested Sequentials flattened.
 
     The names are those ``named_parameters`` uses ("0", "3.1", ...). A model that is not a
-    Sequential is a single layer named "".
+    Sequential is a single layer named ``prefix`` (""). A layer used twice is listed twice.
     """
     if not isinstance(model, Sequential):
-        return [("", model)]
-    layers: list[tuple[str, Module]] = []
-    stack: list[tuple[str, Module]] = [("", model)]
-    while stack:  # iterative, like the rest of the library
-        prefix, module = stack.pop()
-        if isinstance(module, Sequential):
-            children = [(_join(prefix, str(i)), layer) for i, layer in enumerate(module.layers)]
-            stack.extend(reversed(children))
-        else:
-            layers.append((prefix, module))
-    return layers
+        return [(prefix, model)]
+    return [item for i, layer in enumerate(model)
+            for item in flat_layers(layer, join_name(prefix, str(i)))]
 
 
 def _describe(name: str, layer: Module) -> str:
     if isinstance(layer, Linear):
         return f"layer '{name}' (Linear {layer.in_features} -> {layer.out_features})"
     return f"layer '{name}' ({type(layer).__name__})"
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
 
 
 def _check_chain(who: str, linears: list[tuple[str, Linear]]) -> None:
@@ -166,8 +154,8 @@ def _nielsen_slots(model: Module, who: str) -> list[Slot]:
     slots = []
     for l, (name, linear) in enumerate(_sigmoid_net(model, who, bias=True, system="Nielsen")):
         layer = _describe(name, linear)
-        slots.append(Slot(f"weights[{l}]", _join(name, "weight"), "same", layer))
-        slots.append(Slot(f"biases[{l}]", _join(name, "bias"), "column", layer))
+        slots.append(Slot(f"weights[{l}]", join_name(name, "weight"), "same", layer))
+        slots.append(Slot(f"biases[{l}]", join_name(name, "bias"), "column", layer))
     return slots
 
 
@@ -176,7 +164,7 @@ def _rashid_slots(model: Module, who: str) -> list[Slot]:
     if len(linears) != 2:
         raise ArchitectureError(f"{who}: Rashid's network has exactly 2 Linear layers (input -> "
                                 f"hidden -> output); this model has {len(linears)}")
-    return [Slot(key, _join(name, "weight"), "same", _describe(name, linear))
+    return [Slot(key, join_name(name, "weight"), "same", _describe(name, linear))
             for key, (name, linear) in zip(("wih", "who"), linears)]
 
 
@@ -206,8 +194,8 @@ def _cs231n_net(model: Module, who: str) -> _Cs231nNet:
                                     f"{what}")
         l = len(linears) + 1
         linears.append((name, layer))
-        net.slots.append(Slot(f"W{l}", _join(name, "weight"), "T", _describe(name, layer)))
-        net.slots.append(Slot(f"b{l}", _join(name, "bias"), "same", _describe(name, layer)))
+        net.slots.append(Slot(f"W{l}", join_name(name, "weight"), "T", _describe(name, layer)))
+        net.slots.append(Slot(f"b{l}", join_name(name, "bias"), "same", _describe(name, layer)))
         i += 1
         if i == len(layers):
             break
@@ -222,8 +210,8 @@ def _cs231n_net(model: Module, who: str) -> _Cs231nNet:
                                         f"{bn.num_features} features but "
                                         f"{_describe(name, layer)} gives {layer.out_features}")
             where = _describe(bn_name, bn)
-            net.slots.append(Slot(f"gamma{l}", _join(bn_name, "weight"), "same", where))
-            net.slots.append(Slot(f"beta{l}", _join(bn_name, "bias"), "same", where))
+            net.slots.append(Slot(f"gamma{l}", join_name(bn_name, "weight"), "same", where))
+            net.slots.append(Slot(f"beta{l}", join_name(bn_name, "bias"), "same", where))
             net.batchnorms.append(bn)
             i += 1
         if i == len(layers) or not isinstance(layers[i][1], ReLU):

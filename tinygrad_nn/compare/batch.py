@@ -1,8 +1,8 @@
 """The batch as both sides see it: targets in the form the loss takes, and dropout keep-masks.
 
 Dropout is random, so the engine and the reference would drop different units; ``compare`` fixes
-one keep-mask per Dropout layer and gives it to both (``Dropout.fixed_mask`` on a copy of the
-model, ``dropout_masks`` for the reference).
+one keep-mask per Dropout layer and gives it to both (a forward hook on each Dropout layer of a
+copy of the model, ``dropout_masks`` for the reference).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
+from ..nn import functional as nnf
 from ..nn.layers import Dropout
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -45,8 +46,7 @@ def _dropouts(model: Module) -> list[Dropout]:
 
 
 def keep_masks(model: Module, x: Array, masks: Sequence[Any] | None, seed: int) -> list[Array]:
-    """One keep-mask (True = keep) per Dropout layer: ``masks``, else the layers' own
-    ``fixed_mask`` when every one has one, else drawn from ``seed``."""
+    """One keep-mask (True = keep) per Dropout layer: ``masks``, else drawn from ``seed``."""
     dropouts = _dropouts(model)
     if not dropouts or not model.training:
         return []
@@ -58,8 +58,6 @@ def keep_masks(model: Module, x: Array, masks: Sequence[Any] | None, seed: int) 
         probe(Tensor(x))
     for h in handles:
         h.remove()
-    if masks is None and all(d.fixed_mask is not None for d in dropouts):
-        masks = [d.fixed_mask for d in dropouts]
     if masks is None:
         rng = np.random.default_rng(seed)
         return [rng.random(s) >= d.p for s, d in zip(shapes, dropouts, strict=True)]
@@ -70,10 +68,21 @@ def keep_masks(model: Module, x: Array, masks: Sequence[Any] | None, seed: int) 
     return masks
 
 
+def fix_dropout_masks(model: Module, masks: Sequence[Array]) -> None:
+    """Make ``model``'s Dropout layers (in ``flat_layers`` order) apply ``masks`` in training
+    mode instead of their random draw: a forward hook on each replaces its output. Meant for a
+    copy: each layer gets a generator of its own for the draw it no longer uses, so the library's
+    generator is not advanced."""
+    for layer, mask in zip(_dropouts(model), masks, strict=True):
+        layer.generator = np.random.default_rng(0)
+        layer.register_forward_hook(
+            lambda m, args, out, mask=mask: nnf.dropout(args[0], m.p, m.training, mask=mask))
+
+
 def copy_with_masks(model: Module, masks: list[Array]) -> Module:
     """A copy of ``model`` without gradients, its Dropout layers fixed to ``masks``."""
     work = copy.deepcopy(model)
     work.zero_grad()  # the model may hold gradients from an earlier backward(): the step adds
-    for layer, mask in zip(_dropouts(work), masks):
-        layer.fixed_mask = mask
+    if masks:
+        fix_dropout_masks(work, masks)
     return work

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import grad
-from ..nn.layers import Linear
+from ..nn.layers import Linear, in_out_features
 from ..nn.module import Module
 from ..nn.spec import spec_to_string
 from ..tensor import ArrayLike, Tensor
@@ -69,9 +69,9 @@ def compare(
                 dC/dz; CS231n's affine outputs), rows named "<layer>.out".
     optimizer_step  a learning rate: compare one SGD step of the engine (optim.SGD, lr and weight
                 decay mapped to the reference's convention) with the reference's update rule.
-    dropout_masks   keep-masks (True = keep) for the Dropout layers, in order; when None, the
-                layers' own ``fixed_mask``, else drawn from ``seed``. The engine's Dropout
-                layers get them through ``fixed_mask``, the reference as ``dropout_masks``.
+    dropout_masks   keep-masks (True = keep) for the Dropout layers, in order; when None,
+                drawn from ``seed``. The engine's Dropout layers (on a copy of the model) get
+                them through a forward hook, the reference as ``dropout_masks``.
     tolerances  pass thresholds; default ``Tolerances.for_dtype(model dtype)``.
     """
     params = dict(model.named_parameters())
@@ -89,8 +89,10 @@ def compare(
     convention_cls = CONVENTIONS[ref] if ref is not None else NumericOnly
     loss_name = resolve_loss(convention_cls, loss, model, ref)
     convention = convention_cls(model, loss_name, l2, n_train, m)
-    linears = [layer for _, layer in flat_layers(model) if isinstance(layer, Linear)]
-    n_out = linears[-1].out_features if linears else model(Tensor(x[:1])).shape[-1]
+    try:
+        n_out = in_out_features(model)[1]
+    except ValueError:  # no Linear: ask the model
+        n_out = model(Tensor(x[:1])).shape[-1]
     t = loss_targets(loss_name, targets, m, n_out)
     masks = keep_masks(model, x, dropout_masks, seed)
     tol = tolerances or Tolerances.for_dtype(dtype)
@@ -151,7 +153,7 @@ def compare(
                                   f"the reference runs in float64"))
     if masks:
         header.append(("dropout", f"fixed keep-masks (seed {seed}) in both the engine's "
-                                  f"Dropout.fixed_mask and the reference"))
+                                  f"Dropout layers (a forward hook) and the reference"))
     if activations and ref == "rashid":
         header.append(("outputs", "rashid's reference has no per-layer errors to compare"))
     if numeric:

@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.layers import Linear
+from ..nn.layers import in_out_features
 from ..nn.spec import build
-from ..transfer import flat_layers
 from .core import compare
 from .report import Report
 
@@ -45,11 +44,9 @@ def run_check(
         if p.data.size > 1 and np.all(p.data == p.data.flat[0]):
             p.data += (0.1 * rng.standard_normal(p.shape)).astype(p.dtype)
             perturbed.append(name)
-    linears = [layer for _, layer in flat_layers(model) if isinstance(layer, Linear)]
-    if not linears:
-        raise ValueError("run_check: the model has no Linear layer to size the data from")
-    x = rng.random((batch_size, linears[0].in_features))
-    labels = rng.integers(0, linears[-1].out_features, batch_size)
+    n_in, n_out = in_out_features(model)
+    x = rng.random((batch_size, n_in))
+    labels = rng.integers(0, n_out, batch_size)
     report = compare(model, x, labels, loss=loss,
                      reference="auto" if reference is None else reference, l2=l2,
                      n_train=n_train, numeric_entries=numeric_entries, activations=activations,

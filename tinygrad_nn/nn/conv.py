@@ -24,7 +24,8 @@ import numpy as np
 from .. import convolution as conv_fn
 from ..tensor import Tensor, default_rng, get_default_dtype
 from . import init as nn_init
-from .layers import BatchNorm1d, Dropout, Generator, _generator, _positive_int
+from .init import Generator
+from .layers import BatchNorm1d, Dropout, _positive_int
 from .module import Module, Parameter
 
 IntPair = int | Sequence[int]
@@ -68,7 +69,7 @@ class _ConvNd(Module):
         shape = (out_channels, in_channels // groups) + tuple(kernel_size)
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
-        scheme(self.weight, self.bias, _generator(generator))
+        scheme(self.weight, self.bias, nn_init.as_generator(generator))
 
 
 class Conv2d(_ConvNd):
@@ -248,7 +249,7 @@ class BatchNorm2d(BatchNorm1d):
 class Dropout2d(Dropout):
     """Channel dropout, as torch.nn.Dropout2d: in training each (example, channel) feature
     map of an (N, C, H, W) input is zeroed with probability ``p`` and the kept ones scaled by
-    1/(1 - p); the identity in eval mode. ``last_mask`` is the (N, C, 1, 1) keep-mask."""
+    1/(1 - p); the identity in eval mode."""
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (3, 4):
@@ -256,15 +257,11 @@ class Dropout2d(Dropout):
                              f"got {x.shape}")
         if not self.training or self.p == 0.0:
             return x
-        if self.fixed_mask is not None:
-            keep = np.asarray(self.fixed_mask)
-        else:
-            rng = default_rng() if self.generator is None else self.generator
-            keep = rng.random(x.shape[:-2] + (1, 1)) >= self.p
-        self.last_mask = keep
+        rng = default_rng() if self.generator is None else self.generator
+        keep = rng.random(x.shape[:-2] + (1, 1)) >= self.p  # one draw per feature map
         if self.p == 1.0:
             return x * 0.0
-        return x * Tensor._make((keep / (1.0 - self.p)).astype(x.dtype), None)
+        return x * Tensor.from_numpy((keep / (1.0 - self.p)).astype(x.dtype))
 
     def spec(self) -> dict[str, Any]:
         return {"type": "Dropout2d", "p": self.p}

@@ -39,15 +39,21 @@ Generator = np.random.Generator | int | None
 Scheme = Callable[[Tensor, Tensor | None, Generator], None]
 
 
-def _rng(generator: Generator) -> np.random.Generator:
-    if generator is None:
-        return default_rng()  # looked up at call time: manual_seed replaces it
-    if isinstance(generator, np.random.Generator):
+def as_generator(generator: Generator) -> np.random.Generator | None:
+    """A ``generator=`` argument as a numpy Generator: an int seeds a new one, a Generator is
+    used as is, and None stays None: the library's generator, looked up when drawing (so
+    ``manual_seed`` after construction still applies)."""
+    if generator is None or isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    raise TypeError(f"init: generator must be a numpy Generator, an int seed or None, "
+    raise TypeError(f"generator must be a numpy Generator, an int seed or None, "
                     f"got {type(generator).__name__}")
+
+
+def _rng(generator: Generator) -> np.random.Generator:
+    rng = as_generator(generator)
+    return default_rng() if rng is None else rng
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:

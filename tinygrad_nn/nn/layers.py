@@ -11,19 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, default_rng, get_default_dtype
+from ..tensor import Tensor, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
+from .init import Generator
 from .module import Buffer, Module, Parameter
-
-Generator = np.random.Generator | int | None
-
-
-def _generator(generator: Generator) -> np.random.Generator | None:
-    """None stays None (use the library generator at call time); an int seeds a new one."""
-    if generator is None or isinstance(generator, np.random.Generator):
-        return generator
-    return np.random.default_rng(int(generator))
 
 
 def _positive_int(layer: str, name: str, value: Any) -> int:
@@ -57,7 +49,7 @@ class Linear(Module):
         self.init = init if isinstance(init, str) else None  # a custom callable has no name
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         self.bias = Parameter(np.empty(self.out_features, dtype)) if bias else None
-        scheme(self.weight, self.bias, _generator(generator))
+        scheme(self.weight, self.bias, nn_init.as_generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
         return nnf.linear(x, self.weight, self.bias)
@@ -72,6 +64,15 @@ class Linear(Module):
         if self.init is not None:
             spec["init"] = self.init
         return spec
+
+
+def in_out_features(model: Module) -> tuple[int, int]:
+    """(inputs, outputs) of a model: the first Linear's in_features, the last's out_features."""
+    linears = [m for _, m in model.named_modules() if isinstance(m, Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no Linear layer to take the number of "
+                         "inputs and outputs from")
+    return linears[0].in_features, linears[-1].out_features
 
 
 class Maxout(Module):
@@ -91,7 +92,7 @@ class Maxout(Module):
         rows = self.out_features * self.pieces
         self.weight = Parameter(np.empty((rows, self.in_features), dtype))
         self.bias = Parameter(np.empty(rows, dtype))
-        nn_init.get_scheme(init)(self.weight, self.bias, _generator(generator))
+        nn_init.get_scheme(init)(self.weight, self.bias, nn_init.as_generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
         z = nnf.linear(x, self.weight, self.bias)
@@ -216,9 +217,9 @@ class Dropout(Module):
     the identity in eval mode.
 
     ``generator``: a numpy Generator or int seed for reproducible masks (default: the library
-    generator, seeded by ``tinygrad_nn.manual_seed``). For comparisons with a reference, set
-    ``fixed_mask`` to a keep-mask (1 = keep) of the input's shape; ``last_mask`` holds the
-    keep-mask of the latest training forward pass.
+    generator, seeded by ``tinygrad_nn.manual_seed``). To apply a given keep-mask instead (to
+    reproduce a reference's draw), use ``nn.functional.dropout(x, p, mask=...)``, or a forward
+    hook as ``compare.batch.fix_dropout_masks`` does.
     """
 
     def __init__(self, p: float = 0.5, generator: Generator = None):
@@ -226,20 +227,10 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p (the drop probability) must be in [0, 1], got {p}")
         self.p = float(p)
-        self.generator = _generator(generator)
-        self.fixed_mask: np.ndarray | None = None
-        self.last_mask: np.ndarray | None = None
+        self.generator = nn_init.as_generator(generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        if self.fixed_mask is not None:
-            keep = np.asarray(self.fixed_mask)
-        else:
-            rng = default_rng() if self.generator is None else self.generator
-            keep = rng.random(x.shape) >= self.p
-        self.last_mask = keep
-        return nnf.dropout(x, self.p, training=True, mask=keep)
+        return nnf.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -441,7 +432,7 @@ class MLP(Sequential):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"MLP: dropout (the drop probability) must be in [0, 1), "
                              f"got {dropout}")
-        rng = _generator(generator)
+        rng = nn_init.as_generator(generator)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Linear(n_in, n_out, bias=bias, init=init, dtype=dtype, generator=rng))

@@ -107,7 +107,8 @@ def _flatten(name: str, value: Any) -> Iterator[tuple[str, Any]]:
             yield from _flatten(f"{name}.{key}", item)
 
 
-def _join(prefix: str, name: str) -> str:
+def join_name(prefix: str, name: str) -> str:
+    """``prefix.name``, or ``name`` at the top (prefix ""): how every dotted name is made."""
     return f"{prefix}.{name}" if prefix else name
 
 
@@ -190,6 +191,20 @@ class Module:
             if name not in _BOOKKEEPING:
                 yield from _flatten(name, value)
 
+    def _walk(self, memo: set[int], prefix: str) -> Iterator[tuple[str, Any]]:
+        """This module, then its members in attribute order (submodules walked in turn), each
+        object once (``memo``): the one walk behind named_modules/parameters/buffers."""
+        memo.add(id(self))
+        yield prefix, self
+        for name, value in self._members():
+            if id(value) in memo:
+                continue
+            if isinstance(value, Module):
+                yield from value._walk(memo, join_name(prefix, name))
+            else:
+                memo.add(id(value))
+                yield join_name(prefix, name), value
+
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The modules held directly (or in a list/tuple/dict attribute), each once."""
         seen: set[int] = set()
@@ -202,18 +217,12 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(self, memo: set[int] | None = None,
+                      prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module (named ``prefix``) and every descendant, depth-first, each once."""
-        seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
-        while stack:
-            name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            yield name, module
-            children = [(_join(name, n), m) for n, m in module.named_children()]
-            stack.extend(reversed(children))
+        for name, value in self._walk(set() if memo is None else memo, prefix):
+            if isinstance(value, Module):
+                yield name, value
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -221,26 +230,9 @@ class Module:
 
     def _named_state(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """Every Parameter and Buffer in the tree, depth-first in attribute order, each once."""
-        seen: set[int] = set()
-        visited_modules: set[int] = set()
-        # An explicit stack of iterators: depth-first without recursion, attribute order kept.
-        stack: list[tuple[str, Iterator[tuple[str, Any]]]] = [(prefix, self._members())]
-        visited_modules.add(id(self))
-        while stack:
-            base, members = stack[-1]
-            item = next(members, None)
-            if item is None:
-                stack.pop()
-                continue
-            name, value = item
-            full = _join(base, name)
-            if isinstance(value, Module):
-                if id(value) not in visited_modules:
-                    visited_modules.add(id(value))
-                    stack.append((full, value._members()))
-            elif id(value) not in seen:
-                seen.add(id(value))
-                yield full, value
+        for name, value in self._walk(set(), prefix):
+            if not isinstance(value, Module):
+                yield name, value
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) for every parameter, e.g. ``("layers.0.weight", w)``."""

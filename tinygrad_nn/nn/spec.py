@@ -55,7 +55,7 @@ import numpy as np
 from . import conv as C
 from . import init as nn_init
 from . import layers as L
-from .module import Module
+from .module import Module, join_name
 
 SpecLike = Mapping[str, Any] | str | os.PathLike
 
@@ -206,10 +206,6 @@ def _fail(where: str, message: str) -> SpecError:
     return SpecError(f'spec field "{where}": {message}')
 
 
-def _at(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
 def _show(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (str, bool, type(None))) else repr(value)
 
@@ -226,7 +222,7 @@ def build(spec: SpecLike | Module, *, dtype: Any = None,
     ``dtype`` and ``generator`` (a numpy Generator or an int seed, for reproducible
     initialization and dropout masks) are passed to every layer that takes them.
     """
-    rng = np.random.default_rng(generator) if _is_int(generator) else generator
+    rng = nn_init.as_generator(generator)
     return _build(load_spec(spec), "", {"dtype": dtype, "generator": rng})
 
 
@@ -283,14 +279,14 @@ def _build(spec: Any, where: str, extras: dict[str, Any]) -> Module:
         raw_type = spec["type"]
         type_name = _TYPE_NAMES.get(str(raw_type).lower())
         if type_name is None:
-            raise _fail(_at(where, "type"), f"unknown value {_show(raw_type)}; allowed: "
+            raise _fail(join_name(where, "type"), f"unknown value {_show(raw_type)}; allowed: "
                         f"{', '.join(LAYER_FIELDS)}")
     elif "sizes" in spec:
         type_name = "MLP"
     elif "layers" in spec:
         type_name = "Sequential"
     else:
-        raise _fail(_at(where, "type"), "missing; give a layer type, or \"sizes\" (an MLP), "
+        raise _fail(join_name(where, "type"), "missing; give a layer type, or \"sizes\" (an MLP), "
                     "or \"layers\" (a list of layers)")
     if type_name == "Sequential":
         return _build_sequential(spec, where, extras)
@@ -310,12 +306,12 @@ def _arguments(spec: Mapping[str, Any], where: str, type_name: str,
     for key in spec:
         if key != "type" and key not in by_name:
             allowed = ", ".join(["type", *by_name]) if by_name else "type (no other fields)"
-            raise _fail(_at(where, key), f"unknown field for {type_name}; allowed: {allowed}")
+            raise _fail(join_name(where, key), f"unknown field for {type_name}; allowed: {allowed}")
     kwargs: dict[str, Any] = {}
     for field in fields:
         if field.name not in spec:
             if field.required:
-                raise _fail(_at(where, field.name), f"required for {type_name} "
+                raise _fail(join_name(where, field.name), f"required for {type_name} "
                             f"({field.allowed})")
             continue
         value = spec[field.name]
@@ -324,7 +320,7 @@ def _arguments(spec: Mapping[str, Any], where: str, type_name: str,
                 message = f"unknown value {_show(value)}; allowed: {field.allowed}"
             else:
                 message = f"expected {field.allowed}, got {_show(value)}"
-            raise _fail(_at(where, field.name), message)
+            raise _fail(join_name(where, field.name), message)
         kwargs[field.arg] = None if value == "none" else value
     return kwargs
 
@@ -332,11 +328,12 @@ def _arguments(spec: Mapping[str, Any], where: str, type_name: str,
 def _build_sequential(spec: Mapping[str, Any], where: str, extras: dict[str, Any]) -> Module:
     for key in spec:
         if key not in ("type", "layers"):
-            raise _fail(_at(where, key), "unknown field for Sequential; allowed: type, layers")
+            raise _fail(join_name(where, key),
+                        "unknown field for Sequential; allowed: type, layers")
     layers = spec.get("layers")
+    prefix = join_name(where, "layers")
     if not isinstance(layers, (list, tuple)):
-        raise _fail(_at(where, "layers"), f"expected a list of layer specs, got {_show(layers)}")
-    prefix = _at(where, "layers")
+        raise _fail(prefix, f"expected a list of layer specs, got {_show(layers)}")
     return L.Sequential(*[_build(layer, f"{prefix}[{i}]", extras)
                           for i, layer in enumerate(layers)])
 

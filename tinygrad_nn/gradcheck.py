@@ -104,11 +104,3 @@ def gradcheck(
         f"gradcheck: {len(mismatches)} element(s) of the gradient disagree with central "
         f"differences (eps={eps}, atol={atol}, rtol={rtol}); worst:\n  {lines}"
     )
-
-
-# The comparison with the hand-derived references lives in compare/ (it needs nn, optim and the
-# references); it is re-exported here so that ``from tinygrad_nn.check import compare`` works.
-from .compare import Report, Tolerances, compare, run_check  # noqa: E402
-
-__all__ = ["GradcheckError", "Mismatch", "Report", "Tolerances", "compare", "gradcheck",
-           "run_check"]
