@@ -1018,17 +1018,6 @@ class Tensor:
     def masked_fill_(self, mask: ArrayLike, value: builtins.float) -> Tensor:
         return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value))
 
-    def __iadd__(self, other: ArrayLike) -> Tensor:
-        return self.add_(other)
-
-    def __isub__(self, other: ArrayLike) -> Tensor:
-        return self.sub_(other)
-
-    def __imul__(self, other: ArrayLike) -> Tensor:
-        return self.mul_(other)
-
-    def __itruediv__(self, other: ArrayLike) -> Tensor:
-        return self.div_(other)
 
 
 # --------------------------------------------------------------------------------------------
