@@ -139,13 +139,20 @@ def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
 _by_creation = operator.attrgetter("_ctx.seq")
 
 
-def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
-    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``.
+class GraphFreedError(RuntimeError):
+    """The graph behind a tensor was freed by ``backward()``: there is nothing left to walk."""
+
+
+def collect(roots: Sequence[Tensor], every_input: bool = False
+            ) -> tuple[list[Tensor], list[Tensor]]:
+    """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``: the one
+    walk of the graph (backward, ``viz.trace``, ``check``).
 
     An op's inputs exist before the op runs, so the order in which ops were recorded
     (``Function.seq``) is already topological: collect the reachable tensors with an explicit
     stack (no recursion: a 100,000-op chain costs a list, not 100,000 Python frames), then sort
-    the op outputs by it, in C. Leaves have no inputs; they come last in backward.
+    the op outputs by it, in C. Leaves have no inputs; they come last in backward. Inputs that
+    need no gradient are skipped unless ``every_input`` (a drawing shows them).
     """
     leaves: list[Tensor] = []
     ops: list[Tensor] = []
@@ -164,13 +171,13 @@ def _collect(roots: Sequence[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         ops.append(t)
         parents = ctx.parents
         if parents is None:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time (at op "
-                f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
-                "Pass retain_graph=True to the first backward() to keep them."
+            raise GraphFreedError(
+                f"the graph was freed by backward() (found at op {type(ctx).__name__}): to "
+                "backward through it a second time, or to trace it after backward(), pass "
+                "retain_graph=True to the first backward()"
             )
         for p in parents:
-            if p.requires_grad:
+            if every_input or p.requires_grad:
                 stack.append(p)
     ops.sort(key=_by_creation)
     return leaves, ops
@@ -207,7 +214,7 @@ def run_backward(
     {id(input): gradient} for them, like ``torch.autograd.grad``.
     """
     global _grad_enabled
-    leaves, ops = _collect(roots)
+    leaves, ops = collect(roots)
     if ops and _last_bump > ops[0]._ctx.seq:  # type: ignore[union-attr]
         _check_versions(ops)
     pending: dict[int, Any] = {}
@@ -219,7 +226,7 @@ def run_backward(
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     try:
         for t in reversed(ops):  # every consumer of a tensor runs before the tensor's own op
-            ctx: Any = t._ctx  # never None here: _collect put leaves apart
+            ctx: Any = t._ctx  # never None here: collect put leaves apart
             g = pending.pop(id(t), None)
             if g is not None:
                 if _hooks and id(t) in _hooks:
@@ -301,6 +308,9 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
             )
         return np.full(root.shape, 1.0, dtype=root.dtype)
     data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if data.dtype.kind not in "biuf":  # complex would lose its imaginary part, objects worse
+        raise TypeError(f"{op}: gradient must be real numbers, got dtype {data.dtype} "
+                        f"(shape {data.shape})")
     if data.shape != root.shape:
         raise RuntimeError(
             f"{op}: gradient has shape {data.shape} but the output has shape {root.shape}"
@@ -449,7 +459,7 @@ def inplace(t: Tensor, op: str, compute: Any) -> Tensor:
         if not result.requires_grad:  # a constant overwrote a tensor in the graph: zero grad
             from . import ops
             result = ops.Where.apply(result, old, cond=np.ones(t.shape, dtype=bool))
-        t.data, t._ctx, t.requires_grad = result.data, result._ctx, True
+        t.data, t._ctx, t._requires_grad = result.data, result._ctx, True
     else:
         t.data[...] = result.data
     return t

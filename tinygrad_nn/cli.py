@@ -3,6 +3,7 @@
     tinygrad-nn demo                      train on two moons, draw the graph, check the gradients
     tinygrad-nn train --spec SPEC ...     train a declared network on MNIST or a toy set
     tinygrad-nn check --spec SPEC ...     autodiff vs the hand-derived reference vs numeric
+    tinygrad-nn check --layers FILE ...   YOUR layer functions vs autodiff vs numeric
     tinygrad-nn graph --spec SPEC ...     draw the training graph of a network to a file
     tinygrad-nn summary --spec SPEC       the layer table
     tinygrad-nn export CKPT --to onnx     a checkpoint as ONNX (or --to torch: torch.export)
@@ -422,6 +423,8 @@ def _check_train_options(opts: argparse.Namespace) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     from .compare import run_check
 
+    if args.layers is not None or args.pair:
+        return cmd_check_layers(args)
     spec = load_spec_text(args.spec)
     reference = None if args.reference == "auto" else args.reference
     lr = None if args.no_step else args.lr
@@ -434,6 +437,31 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(str(e).splitlines()[0]) from None
     print(report)
     return 0 if report.ok else 1
+
+
+def cmd_check_layers(args: argparse.Namespace) -> int:
+    """One line per pair of the learner's file (tinygrad_nn.check.files); 1 if any is wrong."""
+    from .check import files
+
+    if args.layers is None or not args.pair:
+        raise UsageError("check: --layers FILE and --pair NAME go together")
+    if len(args.shapes) not in (1, len(args.pair)):
+        raise UsageError(f"check: {len(args.pair)} --pair but {len(args.shapes)} --shapes; give "
+                         "one --shapes per --pair (or one for all)")
+    try:
+        shapes = [files.parse_shapes(text) for text in args.shapes]
+        kwargs = json.loads(args.kwargs) if args.kwargs else {}
+    except (ValueError, json.JSONDecodeError) as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+    try:
+        module = files.load_module(args.layers)
+    except (OSError, ImportError, SyntaxError) as e:
+        raise CommandError(str(e).splitlines()[0]) from None
+    jobs = [(pair, shapes[i if len(shapes) > 1 else 0], kwargs)
+            for i, pair in enumerate(args.pair)]
+    lines, ok = files.check_pairs(module, jobs, seed=args.seed)
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 def _training_graph(model: Any, loss: str, batch_size: int, seed: int) -> tuple[Any, Any, Any]:
@@ -684,6 +712,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="skip the rows of each layer output's gradient")
     check.add_argument("--entries", type=_positive_int, default=64,
                        help="numeric check: entries per parameter (default: 64)")
+    # --- #13: YOUR layers (tinygrad_nn.check.files): one line per pair ---
+    check.add_argument("--layers", metavar="FILE", help="a Python file of CS231n-style layer "
+                       "pairs (NAME_forward, NAME_backward) to check against autodiff")
+    check.add_argument("--pair", action="append", default=[], metavar="NAME",
+                       help="a pair in --layers (repeatable): NAME_forward / NAME_backward")
+    check.add_argument("--shapes", action="append", default=[], metavar="4x5,5x3,3",
+                       help="the inputs' shapes for each --pair (repeatable, or one for all)")
+    check.add_argument("--kwargs", metavar="JSON", help="keyword arguments for the forwards, "
+                       "e.g. '{\"conv_param\": {\"stride\": 1, \"pad\": 1}}'")
     check.set_defaults(run=cmd_check)
 
     graph = sub.add_parser("graph", help="draw the training graph of a network",

@@ -23,7 +23,7 @@ _DTYPE_NAMES = {"float32", "float64", "float16", "int64", "int32", "uint8", "boo
                 "double", "half", "long", "int"}
 
 
-def _dtype_arg(dtype: Any) -> np.dtype:
+def as_dtype(dtype: Any) -> np.dtype:
     """A dtype from ours/NumPy's, or a clear error for torch's (which are not NumPy's)."""
     if type(dtype).__module__.startswith("torch"):
         name = str(dtype).replace("torch.", "")

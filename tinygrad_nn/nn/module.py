@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import bump_version
-from ..dtypes import _DTYPE_NAMES, _dtype_arg
-from ..tensor import ArrayLike, Tensor, _check_device
+from ..dtypes import _DTYPE_NAMES
+from ..tensor import ArrayLike, Tensor, _check_device, _dtype_arg
 
 # Attributes of Module itself that are bookkeeping, never state (hooks may be Modules).
 _BOOKKEEPING = frozenset({"training", "_forward_hooks", "_forward_pre_hooks"})
@@ -299,7 +299,7 @@ class Module:
         _check_device(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
-        dtype = _dtype_arg(dtype)
+        dtype = _dtype_arg(dtype, f"{type(self).__name__}.to")
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
         for _, t in self._named_state():

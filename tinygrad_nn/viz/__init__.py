@@ -12,6 +12,7 @@ needs Graphviz's ``dot`` program (without it ``render`` writes the ``.dot`` text
 install it). ``plot_gradient_flow`` needs matplotlib (``pip install tinygrad_nn[plot]``).
 """
 
+from ..autograd import GraphFreedError
 from .architecture import draw_model
 from .collapse import collapse_chains, collapse_modules
 from .describe import describe, tooltip
@@ -28,7 +29,6 @@ from .graph import (
     Capture,
     Edge,
     Graph,
-    GraphFreedError,
     ModuleCall,
     ModuleInfo,
     Node,

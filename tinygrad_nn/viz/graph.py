@@ -22,13 +22,10 @@ from typing import Any, Literal, NamedTuple, Protocol, Union
 
 import numpy as np
 
+from ..autograd import collect
 from ..tensor import Tensor
 
 NodeKind = Literal["tensor", "op", "module", "chain"]
-
-
-class GraphFreedError(RuntimeError):
-    """The graph was freed by ``backward()``; there is nothing left to trace."""
 
 
 class ModuleLike(Protocol):
@@ -377,54 +374,36 @@ def _add_targets(graph: Graph) -> None:
 
 
 def _walk(roots: list[Tensor], names: Mapping[int, str]) -> tuple[Graph, dict[int, str]]:
-    """The nodes and edges behind ``roots``, and {id(tensor): node id}."""
+    """The nodes and edges behind ``roots``, and {id(tensor): node id}, in forward order: the
+    engine's walk (``autograd.collect``), every input before the op that reads it."""
     graph = Graph(nodes={}, edges=[], roots=[])
     dtype_names: dict[np.dtype, str] = {}  # str(dtype) costs ~20 us: once per dtype, not per node
     node_of: dict[int, str] = {}  # id(tensor) -> node id
-    n_ops = 0
-    # Post-order DFS with an explicit stack: a tensor is emitted after all its inputs, so the
-    # nodes come out in forward order and each op's input nodes already exist.
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
-    visited: set[int] = set()
-    while stack:
-        t, inputs_done = stack.pop()
-        if inputs_done:
-            tensor_id = f"t{len(node_of)}"
-            dtype_name = dtype_names.get(t.dtype) or dtype_names.setdefault(t.dtype, str(t.dtype))
-            ctx = t._ctx
-            if ctx is not None:
-                op_id = f"op{n_ops}"
-                n_ops += 1
-                graph.nodes[op_id] = Node(op_id, "op", op=type(ctx).__name__)
-                graph.functions[op_id] = ctx
-                for i, p in enumerate(ctx.parents or ()):
-                    graph.edges.append(Edge(node_of[id(p)], op_id, i))
-                graph.edges.append(Edge(op_id, tensor_id))
-            graph.nodes[tensor_id] = Node(
-                tensor_id, "tensor", shape=t.shape, dtype=dtype_name,
-                name=names.get(id(t)), is_leaf=ctx is None, requires_grad=t.requires_grad,
-            )
-            graph.tensors[tensor_id] = t
-            node_of[id(t)] = tensor_id
-            continue
-        if id(t) in visited:
-            continue
-        visited.add(id(t))
-        stack.append((t, True))
-        ctx = t._ctx
-        if ctx is None:
-            continue
-        if ctx.parents is None:
-            raise GraphFreedError(
-                f"trace: the graph was freed by backward() (found at op {type(ctx).__name__}). "
-                "Trace before calling backward() - trace(loss) then loss.backward() then "
-                "draw_graph(graph) still shows the gradients - or call "
-                "backward(retain_graph=True)."
-            )
-        for p in reversed(ctx.parents):
-            if id(p) not in visited:
-                stack.append((p, False))
 
+    def add(t: Tensor) -> str:
+        tensor_id = node_of[id(t)] = f"t{len(node_of)}"
+        dtype_name = dtype_names.get(t.dtype) or dtype_names.setdefault(t.dtype, str(t.dtype))
+        graph.nodes[tensor_id] = Node(
+            tensor_id, "tensor", shape=t.shape, dtype=dtype_name, name=names.get(id(t)),
+            is_leaf=t.is_leaf, requires_grad=t.requires_grad,
+        )
+        graph.tensors[tensor_id] = t
+        return tensor_id
+
+    _, ops = collect(roots, every_input=True)
+    for n_ops, t in enumerate(ops):  # recording order: an op's inputs were made before it
+        fn = t.grad_fn
+        for p in fn.parents:
+            if id(p) not in node_of:  # a leaf, met here as an input for the first time
+                add(p)
+        op_id = f"op{n_ops}"
+        graph.nodes[op_id] = Node(op_id, "op", op=type(fn).__name__)
+        graph.functions[op_id] = fn
+        graph.edges.extend(Edge(node_of[id(p)], op_id, i) for i, p in enumerate(fn.parents))
+        graph.edges.append(Edge(op_id, add(t)))
+    for r in roots:
+        if id(r) not in node_of:  # a root that is a leaf
+            add(r)
     return graph, node_of
 
 
