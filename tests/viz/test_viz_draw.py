@@ -70,6 +70,10 @@ def test_value_statistics_on_request() -> None:
     loss, params = abc_loss()
     source = viz.draw_graph(loss, params, show_values=True).source
     assert r"a\n(2,) float32\nmean 1.5 std 0.5\nmin 1 max 2" == label_of(source, "t0")
+    assert fields_of(source, "t5") == ["loss = 22.0000"]  # a scalar stays data | grad
+    t = traced_mlp()
+    assert label_of(viz.draw_graph(t.graph, show_values=True).source, "y0") == (
+        r"y\n(5,) int64\n[0, 2, 1, 2, 0]")  # integer labels are listed, not averaged
 
 
 def test_nan_and_inf_gradients_are_flagged() -> None:
@@ -88,7 +92,7 @@ def test_nan_and_inf_gradients_are_flagged() -> None:
 def test_gradient_flags_are_absolute(tmp_path) -> None:
     stats = viz.array_stats
     flag = viz.grad_flag
-    assert flag(stats(np.full(100, 1e-6))) == "vanishing"  # rms 1e-6 < 1e-5
+    assert flag(stats(np.full(10_000, 5e-7))) == "vanishing"  # rms 5e-7 < 1e-5 (norm 5e-5)
     assert flag(stats(np.full(100, 1e-4))) is None
     assert flag(stats(np.full(10_000, 1e-4))) is None  # rms, not norm: size does not matter
     assert flag(stats(np.array([500.0, -500.0]))) == "exploding"
