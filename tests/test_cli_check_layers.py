@@ -40,6 +40,14 @@ def test_correct_pairs_one_line_each_and_exit_0(capsys):
     assert lines[0].startswith("affine: ok (dx ") and lines[1].startswith("relu: ok (dx ")
 
 
+def test_a_loss_function_by_name(capsys):
+    code = main(["check", "--layers", LAYERS, "--pair", "softmax_loss", "--pair", "svm_loss",
+                 "--shapes", "5x4"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and lines[0].startswith("softmax_loss: ok (dx ")
+    assert lines[1].startswith("svm_loss: ok (dx ")
+
+
 def test_kwargs_reach_the_forward(capsys):
     code = main(["check", "--layers", LAYERS, "--pair", "batchnorm", "--shapes", "6x4,4,4",
                  "--kwargs", '{"bn_param": {"mode": "train"}}'])
@@ -77,7 +85,7 @@ def test_a_missing_file_and_a_missing_pair(capsys, tmp_path):
     assert capsys.readouterr().out == (
         "conv: ERROR LookupError: --pair conv: learner_layers has no conv_forward and "
         "conv_backward (pairs found: affine, batchnorm, dropout, layernorm, relu, sigmoid, "
-        "tanh)\n")
+        "tanh), nor a loss function conv(x, y) with one 2-D shape\n")
     assert main(["check", "--pair", "affine", "--shapes", "4x5"]) == 2
 
 

@@ -17,12 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "examples" / "notebooks"
 
 
-def execute(nb, timeout: int = 120):
-    """Run every cell in a fresh kernel whose import path starts at the repository."""
+def execute(nb, timeout: int = 120, cwd: Path = REPO):
+    """Run every cell in a fresh kernel (in ``cwd``) that imports this repository's code."""
     env_path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     os.environ["PYTHONPATH"] = env_path  # the kernel is a child process: it inherits this
     client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                     resources={"metadata": {"path": str(REPO)}})
+                                     resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return nb
 
@@ -58,6 +58,12 @@ DISPLAY_CELLS = {
     "compare(nn.MLP([4, 3, 2]), X[:3], np.array([0, 1, 1]), loss='cross_entropy')":
         ("text/html", "OK: all"),
     "viz.plot_history(h)": ("image/png", ""),
+    "from tinygrad_nn import check\n"
+    "check.layer(lambda x: (2 * x, x), lambda d, x: 2 * d, np.ones(3))": ("text/html", "OK"),
+    "steps = viz.backward_steps((tg.Tensor(2.0, requires_grad=True) * 3.0).exp())\nsteps":
+        ("text/html", "iframe"),
+    "steps[1]": ("image/svg+xml", "Exp"),
+    "viz.to_html(graph)": ("text/html", "iframe"),
     "loss": ("text/plain", "Tensor"),
 }
 
@@ -86,3 +92,27 @@ def test_a_drawing_without_dot_shows_dot_text_not_a_traceback():
     assert "image/svg+xml" not in found
     assert "apt-get install graphviz" in found["text/html"] and "digraph" in found["text/html"]
     assert not [o for o in nb.cells[0].outputs if o["output_type"] == "error"]
+
+
+NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_the_example_notebooks_are_there_and_stored_without_outputs():
+    names = [p.name for p in NOTEBOOK_FILES]
+    assert names == ["01_first_graph.ipynb", "02_nielsen_ch1_training.ipynb",
+                     "03_check_your_backprop.ipynb", "04_backward_step_by_step.ipynb"]
+    for path in NOTEBOOK_FILES:
+        nb = nbformat.read(path, as_version=4)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_example_notebook_runs_and_draws(path, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    execute(nb, cwd=tmp_path)  # raises on any error; files it writes land in tmp_path
+    drawings = [c for c in nb.cells if "drawing" in c.metadata.get("tags", [])]
+    assert drawings, f"{path.name} has no drawing cells"
+    for cell in drawings:
+        found = outputs(cell)
+        assert {"image/svg+xml", "text/html"} & set(found), (
+            f"{path.name}: {cell.source!r} displayed only {sorted(found)}")

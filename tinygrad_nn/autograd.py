@@ -294,6 +294,9 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
             )
         return np.full(root.shape, 1.0, dtype=root.dtype)
     data = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if data.dtype.kind not in "biuf":  # complex would lose its imaginary part, objects worse
+        raise TypeError(f"{op}: gradient must be real numbers, got dtype {data.dtype} "
+                        f"(shape {data.shape})")
     if data.shape != root.shape:
         raise RuntimeError(
             f"{op}: gradient has shape {data.shape} but the output has shape {root.shape}"

@@ -362,18 +362,11 @@ def cmd_check_layers(args: argparse.Namespace) -> int:
         module = files.load_module(args.layers)
     except (OSError, ImportError, SyntaxError) as e:
         raise CommandError(str(e).splitlines()[0]) from None
-    wrong = 0
-    for i, pair in enumerate(args.pair):
-        try:
-            report = files.check_pair(module, pair, shapes[i if len(shapes) > 1 else 0],
-                                      seed=args.seed, kwargs=kwargs)
-        except Exception as e:  # noqa: BLE001  (the learner's code: one line, then the next)
-            print(f"{pair}: ERROR {type(e).__name__}: {str(e).splitlines()[0]}")
-            wrong += 1
-            continue
-        print(files.one_line(pair, report))
-        wrong += not report.ok
-    return 1 if wrong else 0
+    jobs = [(pair, shapes[i if len(shapes) > 1 else 0], kwargs)
+            for i, pair in enumerate(args.pair)]
+    lines, ok = files.check_pairs(module, jobs, seed=args.seed)
+    print("\n".join(lines))
+    return 0 if ok else 1
 
 
 def _training_graph(model: Any, loss: str, batch_size: int, seed: int) -> tuple[Any, Any, Any]:

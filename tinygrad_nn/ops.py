@@ -52,6 +52,13 @@ def _permute(a, axes):
     return a.permute(*axes) if isinstance(a, Tensor) else a.transpose(axes)
 
 
+def _zero_where(mask, a):
+    """``a`` with exact zeros where ``mask`` (multiplying by a mask would turn inf into nan)."""
+    if isinstance(a, Tensor):
+        return Where.apply(a._lift(0.0), a, cond=mask)
+    return np.where(mask, a.dtype.type(0), a)
+
+
 def _keepdims_shape(shape, axis):
     return tuple(1 if i in axis else s for i, s in enumerate(shape))
 
@@ -106,14 +113,23 @@ class Div(Function):
 
 
 class Pow(Function):
-    """d(x ** y) = g * y * x**(y - 1), g * x**y * log(x)"""
+    """d(x ** y) = g * y * x**(y - 1), g * x**y * log(x)
+
+    At the edges PyTorch's choices: the x-gradient is 0 where y = 0 (x**0 is constant 1, even at
+    x = 0 or nan), and the y-gradient is 0 where x = 0 and y >= 0 (0**y is constant 0 or 1 there),
+    instead of the nan and -inf the formulas give."""
 
     def forward(self, x, y):
         return x**y
 
     def backward(self, g, out, x, y):
-        gx = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
-        gy = g * out * _log(x) if self.needs_input_grad[1] else None
+        xv, yv = _array(x), _array(y)
+        gx = gy = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                gx = g * _zero_where(yv == 0, y * x ** (y - 1))
+            if self.needs_input_grad[1]:
+                gy = g * _zero_where((xv == 0) & (yv >= 0), out * _log(x))
         return gx, gy
 
 
@@ -126,6 +142,10 @@ class PowScalar(Function):
 
     def backward(self, g, out, x):
         c = self.exponent
+        if c == 0:  # x**0 is the constant 1: gradient 0 everywhere, at x = 0 too (PyTorch)
+            return g * 0.0 if isinstance(g, Tensor) else np.zeros_like(g)
+        if c == 0.5:  # NumPy computes x**0.5 as sqrt: its gradient, from the output (-inf -> nan)
+            return g / (2.0 * out)
         return g * c * x ** (c - 1)
 
 
@@ -136,11 +156,7 @@ class Maximum(Function):
         return np.maximum(x, y)
 
     def backward(self, g, out, x, y):
-        xv, yv = _array(x), _array(y)
-        share_x = (xv > yv) + 0.5 * (xv == yv)
-        gx = g * share_x if self.needs_input_grad[0] else None
-        gy = g * (1.0 - share_x) if self.needs_input_grad[1] else None
-        return gx, gy
+        return _tie_shares(g, _array(x), _array(y), self.needs_input_grad)
 
 
 class Minimum(Function):
@@ -150,11 +166,17 @@ class Minimum(Function):
         return np.minimum(x, y)
 
     def backward(self, g, out, x, y):
-        xv, yv = _array(x), _array(y)
-        share_x = (xv < yv) + 0.5 * (xv == yv)
-        gx = g * share_x if self.needs_input_grad[0] else None
-        gy = g * (1.0 - share_x) if self.needs_input_grad[1] else None
-        return gx, gy
+        return _tie_shares(g, _array(y), _array(x), self.needs_input_grad)
+
+
+def _tie_shares(g, winner, loser, needs):
+    """Maximum's gradient (Minimum's with the inputs swapped), PyTorch's rule: all of g to the
+    winning input, half to each on a tie, and where a nan makes the pair unordered, all of g to
+    both (each may be the one that made the output nan)."""
+    tie = 0.5 * (winner == loser)
+    gx = g * (1.0 - (winner < loser) - tie) if needs[0] else None
+    gy = g * (1.0 - (winner > loser) - tie) if needs[1] else None
+    return gx, gy
 
 
 class Where(Function):
@@ -223,7 +245,7 @@ class Abs(Function):
         return np.abs(x)
 
     def backward(self, g, out, x):
-        return g * np.sign(_array(x))
+        return g * np.nan_to_num(np.sign(_array(x)))  # sign(nan) -> 0, as PyTorch
 
 
 class Tanh(Function):
@@ -240,11 +262,13 @@ class Sigmoid(Function):
     """d sigmoid(x) = g * s * (1 - s) with s = sigmoid(x), the output"""
 
     def forward(self, x):
-        # NOTE: 1/(1+exp(-x)) overflows (with a warning) for x < -709; the tanh form never does,
-        # costs one transcendental like exp, and is exact to rounding elsewhere.
-        out = np.tanh(x * 0.5)
-        out *= 0.5  # in place: the temporary is ours, and small arrays pay per allocation
-        out += 0.5
+        # NOTE: e = exp(-|x|) never overflows; e / (1 + e) keeps full relative precision for
+        # x < 0, where 1/(1 + exp(-x)) overflows and 0.5 + 0.5 tanh(x/2) cancels to 0 (float32
+        # sigmoid(-20) would be 0 instead of 2.06e-9).
+        with np.errstate(under="ignore"):  # exp(-1000) = 0 is the right answer, not an error
+            e = np.exp(-np.abs(x))
+        out = np.where(x < 0, e, e.dtype.type(1))
+        out /= 1.0 + e
         return out
 
     def backward(self, g, out, x):
@@ -258,7 +282,7 @@ class Relu(Function):
         return np.maximum(x, 0.0)
 
     def backward(self, g, out, x):
-        return g * (_array(out) > 0)
+        return g * ~(_array(out) <= 0)  # not (out <= 0): a nan input passes g on (PyTorch)
 
 
 class Clip(Function):

@@ -50,23 +50,54 @@ def default_rng() -> np.random.Generator:
     return _rng
 
 
+def _dtype_arg(dtype: Any, op: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype of numbers, or a TypeError naming the op."""
+    try:
+        result = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype ({e})") from None
+    if result.kind not in "biuf":
+        raise TypeError(f"{op}: dtype must be bool, int or float, got {result}")
+    return result
+
+
+def cast_checked(array: np.ndarray, dtype: np.dtype, op: str) -> np.ndarray:
+    """``array.astype(dtype)``, refusing values the new dtype cannot hold (NumPy would wrap 300
+    to 44 in uint8 and turn nan into the int64 minimum without a word; PyTorch refuses at
+    construction). Float -> int truncates toward zero, as torch's ``.long()``."""
+    if dtype.kind in "iu" and array.dtype.kind in "iuf" and array.size:
+        info = np.iinfo(dtype)
+        with np.errstate(invalid="ignore"):
+            if array.dtype.kind == "f":  # float(info.max) + 1 is 2**bits exactly
+                fits = (array >= info.min) & (array.astype(np.float64) < float(info.max) + 1)
+            else:
+                fits = (array >= info.min) & (array <= info.max)
+        if not fits.all():
+            bad = array[~fits]
+            raise ValueError(f"{op}: values {bad[:5].tolist()} cannot be represented as {dtype} "
+                             f"(range [{info.min}, {info.max}]; shape {array.shape}, "
+                             f"{array.dtype})")
+    return array.astype(dtype)
+
+
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Copy ``data`` into a fresh ndarray; Python floats take the default dtype, as in PyTorch."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its dtype
-        array = np.array(data, dtype=dtype)
-    else:
+    try:
         array = np.array(data)
-        if dtype is not None:
-            array = array.astype(dtype)
-        elif array.dtype.kind == "f":
-            array = array.astype(_default_dtype)
+    except ValueError as e:  # ragged lists
+        raise ValueError(f"Tensor: cannot make a tensor from this {type(data).__name__}: "
+                         f"{e}") from e
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
             f"{array.dtype}; expected numbers (bool, int or float)"
         )
+    if dtype is not None:
+        return cast_checked(array, _dtype_arg(dtype, "Tensor"), "Tensor")
+    if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
+        return array.astype(_default_dtype)  # NumPy data keeps its dtype
     return array
 
 
@@ -79,21 +110,21 @@ class Tensor:
     Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "__weakref__")
 
     data: np.ndarray
     grad: Tensor | None
-    requires_grad: bool
+    _requires_grad: bool
     _ctx: Function | None
 
     def __init__(self, data: ArrayLike, dtype: Any = None, requires_grad: bool = False):
         self.data = _to_array(data, dtype)
         self.grad = None
-        self.requires_grad = False
+        self._requires_grad = False
         self._ctx = None
         self._retains_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        if requires_grad is not False:
+            self.requires_grad_(requires_grad)
 
     @classmethod
     def _make(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
@@ -101,7 +132,7 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t.grad = None
-        t.requires_grad = ctx is not None
+        t._requires_grad = ctx is not None
         t._ctx = ctx
         t._retains_grad = False
         return t
@@ -130,6 +161,15 @@ class Tensor:
         return self.data.dtype
 
     @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor (assigning checks as ``requires_grad_`` does)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors the user created (gradients accumulate into their ``.grad``)."""
         return self._ctx is None
@@ -141,7 +181,7 @@ class Tensor:
 
     def size(self, axis: int | None = None) -> Shape | int:
         """The shape, or one of its entries (as torch.Tensor.size)."""
-        return self.shape if axis is None else self.shape[axis]
+        return self.shape if axis is None else self.shape[_axis(axis, self.ndim, "size")]
 
     def numel(self) -> int:
         return self.data.size
@@ -163,6 +203,7 @@ class Tensor:
         return Tensor._make(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        requires_grad = check_bool(requires_grad, "requires_grad", "requires_grad_")
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients; this one is {self.dtype} "
@@ -170,7 +211,7 @@ class Tensor:
             )
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use .detach()")
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> Tensor:
@@ -188,8 +229,15 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph, create_graph)
 
     def astype(self, dtype: Any) -> Tensor:
-        dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else ops.Cast.apply(self, dtype=dtype)
+        """This tensor in another dtype; values the dtype cannot hold (nan or 300 as uint8) are
+        an error, not wrapped."""
+        dtype = _dtype_arg(dtype, "astype")
+        if dtype == self.dtype:
+            return self
+        cast_checked(self.data[:0], dtype, "astype")  # the dtype pair alone: cheap
+        if dtype.kind in "iu":
+            cast_checked(self.data, dtype, "astype")
+        return ops.Cast.apply(self, dtype=dtype)
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -340,28 +388,33 @@ class Tensor:
         # NOTE: builtins.float: inside the class body, `float` is the Tensor.float method
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)
+                                      or bound != bound):
+                raise TypeError(f"clip: {name} must be a number (not nan) or None, got "
+                                f"{type(bound).__name__} {bound!r}")
         return ops.Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
 
     # comparisons give tensors that do not require grad, as in PyTorch
     def __lt__(self, other: ArrayLike) -> Tensor:
-        return Tensor._make(self.data < _values(other), None)
+        return _compare(np.less, self, other, "<")
 
     def __le__(self, other: ArrayLike) -> Tensor:
-        return Tensor._make(self.data <= _values(other), None)
+        return _compare(np.less_equal, self, other, "<=")
 
     def __gt__(self, other: ArrayLike) -> Tensor:
-        return Tensor._make(self.data > _values(other), None)
+        return _compare(np.greater, self, other, ">")
 
     def __ge__(self, other: ArrayLike) -> Tensor:
-        return Tensor._make(self.data >= _values(other), None)
+        return _compare(np.greater_equal, self, other, ">=")
 
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data == _values(other)), None)
+        return _compare(np.equal, self, other, "==")
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
-        return Tensor._make(np.asarray(self.data != _values(other)), None)
+        return _compare(np.not_equal, self, other, "!=")
 
     # ----------------------------------------------------------------------------------------
     # reductions
@@ -378,16 +431,16 @@ class Tensor:
         return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return ops.Softmax.apply(self, axis=_axes(axis, self.ndim, "softmax")[0])
+        return ops.Softmax.apply(self, axis=_axis(axis, self.ndim, "softmax"))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return ops.LogSoftmax.apply(self, axis=_axes(axis, self.ndim, "log_softmax")[0])
+        return ops.LogSoftmax.apply(self, axis=_axis(axis, self.ndim, "log_softmax"))
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)), None)  # type: ignore[arg-type]
+        return _arg_reduce(self, np.argmax, axis, keepdims, "argmax")
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)), None)  # type: ignore[arg-type]
+        return _arg_reduce(self, np.argmin, axis, keepdims, "argmin")
 
     def any(self) -> bool:
         return bool(self.data.any())
@@ -400,15 +453,18 @@ class Tensor:
     # ----------------------------------------------------------------------------------------
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        return ops.Reshape.apply(self, shape=_shape_arg(shape))
+        target = _reshape_target(self.shape, _shape_arg(shape, "reshape", -1))
+        return ops.Reshape.apply(self, shape=target)
 
     view = reshape
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        order = _shape_arg(axes)
-        if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
-            raise ValueError(f"permute: {order} is not a permutation of the axes of {self.shape}")
-        return ops.Permute.apply(self, axes=tuple(a % self.ndim for a in order))
+        raw = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        order = tuple(_axis(a, self.ndim, "permute") for a in raw)
+        if sorted(order) != list(range(self.ndim)):
+            raise ValueError(f"permute: {tuple(raw)} is not a permutation of the axes of "
+                             f"{self.shape}")
+        return ops.Permute.apply(self, axes=order)
 
     def transpose(self, *axes: int) -> Tensor:
         """``transpose()`` reverses the axes; ``transpose(a, b)`` swaps two (torch); more
@@ -421,7 +477,7 @@ class Tensor:
 
     def swapaxes(self, axis0: int, axis1: int) -> Tensor:
         order = list(range(self.ndim))
-        a, b = _axes(axis0, self.ndim, "swapaxes")[0], _axes(axis1, self.ndim, "swapaxes")[0]
+        a, b = _axis(axis0, self.ndim, "swapaxes"), _axis(axis1, self.ndim, "swapaxes")
         order[a], order[b] = order[b], order[a]
         return ops.Permute.apply(self, axes=tuple(order))
 
@@ -432,7 +488,7 @@ class Tensor:
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` without copying; -1 keeps a size (torch.Tensor.expand)."""
-        target = _shape_arg(shape)
+        target = _shape_arg(shape, "expand", -1)
         lead = len(target) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {target}")
@@ -480,7 +536,13 @@ class Tensor:
     def std(
         self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
     ) -> Tensor:
-        return self.var(axis, keepdims, ddof).sqrt()
+        """sqrt(var). Where the variance is 0 (a constant, or one element with ddof=0) the
+        gradient is 0, as in PyTorch, not the nan of sqrt'(0) = inf times a zero deviation."""
+        v = self.var(axis, keepdims, ddof)
+        flat = v.data == 0
+        if not flat.any():
+            return v.sqrt()
+        return where(flat, 0.0, where(flat, 1.0, v).sqrt())
 
     def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """log(sum(exp(x))), shifted by the (constant) maximum so exp never overflows."""
@@ -500,14 +562,17 @@ class Tensor:
                                   if not (i in candidates and s == 1)))
 
     def unsqueeze(self, axis: int) -> Tensor:
-        position = _axes(axis, self.ndim + 1, "unsqueeze")[0]
+        position = _axis(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
 
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)
-        start = _axes(start_axis, self.ndim, "flatten")[0]
-        end = _axes(end_axis, self.ndim, "flatten")[0]
+        start = _axis(start_axis, self.ndim, "flatten")
+        end = _axis(end_axis, self.ndim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
+                             f"for shape {self.shape}")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
 
@@ -552,7 +617,7 @@ def cat(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
         if t.ndim != ndim:
             raise ValueError(f"cat: tensor {i} has shape {t.shape} but tensor 0 has "
                              f"{parts[0].shape}; all need the same number of dims")
-    return ops.Cat.apply(*parts, axis=_axes(axis, ndim, "cat")[0])
+    return ops.Cat.apply(*parts, axis=_axis(axis, ndim, "cat"))
 
 
 def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
@@ -563,7 +628,7 @@ def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     shapes = {t.shape for t in parts}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
-    position = _axes(axis, parts[0].ndim + 1, "stack")[0]
+    position = _axis(axis, parts[0].ndim + 1, "stack")
     return cat([t.unsqueeze(position) for t in parts], axis=position)
 
 
@@ -576,36 +641,129 @@ def _values(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> Shape:
-    """Accept both f(2, 3) and f((2, 3))."""
+MAX_NUMEL = 2**40  # no tensor has more elements: a typo'd size fails here, not in the allocator
+
+
+def _shape_arg(shape: tuple[Any, ...], op: str = "shape", lowest: int = 0) -> Shape:
+    """The one size/shape validator: accept f(2, 3) and f((2, 3)); every size an int (not a
+    float, bool or string: ``randn(2.5)`` must not silently mean 2) of at least ``lowest``
+    (-1 where a size may be inferred), and at most MAX_NUMEL elements in all."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"{op}: sizes must be ints, got {type(s).__name__} {s!r} in "
+                            f"{tuple(shape)!r}")
+        if s < lowest:
+            raise ValueError(f"{op}: sizes must be >= {lowest}, got {s} in {tuple(shape)!r}")
+    result = tuple(int(s) for s in shape)
+    total = 1
+    for s in result:
+        total *= max(s, 1)
+    if total > MAX_NUMEL:
+        raise ValueError(f"{op}: shape {result} has {total} elements, more than the limit of "
+                         f"{MAX_NUMEL} (MAX_NUMEL)")
+    return result
+
+
+def _reshape_target(current: Shape, shape: Shape) -> Shape:
+    """The target of ``reshape``: at most one -1, and the same number of elements."""
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: only one size may be -1, got {shape}")
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    size = int(np.prod(current, dtype=np.int64))
+    if (-1 in shape and (known == 0 or size % known)) or (-1 not in shape and known != size):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {current} ({size} elements) "
+                         f"into shape {shape}")
+    return shape
+
+
+def _axis(axis: Any, ndim: int, op: str) -> int:
+    """The one axis normalizer: a single axis, as a non-negative int (a tuple, a float or an
+    out-of-range axis is an error naming the op; NumPy's rule that a 0-d tensor has axis 0/-1)."""
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__} {axis!r}")
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
+    return int(axis) % max(ndim, 1)
 
 
 def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
-    """Normalize an axis argument to a sorted tuple of non-negative axes."""
+    """Normalize an axis argument (one axis, a tuple/list of them, or None = all) to a sorted
+    tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
     if type(axis) is int and 0 <= axis < ndim:  # the common case, without the checks below
         return (axis,)
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)  # type: ignore[arg-type]
-    normalized = []
-    for a in axes:
-        if not isinstance(a, numbers.Integral):
-            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
-        if not -max(ndim, 1) <= int(a) < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dims")
-        normalized.append(int(a) % max(ndim, 1))
+    if isinstance(axis, (tuple, list)):
+        normalized = [_axis(a, ndim, op) for a in axis]
+    else:
+        normalized = [_axis(axis, ndim, op)]
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(normalized))
+
+
+def _arg_reduce(t: Tensor, fn: Any, axis: Any, keepdims: bool, op: str) -> Tensor:
+    if t.data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {t.shape}")
+    keepdims = check_bool(keepdims, "keepdims", op)
+    if axis is None:
+        result = fn(t.data, keepdims=keepdims)
+    else:
+        result = fn(t.data, axis=_axis(axis, t.ndim, op), keepdims=keepdims)
+    return Tensor._make(np.asarray(result), None)
+
+
+def _compare(fn: Any, t: Tensor, other: Any, symbol: str) -> Tensor:
+    """A comparison (no gradient); operands that are not numbers or do not broadcast are an
+    error naming the comparison, the shapes and dtypes (not NumPy's raw message)."""
+    values = _values(other)
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        if symbol in ("==", "!="):
+            return NotImplemented  # Python then compares identities, as for any object
+        raise TypeError(f"comparison {symbol}: cannot compare a tensor {t.shape} {t.dtype} with "
+                        f"{type(other).__name__} {other!r}")
+    try:
+        return Tensor._make(np.asarray(fn(t.data, values)), None)
+    except ValueError as e:
+        raise ValueError(f"comparison {symbol}: shapes {t.shape} and {array.shape} do not "
+                         f"broadcast ({t.dtype}, {array.dtype})") from e
 
 
 _INDEX_HELP = (
     "supported: int, slice, None, Ellipsis, and lists, ndarrays or Tensors of ints or bools "
     "(or a tuple of these)"
 )
+
+
+def _check_masks(items: tuple[Any, ...], shape: Shape) -> None:
+    """A boolean mask must match the shape of the axes it indexes (NumPy and PyTorch raise;
+    turned into integer indices unchecked, a short mask would silently select a prefix)."""
+    arrays = [np.asarray(i.data if isinstance(i, Tensor) else i)
+              if isinstance(i, (Tensor, np.ndarray, list)) else i for i in items]
+    if not any(isinstance(a, np.ndarray) and a.dtype.kind == "b" for a in arrays):
+        return
+
+    def width(a: Any) -> int:  # how many axes an index item consumes
+        if a is None or a is Ellipsis:
+            return 0
+        return a.ndim if isinstance(a, np.ndarray) and a.dtype.kind == "b" else 1
+
+    explicit = sum(width(a) for a in arrays)
+    axis = 0
+    for a in arrays:
+        if a is Ellipsis:
+            axis += max(len(shape) - explicit, 0)
+            continue
+        if isinstance(a, np.ndarray) and a.dtype.kind == "b":
+            covered = shape[axis:axis + a.ndim]
+            if covered != a.shape:
+                raise IndexError(f"getitem: boolean mask of shape {a.shape} does not match the "
+                                 f"indexed axes {axis}..{axis + a.ndim - 1} of shape {covered} "
+                                 f"(tensor shape {shape})")
+        axis += width(a)
 
 
 def _normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
@@ -615,6 +773,7 @@ def _normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
     accumulate with ``np.add.at``.
     """
     items = index if isinstance(index, tuple) else (index,)
+    _check_masks(items, shape)
     result: list[Any] = []
     for item in items:
         if isinstance(item, Tensor):
@@ -651,27 +810,33 @@ def tensor(data: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> T
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    return _default_dtype if dtype is None else np.dtype(dtype)
+def _float_dtype(dtype: Any, op: str = "Tensor") -> np.dtype:
+    return _default_dtype if dtype is None else _dtype_arg(dtype, op)
 
 
 def zeros(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape_arg(shape), _float_dtype(dtype)), requires_grad=requires_grad)
+    data = np.zeros(_shape_arg(shape, "zeros"), _float_dtype(dtype, "zeros"))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
 def ones(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape_arg(shape), _float_dtype(dtype)), requires_grad=requires_grad)
+    data = np.ones(_shape_arg(shape, "ones"), _float_dtype(dtype, "ones"))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
 def full(
     shape: Sequence[int], fill_value: float, dtype: Any = None, requires_grad: bool = False
 ) -> Tensor:
-    return Tensor(np.full(tuple(shape), fill_value, _float_dtype(dtype)),
-                  requires_grad=requires_grad)
+    size = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    fill = _to_array(fill_value)
+    fill = cast_checked(fill, _float_dtype(dtype, "full"), "full")
+    return Tensor._make(np.full(size, fill), None).requires_grad_(requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad=requires_grad)
+    n, m = _shape_arg((n, n if m is None else m), "eye")
+    return Tensor._make(np.eye(n, m, dtype=_float_dtype(dtype, "eye")),
+                        None).requires_grad_(requires_grad)
 
 
 def randn(
@@ -680,7 +845,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples from ``generator`` or the library's seeded one."""
     rng = _rng if generator is None else generator
-    data = rng.standard_normal(_shape_arg(shape)).astype(_float_dtype(dtype))
+    data = rng.standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype, "randn"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
@@ -690,7 +855,7 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
     rng = _rng if generator is None else generator
-    data = rng.random(_shape_arg(shape)).astype(_float_dtype(dtype))
+    data = rng.random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype, "rand"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
@@ -701,9 +866,18 @@ def arange(
     """Like torch.arange: int64 for integer arguments, the default float dtype otherwise."""
     if stop is None:
         start, stop = 0, start
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"arange: {name} must be a number, got {type(value).__name__} "
+                            f"{value!r}")
+        if not np.isfinite(value):
+            raise ValueError(f"arange: {name} must be finite, got {value}")
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    _shape_arg((max(int(np.ceil((stop - start) / step)), 0),), "arange")
     data = np.arange(start, stop, step)
     if dtype is not None or data.dtype.kind == "f":
-        data = data.astype(_float_dtype(dtype))
+        data = data.astype(_float_dtype(dtype, "arange"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
@@ -725,3 +899,4 @@ def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").
 from . import autograd, numpy_dispatch, ops  # noqa: E402
+from .validation import check_bool  # noqa: E402

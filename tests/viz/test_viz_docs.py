@@ -16,5 +16,6 @@ def test_visualization_doc_code_blocks_run(tmp_path, monkeypatch) -> None:
     blocks, _ = run_python_blocks(DOC)
     assert len(blocks) >= 6
     written = {p.name for p in tmp_path.rglob("*") if p.is_file()}
-    for name in ("mlp_graph.svg", "micrograd.svg", "model.svg", "gradient_flow.png"):
+    for name in ("mlp_graph.svg", "micrograd.svg", "model.svg", "gradient_flow.png",
+                 "backward_step_3.svg", "micrograd.html", "backward_steps.html"):
         assert name in written or name.replace(".svg", ".dot") in written, sorted(written)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import collect
 from ..tensor import Tensor
-from .diagnose import Diagnosis, diagnose
+from .diagnose import Diagnosis, activation_derivatives, diagnose
 
 
 @dataclass
@@ -52,8 +52,11 @@ def cmp(name: str, manual: Any, tensor: Tensor | np.ndarray, *,
                              f"call check.retain_grads(loss) (or {name}.retain_grad()), and "
                              "make sure the loss depends on it")
         true = np.asarray(tensor.grad.data, np.float64)
+        # a dropped activation derivative is one of the tensor's own value (hpre -> tanh)
+        derivatives = activation_derivatives({name: np.asarray(tensor.data, np.float64)})
     else:
         true = np.asarray(tensor, np.float64)
+        derivatives = {}
     yours = np.asarray(manual.data if isinstance(manual, Tensor) else manual, np.float64)
     if yours.shape != true.shape:
         result = Comparison(name, False, False, None, (yours.shape, true.shape),
@@ -62,7 +65,8 @@ def cmp(name: str, manual: Any, tensor: Tensor | np.ndarray, *,
         exact = bool(np.array_equal(yours, true))
         approximate = bool(np.allclose(yours, true, rtol=1e-5, atol=1e-8))
         maxdiff = float(np.max(np.abs(yours - true), initial=0.0))
-        found = None if approximate else diagnose(yours, true, name=name)
+        found = None if approximate else diagnose(yours, true, name=name,
+                                                  derivatives=derivatives)
         result = Comparison(name, exact, approximate, maxdiff, (yours.shape, true.shape), found)
     if verbose:
         print(result)

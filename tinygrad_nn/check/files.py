@@ -3,19 +3,22 @@
     tinygrad-nn check --layers my_layers.py --pair affine --shapes 4x5,5x3,3
 
 finds ``affine_forward`` and ``affine_backward`` in ``my_layers.py``, draws seeded standard
-normal inputs of those shapes, runs ``check.layer`` and prints one line per pair.
+normal inputs of those shapes, runs ``check.layer`` and prints one line per pair. A name with no
+pair but a function of its own (``softmax_loss``) is a CS231n loss, ``loss, dx = f(x, y)``,
+checked with ``check.loss`` on scores of the one shape given and random class labels.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .layer import layer
+from .layer import layer, loss
 from .report import Report
 
 
@@ -57,16 +60,22 @@ def parse_shapes(text: str) -> list[tuple[int, ...]]:
 
 def check_pair(module: ModuleType, pair: str, shapes: list[tuple[int, ...]], *, seed: int = 0,
                kwargs: dict[str, Any] | None = None) -> Report:
-    """``check.layer(pair_forward, pair_backward, *inputs, **kwargs)`` on seeded inputs."""
+    """``check.layer(pair_forward, pair_backward, *inputs, **kwargs)`` on seeded inputs, or
+    ``check.loss(pair, scores, labels)`` for a loss function."""
     forward = getattr(module, f"{pair}_forward", None)
     backward = getattr(module, f"{pair}_backward", None)
-    if not callable(forward) or not callable(backward):
-        found = ", ".join(pairs_in(module)) or "none"
-        raise LookupError(f"--pair {pair}: {module.__name__} has no {pair}_forward and "
-                          f"{pair}_backward (pairs found: {found})")
     rng = np.random.default_rng(seed)
     inputs = [rng.standard_normal(shape) for shape in shapes]
-    return layer(forward, backward, *inputs, seed=seed, **(kwargs or {}))
+    if callable(forward) and callable(backward):
+        return layer(forward, backward, *inputs, seed=seed, **(kwargs or {}))
+    f = getattr(module, pair, None)
+    if callable(f) and len(shapes) == 1 and len(shapes[0]) == 2:
+        labels = rng.integers(0, shapes[0][1], shapes[0][0])
+        return loss(f, inputs[0], labels, seed=seed, **(kwargs or {}))
+    found = ", ".join(pairs_in(module)) or "none"
+    raise LookupError(f"--pair {pair}: {module.__name__} has no {pair}_forward and "
+                      f"{pair}_backward (pairs found: {found}), nor a loss function {pair}(x, y) "
+                      "with one 2-D shape")
 
 
 def one_line(pair: str, report: Report) -> str:
@@ -81,3 +90,25 @@ def one_line(pair: str, report: Report) -> str:
     causes = "; ".join(r.diagnosis.message if r.diagnosis else f"{r.name} is wrong"
                        for r in report.failures)
     return f"{pair}: WRONG {causes}{tag}"
+
+
+def check_pairs(module: ModuleType, jobs: Sequence[tuple[str, list[tuple[int, ...]],
+                                                        dict[str, Any]]],
+                seed: int = 0) -> tuple[list[str], bool]:
+    """One line per ``(pair, shapes, kwargs)`` job and whether all agree; an error in the
+    learner's code is that pair's line (``affine: ERROR ...``), the others still run."""
+    lines, ok = [], True
+    for pair, shapes, kwargs in jobs:
+        try:
+            report = check_pair(module, pair, shapes, seed=seed, kwargs=kwargs)
+        except NotImplementedError as e:  # an exercise's blank
+            lines.append(f"{pair}: not written yet ({str(e).splitlines()[0]})")
+            ok = False
+            continue
+        except Exception as e:  # noqa: BLE001  (the learner's code: one line, then the next)
+            lines.append(f"{pair}: ERROR {type(e).__name__}: {str(e).splitlines()[0]}")
+            ok = False
+            continue
+        lines.append(one_line(pair, report))
+        ok = ok and report.ok
+    return lines, ok

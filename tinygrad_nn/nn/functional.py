@@ -39,7 +39,7 @@ from ..convolution import (
     max_pool2d,
     unfold,
 )
-from ..tensor import ArrayLike, Tensor, default_rng
+from ..tensor import ArrayLike, Tensor, default_rng, where
 from .module import Module, split_weights
 
 __all__ = [
@@ -105,6 +105,15 @@ def _labels(loss: str, input: Tensor, target: ArrayLike) -> np.ndarray:
         raise IndexError(f"{loss}: labels must be in [0, {classes}) for input shape "
                          f"{input.shape}, got {bad[:5].tolist()}")
     return labels
+
+
+def _check_probabilities(loss: str, name: str, values: np.ndarray, hint: str) -> None:
+    """Every value in [0, 1] (nan is not a probability)."""
+    inside = (values >= 0) & (values <= 1)
+    if not inside.all():
+        bad = values[~inside]
+        raise ValueError(f"{loss}: {name} must be probabilities in [0, 1], got {bad[:5].tolist()} "
+                         f"(shape {values.shape}, {values.dtype}){hint}")
 
 
 def _check_classes(loss: str, input: Tensor) -> None:
@@ -241,10 +250,18 @@ def cross_entropy_composed(input: Tensor, target: ArrayLike, reduction: str = "m
     return _reduce(per_example, reduction)
 
 
-def _log_clamped(p: Tensor) -> Tensor:
-    """max(log p, -100), PyTorch's clamp for BCE, written so its gradient is never nan:
-    log(max(p, e^-100)) has gradient 0 below the clamp and 1/p above it."""
-    return p.clip(min=float(np.exp(-100.0))).log()
+def _log_clamped(p: Tensor, exact: np.ndarray | None = None) -> Tensor:
+    """max(log p, -100), PyTorch's clamp for BCE, in any dtype, with a gradient never nan:
+    1/p where log p > -100, exactly 0 where clamped (p = 0 included). The clamp is on the log's
+    OUTPUT: a floor on p itself (e^-100) is subnormal in float32, and 1/floor overflows. A
+    subnormal p (float32 only: e^-100 is normal in float64) keeps its log as a constant, as 1/p
+    would overflow to inf. ``exact``: the log's values computed more precisely (log1p(-q) for
+    p = 1 - q, as PyTorch does); the gradient is still that of log p."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = np.maximum(np.log(p.data) if exact is None else exact, -100.0).astype(p.dtype)
+    kept = (log_p > -100.0) & (p.data >= np.finfo(p.dtype).tiny)
+    out = p.log() if kept.all() else where(kept, where(kept, p, 1.0).log(), log_p)
+    return out if exact is None else out + (log_p - out.data)
 
 
 def binary_cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
@@ -255,11 +272,12 @@ def binary_cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mea
     _check_reduction("binary_cross_entropy", reduction)
     input = _check_input("binary_cross_entropy", input)
     y = _float_target("binary_cross_entropy", input, target)
-    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
-        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got "
-                         f"values in [{input.data.min()}, {input.data.max()}] (shape "
-                         f"{input.shape}); use binary_cross_entropy_with_logits for logits")
-    loss = -(y * _log_clamped(input) + (1.0 - y) * _log_clamped(1.0 - input))
+    _check_probabilities("binary_cross_entropy", "input", input.data,
+                         "; use binary_cross_entropy_with_logits for logits")
+    _check_probabilities("binary_cross_entropy", "target", y.data, "")
+    with np.errstate(divide="ignore"):
+        log1p_neg = np.log1p(-input.data)
+    loss = -(y * _log_clamped(input) + (1.0 - y) * _log_clamped(1.0 - input, log1p_neg))
     return _reduce(loss, reduction)
 
 

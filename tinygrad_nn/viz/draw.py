@@ -11,7 +11,6 @@ without Graphviz's ``dot``. Drawing is always an explicit call: nothing here run
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ from ..tensor import Tensor
 from .collapse import collapse_chains, collapse_modules
 from .describe import num, tooltip
 from .graph import Capture, Graph, Node, ParamsLike, Stats, array_stats, trace
-from .notebook import GRAPHVIZ_HINT, dot_available
+from .notebook import GRAPHVIZ_HINT, dot_available, esc
 
 if TYPE_CHECKING:
     import graphviz
@@ -202,11 +201,13 @@ def _kind_of(node: Node) -> str:
     return node.role or "tensor"
 
 
-def _record(fields: list[str], rankdir: str) -> str:
-    """A Graphviz record label: fields side by side whatever the direction."""
-    escaped = [re.sub(r"([{}|<>\\])", r"\\\1", f) for f in fields]
-    body = " | ".join(escaped)
-    return body if rankdir in ("TB", "BT") else "{ " + body + " }"
+def _fields_label(fields: list[str]) -> str:
+    """micrograd's fields side by side, split by vertical rules (an HTML-like label: a record
+    shape would break Graphviz's layout of a parameter placed beside its op)."""
+    cells = [f'<td sides="R">{esc(f)}</td>' for f in fields[:-1]]
+    cells.append(f'<td border="0">{esc(fields[-1])}</td>')
+    return ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="2"><tr>'
+            + "".join(cells) + "</tr></table>>")
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def draw_graph(
     for node in graph.nodes.values():
         target = dot if node.module is None else clusters[node.module]
         attrs = _node_attrs(node, graph, grads.get(node.id) if show_grads else None,
-                            show_values, rankdir, gradients.get(node.id))
+                            show_values, gradients.get(node.id))
         if node.id in highlight:
             attrs.update(color=HIGHLIGHT, penwidth="3.5")
         target.node(node.id, **attrs)
@@ -358,8 +359,7 @@ def _group(side: dict[str, str]) -> dict[str, list[str]]:
 
 
 def _node_attrs(
-    node: Node, graph: Graph, grad: Stats | None, show_values: bool, rankdir: str,
-    grad_values: Any = None,
+    node: Node, graph: Graph, grad: Stats | None, show_values: bool, grad_values: Any = None,
 ) -> dict[str, str]:
     kind = _kind_of(node)
     fill, border, width, style, _ = LOOK[kind]
@@ -378,7 +378,7 @@ def _node_attrs(
     elif _is_scalar(node) and not show_values:
         lines = []
         fields = _scalar_fields(node, graph, grad_values if grad is not None else None)
-        attrs.update(shape="record", label=_record(fields, rankdir))
+        attrs.update(shape="box", label=_fields_label(fields), margin="0.04,0.02")
     else:
         lines = _tensor_label(node, graph)
         attrs["shape"] = "box"
@@ -442,10 +442,10 @@ def _legend(dot: graphviz.Digraph, used: set[str], roots: Sequence[str]) -> None
             dashed = ' style="dashed"' if "dashed" in style else ""
             thick = "2" if float(width) >= 2 else "1"
             cells.append(f'<td bgcolor="{fill}" color="{border}" border="{thick}"{dashed}>'
-                         f"{text}</td>")
+                         f"{esc(text)}</td>")
     for flag, (fill, text) in FLAGS.items():
         if flag in used:
-            cells.append(f'<td bgcolor="{fill}">{text}</td>')
+            cells.append(f'<td bgcolor="{fill}">{esc(text)}</td>')
     if not cells:
         return
     table = ('<<table border="0" cellborder="1" cellspacing="3" cellpadding="2">'

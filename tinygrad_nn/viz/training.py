@@ -20,6 +20,7 @@ def plot_history(history: Any, title: str | None = None) -> Figure:
     """
     try:
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
     except ImportError as e:
         raise ImportError("plot_history needs matplotlib: pip install tinygrad_nn[plot]") from e
 
@@ -38,6 +39,7 @@ def plot_history(history: Any, title: str | None = None) -> Figure:
                 ax.plot(epochs, [r[key] for r in records], style, markersize=3,
                         label="validation" if key.startswith("val") else "train")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(name)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")

@@ -1,0 +1,47 @@
+"""Argument checks shared across the library: one function per kind of fact, so every caller
+refuses the same bad values with the same kind of message (op and argument named).
+
+Shapes, sizes and axes are Tensor arguments and are checked in tensor.py (``_shape_arg``,
+``_axis``, ``_axes``); a non-finite training loss is checked in train.py.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+__all__ = ["check_bool", "check_number"]
+
+
+def check_bool(value: Any, name: str, op: str) -> bool:
+    """``value`` if it is a bool (NumPy's too); anything else is a TypeError. A string such as
+    ``"false"`` is truthy in Python: accepted, ``maximize="false"`` would silently ascend."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_":  # numpy.bool_, without importing NumPy here
+        return bool(value)
+    raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def check_number(
+    value: Any, name: str, op: str, *, low: float | None = None, high: float | None = None,
+    low_open: bool = False, high_open: bool = False, integer: bool = False,
+) -> Any:
+    """``value`` if it is a finite real number (an int if ``integer``) in the given range;
+    otherwise a TypeError (not a number) or ValueError (nan, inf or out of range) naming the
+    argument. Hyperparameters go through here: ``lr=inf`` or ``gamma=nan`` would run and diverge
+    silently."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        wanted = "an int" if integer else "a number"
+        raise TypeError(f"{op}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{op}: {name} must be finite, got {value}")
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if below or above:
+        lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low}"
+        hi = "inf)" if high is None else f"{high}" + (")" if high_open else "]")
+        raise ValueError(f"{op}: {name} must be in {lo}, {hi}, got {value}")
+    return value
