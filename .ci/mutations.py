@@ -93,6 +93,44 @@ MUTATIONS = [
     ("check/network.py", "for r in reversed(rows):  # from the output", "for r in rows:",
      "check.network: first wrong layer counted from the input",
      ["tests/test_check_diagnosis.py"]),
+    # checkpoints, search (#16)
+    ("checkpoint/safetensors_file.py",
+     'if tensor_checksum(key, array) != checksums["tensors"][key]:', "if False:",
+     "checkpoint: tensor checksums not compared (flipped bits load)",
+     ["tests/test_checkpoint.py::test_bad_file_is_refused_and_nothing_changes"]),
+    ("checkpoint/restore.py", "    if declared > stored:", "    if False:",
+     "checkpoint: a spec built before its size is checked (900M-parameter bomb)",
+     ["tests/test_checkpoint_bombs.py::test_a_1_kb_file_whose_spec_declares_900m_parameters"
+      "_is_refused_before_building"]),
+    ("checkpoint/npz_file.py", "        if total > budget:", "        if False:",
+     "checkpoint: an .npz member decompressed before its size is checked (4 GiB bomb)",
+     ["tests/test_checkpoint_bombs.py::test_a_small_npz_expanding_to_4_gib_is_refused_unread"]),
+    ("checkpoint/__init__.py",
+     "    check_model(path, model, tensors)\n    if optimizer is not None:",
+     "    if optimizer is not None:",
+     "checkpoint: a file for another architecture not checked before assigning",
+     ["tests/test_checkpoint.py::test_file_for_another_architecture_is_refused"]),
+    ("search.py", 'return Trial(params, math.nan, stage, None, f"{type(e).__name__}: {e}")',
+     "raise", "search: one failed trial loses the whole search",
+     ["tests/test_search.py::test_a_failed_trial_is_reported_and_the_others_kept"]),
+]
+
+# convolution and pooling (issue #17), caught by their own tests
+CONV_TESTS = ["tests/test_conv_ops.py"]
+MUTATIONS += [
+    ("ops.py", "image[:, p * dh: p * dh + sh * (oh - 1) + 1: sh,",
+     "image[:, p: p + sh * (oh - 1) + 1: sh,", "col2im: dilation ignored in the input gradient",
+     CONV_TESTS),
+    ("ops.py", "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape)",
+     "return (_columns(g, geo.groups) @ cols.transpose(0, 2, 1)).reshape(w_shape[::-1]).T",
+     "Conv2d: weight gradient transposed (filters swapped with offsets)", CONV_TESTS),
+    ("ops.py", "gg = _conv(x, u, geo) if self.needs_input_grad[1] else None",
+     "gg = _conv(x, u, geo) * 0.0 if self.needs_input_grad[1] else None",
+     "Conv2dWeight: no gradient to g (double backward wrong)", CONV_TESTS),
+    ("ops.py", "better = candidate > out\n", "better = candidate >= out\n",
+     "MaxPool2d: ties go to the last maximum, not the first (PyTorch)", CONV_TESTS),
+    ("ops.py", "view += g_t * (arg_t == k)", "np.copyto(view, g_t, where=arg_t == k)",
+     "MaxPool2d: overlapping windows overwrite instead of accumulating", CONV_TESTS),
 ]
 
 

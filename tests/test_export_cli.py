@@ -60,3 +60,23 @@ def test_export_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     tg.save(raw, {"w": np.ones(2)})
     with pytest.raises(ValueError, match="holds a state dict, not a model"):
         export_checkpoint(raw, "onnx")
+
+
+def test_a_convnet_needs_its_input_shape(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    model = nn.build({"layers": [{"type": "Conv2d", "in": 1, "out": 3, "kernel_size": 3},
+                                 {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": 2},
+                                 {"type": "Flatten"}, {"type": "Linear", "in": 27, "out": 2}]},
+                     dtype=np.float32, generator=0).eval()
+    path = tmp_path / "cnn.safetensors"
+    tg.save(path, model)
+    assert main(["export", str(path), "--to", "onnx"]) == 1
+    assert "cannot tell the input shape of Sequential" in capsys.readouterr().err
+    assert main(["export", str(path), "--to", "onnx", "--input-shape", "1,8,8"]) == 0
+    session = ort.InferenceSession(str(tmp_path / "cnn.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).normal(size=(4, 1, 8, 8)).astype(np.float32)
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], model(tg.Tensor(x)).data,
+                               rtol=1e-6, atol=1e-6)
+    assert main(["export", str(path), "--to", "onnx", "--input-shape", "1,x"]) == 2
+    assert "--input-shape: expected integers" in capsys.readouterr().err

@@ -62,6 +62,45 @@ def test_unsupported_layers_and_shapes_are_named(tmp_path: Path) -> None:
                                         r"statistics"):
         to_onnx(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2, track_running_stats=False)),
                 tmp_path / "m.onnx", (None, 2))
-    with pytest.raises(ValueError, match=r"input_shape must be \(batch, features\)"):
+    with pytest.raises(ValueError, match=r"input_shape must be \(batch, features...\)"):
         to_onnx(nn.Linear(2, 2), tmp_path / "m.onnx", (2,))
     assert not (tmp_path / "m.onnx").exists()
+
+
+def _convnets(dtype: Any) -> dict[str, tuple[nn.Module, tuple[int, ...]]]:
+    return {
+        "conv2d": (nn.Sequential(
+            nn.Conv2d(3, 4, 3, padding=1, dtype=dtype, generator=0),
+            nn.BatchNorm2d(4, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 6, (3, 2), stride=(1, 2), groups=2, bias=False, dtype=dtype,
+                      generator=1), nn.Dropout2d(0.2),
+            nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False), nn.Tanh(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3, dtype=dtype, generator=2)),
+            (3, 8, 8)),
+        "conv1d same": (nn.Sequential(
+            nn.Conv1d(2, 4, 3, padding="same", dtype=dtype, generator=0), nn.Sigmoid(),
+            nn.Conv1d(4, 2, 2, stride=2, dilation=2, dtype=dtype, generator=1), nn.Flatten()),
+            (2, 9)),
+    }
+
+
+@pytest.mark.parametrize("name", ["conv2d", "conv1d same"])
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-6), (np.float64, 1e-12)],
+                         ids=["float32", "float64"])
+def test_onnx_runtime_matches_a_convnet(tmp_path: Path, name: str, dtype: Any, tol: float
+                                        ) -> None:
+    model, sample = _convnets(dtype)[name]
+    model(tg.Tensor(np.random.default_rng(0).normal(size=(8, *sample)).astype(dtype)))
+    model.eval()
+    path = tmp_path / "convnet.onnx"
+    to_onnx(model, path, input_shape=(None, *sample))
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - a runtime without double kernels for some op
+        if dtype == np.float64 and "NOT_IMPLEMENTED" in str(e):
+            pytest.skip(f"onnxruntime has no float64 kernel: {str(e).splitlines()[0][:160]}")
+        raise
+    for batch in (1, 5):
+        x = np.random.default_rng(batch).normal(size=(batch, *sample)).astype(dtype)
+        got = session.run(None, {"input": x})[0]
+        np.testing.assert_allclose(got, model(tg.Tensor(x)).data, rtol=tol, atol=tol)

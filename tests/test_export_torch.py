@@ -101,8 +101,8 @@ def test_unsupported_layers_are_named() -> None:
 
     with pytest.raises(TypeError, match=r"layer model\[1\] \(Custom\) is not supported"):
         to_torch(nn.Sequential(nn.Linear(2, 2), Custom()))
-    with pytest.raises(TypeError, match=r"layer module\[0\] \(Conv1d\) is not supported"):
-        from_torch(torch.nn.Sequential(torch.nn.Conv1d(1, 1, 1)))
+    with pytest.raises(TypeError, match=r"layer module\[0\] \(Conv3d\) is not supported"):
+        from_torch(torch.nn.Sequential(torch.nn.Conv3d(1, 1, 1)))
 
 
 def test_the_checkpoint_file_loads_into_the_exported_module(tmp_path: Path) -> None:
@@ -182,3 +182,45 @@ def test_optimizer_parameters_must_belong_to_the_model() -> None:
     opt = optim.SGD([*model.parameters(), stranger], lr=0.1)
     with pytest.raises(ValueError, match="a parameter of group 0 is not in the model"):
         optimizer_to_torch(opt, model, to_torch(model))
+
+
+CONV_MODELS = {
+    "conv2d": (lambda: nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, dtype=np.float64, generator=0),
+        nn.BatchNorm2d(4, dtype=np.float64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, (3, 2), stride=(1, 2), groups=2, bias=False, dtype=np.float64,
+                  generator=1),
+        nn.AvgPool2d(2, stride=1, padding=1, count_include_pad=False), nn.Tanh(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 3, dtype=np.float64, generator=2)),
+        (4, 3, 8, 8)),
+    "conv1d": (lambda: nn.Sequential(
+        nn.Conv1d(2, 4, 3, padding="same", dtype=np.float64, generator=0), nn.Sigmoid(),
+        nn.Conv1d(4, 2, 2, stride=2, dilation=2, dtype=np.float64, generator=1), nn.Flatten()),
+        (3, 2, 9)),
+}
+
+
+@pytest.mark.parametrize("case", CONV_MODELS.values(), ids=CONV_MODELS.keys())
+def test_convnets_are_identical_in_train_and_eval(case: Any) -> None:
+    make, shape = case
+    model = make()
+    module = to_torch(model)
+    assert list(module.state_dict()) == list(model.state_dict())
+    for step in range(2):
+        x = _x(shape, seed=step)
+        np.testing.assert_allclose(_theirs(module, x), _ours(model, x), rtol=0, atol=1e-12)
+    model.eval()
+    module.eval()
+    x = _x(shape, seed=5)
+    np.testing.assert_allclose(_theirs(module, x), _ours(model, x), rtol=0, atol=1e-12)
+    back = from_torch(module)
+    np.testing.assert_allclose(_ours(back, x), _ours(model, x), rtol=0, atol=1e-12)
+    assert repr(back) == repr(model)
+
+
+def test_dropout2d_exports_as_dropout2d() -> None:
+    module = to_torch(nn.Sequential(nn.Dropout2d(0.25)))
+    assert isinstance(module[0], torch.nn.Dropout2d) and module[0].p == 0.25
+    assert isinstance(from_torch(module)[0], nn.Dropout2d)
+    with pytest.raises(TypeError, match=r"layer module\[0\] \(MaxPool2d\) is not supported"):
+        from_torch(torch.nn.Sequential(torch.nn.MaxPool2d(2, ceil_mode=True)))

@@ -316,3 +316,15 @@ def test_no_bar_without_a_terminal_without_tqdm_or_when_disabled(capsys, monkeyp
     monkeypatch.setitem(sys.modules, "tqdm", None)  # "not installed": import raises
     assert len(_fit_quietly(moons)) == 2
     assert capsys.readouterr().err == ""
+
+
+def test_a_checkpoint_path_that_cannot_be_written_fails_before_training(tmp_path, moons):
+    from tinygrad_nn.checkpoint import CheckpointError
+
+    X_train, _, y_train, _ = moons
+    model = _model()
+    before = model.state_dict()
+    with pytest.raises(CheckpointError, match="read-only; save to a .safetensors path"):
+        fit(model, "cross_entropy", optim.SGD(model.parameters(), lr=0.1), (X_train, y_train),
+            epochs=2, checkpoint=tmp_path / "run.npz", log=None)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())

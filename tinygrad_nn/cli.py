@@ -437,7 +437,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    target = export_checkpoint(args.checkpoint, args.to, args.out, args.input_features)
+    shape = None
+    if args.input_shape:
+        try:
+            shape = tuple(int(n) for n in args.input_shape.split(",") if n)
+        except ValueError:
+            raise UsageError(f"--input-shape: expected integers like 1,28,28, got "
+                             f"{args.input_shape!r}") from None
+    target = export_checkpoint(args.checkpoint, args.to, args.out, shape)
     print(f"wrote {target}")
     return 0
 
@@ -643,8 +650,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("checkpoint", help="a checkpoint file (.safetensors, or an old .npz)")
     export.add_argument("--to", required=True, choices=("onnx", "torch"))
     export.add_argument("--out", help="default: the checkpoint's path with .onnx or .pt2")
-    export.add_argument("--input-features", type=_positive_int,
-                        help="default: the first layer's input size")
+    export.add_argument("--input-shape", metavar="SHAPE",
+                        help="one sample's shape, e.g. 1,28,28 (default: the first layer's "
+                        "input size; convolutional networks need it)")
     export.set_defaults(run=cmd_export)
     return parser
 

@@ -426,6 +426,10 @@ def fit(
     if val is not None:
         val_data = (np.asarray(val[0]), np.asarray(val[1]))
 
+    if checkpoint is not None:
+        from .checkpoint import check_save_path
+
+        check_save_path(checkpoint)  # a bad path fails now, not after the first epoch
     history = History()
     use_bar = _use_bar(progress)
     live = None

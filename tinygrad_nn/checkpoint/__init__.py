@@ -59,7 +59,7 @@ from .restore import (
 )
 
 __all__ = ["FORMAT", "OPTIMIZERS", "VERSION", "Checkpoint", "CheckpointError", "load",
-           "load_state_dict", "read_header", "save", "save_state_dict"]
+           "check_save_path", "load_state_dict", "read_header", "save", "save_state_dict"]
 
 
 @dataclass
@@ -91,11 +91,7 @@ def save(path: Any, obj: Any, optimizer: Optimizer | None = None, extra: Any = N
     """
     if isinstance(path, (Module, Mapping)) and not isinstance(obj, (Module, Mapping)):
         path, obj = obj, path  # torch.save(obj, f) order
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save: path must be a str or PathLike, got {type(path).__name__}")
-    if Path(path).suffix == ".npz":
-        raise CheckpointError(f"{path}: .npz checkpoints (format version 1) are read-only; "
-                              "save to a .safetensors path")
+    check_save_path(path)
     arrays: dict[str, np.ndarray] = {}
     if isinstance(obj, Module):
         header = new_header("checkpoint", extra, path)
@@ -113,6 +109,16 @@ def save(path: Any, obj: Any, optimizer: Optimizer | None = None, extra: Any = N
     if scheduler is not None:
         header["scheduler"] = describe_scheduler(scheduler)
     safetensors_file.write(path, header, arrays)
+
+
+def check_save_path(path: Any) -> None:
+    """Refuse a path ``save`` cannot write, before any work is done (``fit`` calls it before
+    its first epoch)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save: path must be a str or PathLike, got {type(path).__name__}")
+    if Path(path).suffix == ".npz":
+        raise CheckpointError(f"{path}: .npz checkpoints (format version 1) are read-only; "
+                              "save to a .safetensors path")
 
 
 def save_state_dict(path: PathLike, state_dict: Mapping[str, Any], extra: Any = None) -> None:

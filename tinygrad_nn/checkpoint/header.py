@@ -228,15 +228,48 @@ def model_declared(header: dict[str, Any], declared: Declared) -> Declared:
     return {name: declared[entry["key"]] for name, entry in header["model"]["tensors"].items()}
 
 
-# The size fields whose product is (at most) a layer's parameter count: a spec's lower bound.
-_SIZE_FIELDS = {"linear": ("in", "out"), "maxout": ("in", "out", "pieces"),
-                "batchnorm1d": ("num_features",), "layernorm": ("normalized_shape",),
-                "embedding": ("num_embeddings", "embedding_dim")}
+def _conv(s: dict[str, Any]) -> int:
+    kernel = s.get("kernel_size")
+    kernel = kernel if isinstance(kernel, list) else [kernel]
+    groups = s.get("groups", 1)
+    if not (all(_count(v) for v in [s.get("in"), s.get("out"), groups, *kernel])):
+        return 0  # malformed: build refuses it before allocating
+    return s["out"] * (s["in"] // groups) * math.prod(kernel)  # the weight alone
 
 
-def spec_size_lower_bound(spec: Any) -> int:
-    """A lower bound on the number of parameters ``nn.build(spec)`` would allocate, read from
-    the spec alone (nothing is built). Layers it does not know count 0: it stays a bound."""
+def _norm(s: dict[str, Any]) -> int:
+    allocates = (s.get("affine", True) is not False
+                 or s.get("track_running_stats", True) is not False)
+    return s["num_features"] if allocates and _count(s.get("num_features")) else 0
+
+
+def _product(*fields: str) -> Callable[[dict[str, Any]], int]:
+    def bound(s: dict[str, Any]) -> int:
+        values = [s.get(f) for f in fields]
+        return math.prod(values) if all(_count(v) for v in values) else 0
+    return bound
+
+
+def _mlp(s: dict[str, Any]) -> int:
+    sizes = s.get("sizes")
+    if not (isinstance(sizes, list) and all(_count(v) for v in sizes)):
+        return 0
+    return sum(a * b for a, b in zip(sizes, sizes[1:]))  # the weights alone
+
+
+# A lower bound on the parameters each layer type allocates, from its spec fields alone.
+_LOWER_BOUNDS: dict[str, Callable[[dict[str, Any]], int]] = {
+    "linear": _product("in", "out"), "maxout": _product("in", "out", "pieces"),
+    "batchnorm1d": _norm, "batchnorm2d": _norm, "conv1d": _conv, "conv2d": _conv, "mlp": _mlp}
+
+
+def spec_size_lower_bound(spec: Any) -> int | str:
+    """A lower bound on the number of values ``nn.build(spec)`` would allocate, read from the
+    spec alone (nothing is built); or, for a layer type that allocates arrays but has no bound
+    here, its name (so the caller refuses to build what it cannot bound)."""
+    from ..nn.spec import _TAKES_DTYPE, LAYER_FIELDS
+
+    types = {name.lower(): cls for name, (cls, _) in LAYER_FIELDS.items()}
     total, stack = 0, [spec]
     while stack:
         item = stack.pop()
@@ -245,15 +278,11 @@ def spec_size_lower_bound(spec: Any) -> int:
             continue
         if not isinstance(item, dict):
             continue
-        sizes = item.get("sizes")
-        if isinstance(sizes, list) and all(_count(s) for s in sizes):
-            total += sum(a * b for a, b in zip(sizes, sizes[1:]))
-        fields = _SIZE_FIELDS.get(str(item.get("type", "")).lower(), ())
-        values = [item.get(f) for f in fields]
-        values = [math.prod(v) if isinstance(v, list) and all(_count(x) for x in v) else v
-                  for v in values]
-        if fields and all(_count(v) for v in values):
-            total += math.prod(values)
+        kind = str(item.get("type", "mlp" if "sizes" in item else "sequential")).lower()
+        if kind in _LOWER_BOUNDS:
+            total += _LOWER_BOUNDS[kind](item)
+        elif kind in types and issubclass(types[kind], _TAKES_DTYPE):
+            return str(item.get("type"))
         stack.extend(v for k, v in item.items() if k == "layers")
     return total
 

@@ -46,6 +46,10 @@ def check_spec_size(path: PathLike, saved: dict[str, Any], tensors: Declared) ->
     a tiny file must not make ``build`` allocate gigabytes."""
     stored = sum(int(np.prod(shape)) for _, shape in tensors.values())
     declared = spec_size_lower_bound(saved.get("spec"))
+    if isinstance(declared, str):
+        raise CheckpointError(f"{path}: 'model.spec' has a {declared} layer, whose size "
+                              "cannot be checked before building; build the model and pass "
+                              "model=")
     if declared > stored:
         raise CheckpointError(f"{path}: 'model.spec' declares at least {declared} parameters "
                               f"but the file holds {stored} values; refused before building")

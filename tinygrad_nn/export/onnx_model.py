@@ -6,8 +6,10 @@ The graph computes the model in eval mode (inference: Dropout is the identity, B
 uses its running statistics), in the model's float dtype, with opset ``OPSET``. Layers: Linear
 (Gemm), Maxout (Gemm, Reshape, ReduceMax), BatchNorm1d (BatchNormalization), Dropout (left
 out), ReLU, Sigmoid, Tanh, Identity, LeakyReLU, Softmax, LogSoftmax, Flatten and Sequential /
-MLP (LeakyReLU as Where/Greater/Mul, keeping its slope in the model's dtype). Inputs are
-(batch, features) matrices. Anything else raises TypeError naming the layer.
+MLP (LeakyReLU as Where/Greater/Mul, keeping its slope in the model's dtype), and for
+convolutional networks Conv1d/Conv2d (Conv), BatchNorm2d, MaxPool2d (MaxPool), AvgPool2d
+(AveragePool) and AdaptiveAvgPool2d(1) (GlobalAveragePool), Dropout2d (left out). Anything
+else raises TypeError naming the layer.
 """
 
 from __future__ import annotations
@@ -53,28 +55,29 @@ class _Graph:
 def to_onnx(model: nn.Module, path: str | os.PathLike[str], input_shape: Sequence[int | None]
             ) -> Any:
     """Write ``model`` to ``path`` as an ONNX model with input "input" of ``input_shape``
-    ((batch, features); None for a dynamic size) and output "output"; returns the checked
+    ((batch, features), or (batch, channels, length) / (batch, channels, height, width) for
+    convolutions; the batch may be None: any size) and output "output"; returns the checked
     ``onnx.ModelProto``."""
     import onnx
     from onnx import helper, numpy_helper
 
     shape = list(input_shape)
-    if len(shape) != 2 or not all(s is None or (isinstance(s, int) and s > 0) for s in shape):
-        raise ValueError(f"to_onnx: input_shape must be (batch, features) with positive ints "
-                         f"or None, got {tuple(input_shape)}")
+    if not (2 <= len(shape) <= 4 and (shape[0] is None or _positive(shape[0]))
+            and all(_positive(s) for s in shape[1:])):
+        raise ValueError(f"to_onnx: input_shape must be (batch, features...) with positive "
+                         f"ints (the batch may be None), got {tuple(input_shape)}")
     floats = [a.dtype for a in model.state_dict().values() if a.dtype.kind == "f"]
     dtype = floats[0] if floats else np.dtype(np.float32)
     elem = helper.np_dtype_to_tensor_dtype(dtype)
     graph = _Graph(helper, numpy_helper)
     out = _layer(graph, model, "input", "model", dtype)
     output = graph.node("Identity", [out], "output")
-    dims = ["batch" if s is None else s for s in shape]
+    batch = "batch" if shape[0] is None else shape[0]
+    out_shape = [batch, *_output_shape(model, shape[1:], dtype)]
     onnx_graph = helper.make_graph(
         graph.nodes, f"tinygrad_nn_{type(model).__name__}",
-        [helper.make_tensor_value_info("input", elem, dims)],
-        [helper.make_tensor_value_info(output, elem, [dims[0], _output_size(model, shape[1],
-                                                                             dtype)])],
-        graph.initializers)
+        [helper.make_tensor_value_info("input", elem, [batch, *shape[1:]])],
+        [helper.make_tensor_value_info(output, elem, out_shape)], graph.initializers)
     onnx_model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                    producer_name="tinygrad_nn")
     onnx_model.ir_version = IR_VERSION
@@ -83,14 +86,16 @@ def to_onnx(model: nn.Module, path: str | os.PathLike[str], input_shape: Sequenc
     return onnx_model
 
 
-def _output_size(model: nn.Module, features: int | None, dtype: np.dtype) -> int | str:
-    """The number of outputs, from one eval-mode forward pass on a zero row."""
-    if features is None:
-        return "outputs"
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _output_shape(model: nn.Module, sample: list[int], dtype: np.dtype) -> list[int]:
+    """The output's shape after the batch axis, from one eval-mode pass on a zero sample."""
     training = model.training
     try:
         with no_grad():
-            return int(model.eval()(Tensor(np.zeros((1, features), dtype))).shape[-1])
+            return list(model.eval()(Tensor(np.zeros((1, *sample), dtype))).shape[1:])
     finally:
         model.train(training)
 
@@ -101,7 +106,7 @@ def _layer(graph: _Graph, layer: nn.Module, x: str, where: str, dtype: np.dtype)
         for i, child in enumerate(layer):
             x = _layer(graph, child, x, f"{where}[{i}]", dtype)
         return x
-    if name in ("Dropout", "Identity"):
+    if name in ("Dropout", "Dropout2d", "Identity"):
         return x  # the identity at inference
     if name in ("ReLU", "Sigmoid", "Tanh"):
         return graph.node({"ReLU": "Relu"}.get(name, name), [x], name.lower())
@@ -128,6 +133,20 @@ def _layer(graph: _Graph, layer: nn.Module, x: str, where: str, dtype: np.dtype)
         pieces = graph.constant("shape", np.array([0, layer.out_features, layer.pieces]))
         z = graph.node("Reshape", [z, pieces], "pieces")
         return graph.node("ReduceMax", [z], "maxout", axes=[-1], keepdims=0)
+    if name in ("Conv1d", "Conv2d"):
+        return _conv(graph, layer, x)
+    if name == "MaxPool2d":
+        return graph.node("MaxPool", [x], "maxpool", kernel_shape=list(layer.kernel_size),
+                          strides=list(layer.stride), pads=list(layer.padding) * 2,
+                          dilations=list(layer.dilation))
+    if name == "AvgPool2d" and layer.divisor_override is None:
+        return graph.node("AveragePool", [x], "avgpool", kernel_shape=list(layer.kernel_size),
+                          strides=list(layer.stride), pads=list(layer.padding) * 2,
+                          count_include_pad=int(layer.count_include_pad))
+    if name == "AdaptiveAvgPool2d" and tuple(layer.output_size) == (1, 1):
+        return graph.node("GlobalAveragePool", [x], "global_avgpool")
+    if name == "BatchNorm2d":
+        name = "BatchNorm1d"  # the same node: BatchNormalization normalizes axis 1
     if name == "BatchNorm1d" and layer.track_running_stats:
         n = layer.num_features
         state = layer.state_dict()
@@ -138,7 +157,35 @@ def _layer(graph: _Graph, layer: nn.Module, x: str, where: str, dtype: np.dtype)
                   graph.constant("var", state["running_var"])]
         return graph.node("BatchNormalization", inputs, "batchnorm", epsilon=float(layer.eps))
     detail = {"BatchNorm1d": " without running statistics (eval uses batch statistics)",
-              "Flatten": " other than Flatten(1, -1)"}.get(name, "")
-    raise TypeError(f"to_onnx: layer {where} ({name}{detail}) is not supported; supported: "
-                    "Sequential, MLP, Linear, Maxout, BatchNorm1d, Dropout, ReLU, Sigmoid, Tanh, "
-                    "Identity, LeakyReLU, Softmax, LogSoftmax, Flatten")
+              "Flatten": " other than Flatten(1, -1)",
+              "AvgPool2d": " with divisor_override",
+              "AdaptiveAvgPool2d": " to a size other than 1"}.get(name, "")
+    raise TypeError(f"to_onnx: layer {where} ({type(layer).__name__}{detail}) is not "
+                    "supported; supported: Sequential, MLP, Linear, Maxout, BatchNorm1d/2d, "
+                    "Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d(1), Dropout, "
+                    "Dropout2d, ReLU, Sigmoid, Tanh, Identity, LeakyReLU, Softmax, LogSoftmax, "
+                    "Flatten")
+
+
+def _conv(graph: _Graph, layer: nn.Module, x: str) -> str:
+    """Conv1d/Conv2d as an ONNX Conv: "same" pads the extra row/column at the end, as PyTorch
+    (SAME_UPPER), "valid" pads nothing."""
+    def listed(value: Any) -> list[int]:
+        return list(value) if isinstance(value, tuple) else [int(value)]
+
+    kernel = listed(layer.kernel_size)
+    attributes: dict[str, Any] = {"kernel_shape": kernel, "strides": listed(layer.stride),
+                                  "dilations": listed(layer.dilation) * (len(kernel) // len(
+                                      listed(layer.dilation))), "group": layer.groups}
+    if layer.padding == "same":
+        attributes["auto_pad"] = "SAME_UPPER"
+    elif layer.padding == "valid":
+        attributes["pads"] = [0] * 2 * len(kernel)
+    else:
+        pads = listed(layer.padding) * (len(kernel) // len(listed(layer.padding)))
+        attributes["pads"] = pads * 2
+    state = layer.state_dict()
+    inputs = [x, graph.constant("weight", state["weight"])]
+    if "bias" in state:
+        inputs.append(graph.constant("bias", state["bias"]))
+    return graph.node("Conv", inputs, "conv", **attributes)

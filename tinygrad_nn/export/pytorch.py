@@ -6,7 +6,8 @@
 
 Layers map one to one, by position, so state_dict names agree (``0.weight``,
 ``1.running_mean``, ...): Linear, ReLU, Sigmoid, Tanh, Identity, LeakyReLU, Softmax,
-LogSoftmax, Flatten, Dropout, BatchNorm1d (running statistics included), Sequential / MLP (a
+LogSoftmax, Flatten, Dropout, Dropout2d, BatchNorm1d and BatchNorm2d (running statistics
+included), Conv1d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Sequential / MLP (a
 ``torch.nn.Sequential``; an MLP comes back as a Sequential) and Maxout (a small torch module,
 ``TorchMaxout``, defined here). Anything else raises TypeError naming the layer.
 """
@@ -21,6 +22,9 @@ from .. import nn
 from ..optim import Optimizer
 
 _STATELESS = ("ReLU", "Sigmoid", "Tanh", "Identity")
+_SUPPORTED = ("Linear", "Maxout", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "MaxPool2d",
+              "AvgPool2d", "AdaptiveAvgPool2d", "Dropout", "Dropout2d", "LeakyReLU", "Softmax",
+              "LogSoftmax", "Flatten", *_STATELESS)
 
 
 def _torch() -> Any:
@@ -92,16 +96,31 @@ def _to_torch(torch: Any, layer: nn.Module, where: str) -> Any:
     elif name == "Maxout":
         out = _maxout_class()(layer.in_features, layer.out_features, layer.pieces,
                               dtype=_dtype(torch, layer.weight.data))
-    elif name == "BatchNorm1d":
+    elif name in ("BatchNorm1d", "BatchNorm2d"):
         some = next(iter(layer.state_dict().values()), None)
-        out = tnn.BatchNorm1d(layer.num_features, eps=layer.eps, momentum=layer.momentum,
-                              affine=layer.affine,
-                              track_running_stats=layer.track_running_stats,
-                              dtype=None if some is None else _dtype(torch, some))
+        out = getattr(tnn, name)(layer.num_features, eps=layer.eps, momentum=layer.momentum,
+                                 affine=layer.affine,
+                                 track_running_stats=layer.track_running_stats,
+                                 dtype=None if some is None else _dtype(torch, some))
+    elif name in ("Conv1d", "Conv2d"):
+        out = getattr(tnn, name)(layer.in_channels, layer.out_channels, layer.kernel_size,
+                                 stride=layer.stride, padding=layer.padding,
+                                 dilation=layer.dilation, groups=layer.groups,
+                                 bias=layer.bias is not None,
+                                 dtype=_dtype(torch, layer.weight.data))
+    elif name == "MaxPool2d":
+        out = tnn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+    elif name == "AvgPool2d":
+        out = tnn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding,
+                            count_include_pad=layer.count_include_pad,
+                            divisor_override=layer.divisor_override)
+    elif name == "AdaptiveAvgPool2d":
+        out = tnn.AdaptiveAvgPool2d(layer.output_size)
+    elif name == "Dropout2d":
+        out = tnn.Dropout2d(layer.p)
     else:
         raise TypeError(f"to_torch: layer {where} ({name}) is not supported; supported: "
-                        f"Sequential, MLP, Linear, Maxout, BatchNorm1d, Dropout, LeakyReLU, "
-                        f"Softmax, LogSoftmax, Flatten, {', '.join(_STATELESS)}")
+                        f"Sequential, MLP, {', '.join(_SUPPORTED)}")
     state = {k: torch.from_numpy(np.array(v)) for k, v in layer.state_dict().items()}
     out.load_state_dict(state, strict=True)
     out.train(layer.training)
@@ -143,15 +162,34 @@ def _from_torch(torch: Any, layer: Any, where: str) -> nn.Module:
     elif type(layer) is _maxout_class():
         out = nn.Maxout(layer.in_features, layer.out_features, layer.pieces,
                         dtype=_numpy_dtype(layer.weight))
-    elif type(layer) is tnn.BatchNorm1d:
+    elif type(layer) in (tnn.BatchNorm1d, tnn.BatchNorm2d):
         tensors = list(layer.state_dict().values())
-        out = nn.BatchNorm1d(layer.num_features, eps=layer.eps, momentum=layer.momentum,
-                             affine=layer.affine, track_running_stats=layer.track_running_stats,
-                             dtype=_numpy_dtype(tensors[0]) if tensors else None)
+        out = getattr(nn, name)(layer.num_features, eps=layer.eps, momentum=layer.momentum,
+                                affine=layer.affine,
+                                track_running_stats=layer.track_running_stats,
+                                dtype=_numpy_dtype(tensors[0]) if tensors else None)
+    elif type(layer) in (tnn.Conv1d, tnn.Conv2d) and layer.padding_mode == "zeros":
+        one = type(layer) is tnn.Conv1d  # our Conv1d takes ints, torch keeps 1-tuples
+        unpack = (lambda v: v[0] if isinstance(v, tuple) else v) if one else (lambda v: v)
+        out = getattr(nn, name)(layer.in_channels, layer.out_channels,
+                                unpack(layer.kernel_size), stride=unpack(layer.stride),
+                                padding=unpack(layer.padding), dilation=unpack(layer.dilation),
+                                groups=layer.groups, bias=layer.bias is not None,
+                                dtype=_numpy_dtype(layer.weight))
+    elif type(layer) is tnn.MaxPool2d and not layer.ceil_mode and not layer.return_indices:
+        out = nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+    elif type(layer) is tnn.AvgPool2d and not layer.ceil_mode:
+        out = nn.AvgPool2d(layer.kernel_size, layer.stride, layer.padding,
+                           count_include_pad=layer.count_include_pad,
+                           divisor_override=layer.divisor_override)
+    elif type(layer) is tnn.AdaptiveAvgPool2d:
+        out = nn.AdaptiveAvgPool2d(layer.output_size)
+    elif type(layer) is tnn.Dropout2d:
+        out = nn.Dropout2d(layer.p)
     else:
         raise TypeError(f"from_torch: layer {where} ({name}) is not supported; supported: "
-                        "Sequential, Linear, BatchNorm1d, Dropout, ReLU, Sigmoid, Tanh, Identity, "
-                        "LeakyReLU, Softmax, LogSoftmax, Flatten, and to_torch's Maxout")
+                        f"Sequential, {', '.join(_SUPPORTED)} (Maxout: to_torch's TorchMaxout; "
+                        "pools without ceil_mode, convolutions with zero padding)")
     out.load_state_dict({k: v.detach().cpu().numpy() for k, v in layer.state_dict().items()})
     out.train(layer.training)
     return out
