@@ -395,9 +395,10 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
             "place (as in PyTorch); write into a copy: y = x.copy(); y[...] = ...")
     idx = _normalize_index(index, t.shape)
     target = t.data[idx].shape
-    v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(_arrays(value)), None)
-    if v.dtype != t.dtype:
-        v = v.astype(t.dtype)
+    if isinstance(value, Tensor):
+        v = value if value.dtype == t.dtype else value.astype(t.dtype)
+    else:  # a constant takes the target's dtype, as NumPy's assignment casts it
+        v = Tensor._make(np.asarray(_arrays(value), dtype=t.dtype), None)
     if v.shape != target:
         try:
             v = v.expand(target)
