@@ -156,6 +156,12 @@ def run_worker(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # convolution benchmarks (issue #17): ``python -m benchmarks conv [options]``, in conv.py
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["conv"]:
+        from . import conv
+
+        return conv.main(words[1:])
     args = parse_args(argv)
     if args.report:
         runs = json.loads(Path(args.report).read_text())

@@ -97,9 +97,11 @@ class Network3:
 
     def logits(self, x: tg.Tensor, rng: np.random.Generator | None = None) -> tg.Tensor:
         """The softmax layer's input; ``rng`` given means training (dropout draws masks)."""
-        a = x.reshape(len(x), 1, 28, 28)
+        a = x
         for kind, w, b in self.layers:
             if kind == "conv":
+                if a.ndim == 2:  # rows of 784 pixels into (m, 1, 28, 28) images
+                    a = a.reshape(len(a), 1, 28, 28)
                 z = max_pool2d(conv2d(a, w), 2) + b.reshape(1, -1, 1, 1)
                 a = self._activation(z)
                 continue

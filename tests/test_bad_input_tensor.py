@@ -51,6 +51,9 @@ ROWS = [
     bad("astype 300 to uint8", lambda: i.astype(np.uint8) if False else
         tg.Tensor([300]).astype(np.uint8), ValueError, "astype", "uint8"),
     bad("astype bad dtype", lambda: x.astype("nope"), TypeError, "astype", "nope"),
+    bad("astype 0-d nan to int", lambda: tg.Tensor(np.nan).astype(np.int64), ValueError,
+        "astype", "nan"),
+    good("astype 0-d", lambda: tg.Tensor(2.5).astype(np.int64).data, np.array(2)),
     bad("astype complex", lambda: x.astype(np.complex128), TypeError, "astype", "complex128"),
     bad("set_default_dtype int", lambda: tg.set_default_dtype(np.int32), TypeError, "int32"),
     bad("from_numpy list", lambda: tg.Tensor.from_numpy([1, 2]), TypeError, "from_numpy", "list"),

@@ -65,6 +65,10 @@ DISPLAY_CELLS = {
     "steps[1]": ("image/svg+xml", "Exp"),
     "viz.to_html(graph)": ("text/html", "iframe"),
     "loss": ("text/plain", "Tensor"),
+    "from tinygrad_nn.data import DataLoader\nDataLoader(X, batch_size=8)":
+        ("text/plain", "DataLoader(40 examples in 5 batches of 8, shuffle=False"),
+    "optim.SGD(model.parameters(), lr=0.1)": ("text/plain", "lr: 0.1"),
+    "model": ("text/plain", "Linear"),
 }
 
 
@@ -76,9 +80,24 @@ def test_every_returned_object_displays_usefully_in_a_fresh_kernel():
         found = outputs(cell)
         assert mime in found, f"{cell.source!r} displayed only {sorted(found)}"
         assert text in found[mime], f"{cell.source!r}: {text!r} not in its {mime}"
-    fit_cell = nb.cells[7]  # plot=True: one live figure, updated in place
-    shown = [o for o in fit_cell.outputs if o["output_type"] == "display_data"]
-    assert len(shown) == 1 and "image/png" in shown[0]["data"]
+    fit_cell = next(c for c in nb.cells if "plot=True" in c.source)  # one figure, updated
+    shown = [o for o in fit_cell.outputs
+             if o["output_type"] == "display_data" and "image/png" in o["data"]]
+    assert len(shown) == 1  # (the progress bars are display outputs too, with ipywidgets)
+
+
+def test_fit_shows_a_progress_widget_in_a_notebook():
+    pytest.importorskip("ipywidgets")
+    pytest.importorskip("tqdm")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom tinygrad_nn import nn, optim\nfrom tinygrad_nn.train import fit\n"
+        "X = np.random.default_rng(0).standard_normal((40, 2)).astype('float32')\n"
+        "m = nn.MLP([2, 3, 2])\n"
+        "h = fit(m, 'cross_entropy', optim.SGD(m.parameters(), lr=0.1), (X, (X[:, 0] > 0)"
+        ".astype('int64')), epochs=1, log=None)")]
+    execute(nb)
+    assert "application/vnd.jupyter.widget-view+json" in outputs(nb.cells[0])
 
 
 def test_a_drawing_without_dot_shows_dot_text_not_a_traceback():

@@ -798,10 +798,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`tinygrad-nn check | head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, TypeError, LookupError, ArithmeticError, RuntimeError,
+            MemoryError) as e:  # the library's errors name their culprit: one line, no traceback
         if os.environ.get("TINYGRAD_NN_DEBUG"):
             raise
-        return _fail(" ".join(str(e).split()) or type(e).__name__, 1)
+        text = " ".join(str(e).split())
+        if isinstance(e, MemoryError):
+            text = f"out of memory ({text})" if text else "out of memory"
+        return _fail(text or type(e).__name__, 1)
 
 
 def _fail(message: str, status: int) -> int:

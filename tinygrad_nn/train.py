@@ -47,7 +47,8 @@ from .optim.schedulers import ReduceLROnPlateau
 from .tensor import Tensor, manual_seed
 
 __all__ = [
-    "EarlyStopping", "History", "Trial", "choice", "evaluate", "fit", "log_uniform",
+    "EarlyStopping", "History", "NonFiniteError", "Trial", "check_finite_loss", "choice",
+    "evaluate", "fit", "log_uniform",
     "make_loss", "random_search", "uniform",
 ]
 
@@ -292,6 +293,31 @@ def _output_width(model: Module, X: np.ndarray) -> int:
         model.train(was_training)
 
 
+class NonFiniteError(FloatingPointError):
+    """Training or evaluation met nan or inf where a number is needed (a diverged run)."""
+
+
+def check_finite_loss(value: float, epoch: int, step: int) -> None:
+    """Stop a training run whose loss is nan or inf, naming where: a diverged run must never
+    end as a "success" with a made-up accuracy. Called with each step's loss before backward,
+    so the parameters are still the last finite ones."""
+    if not math.isfinite(value):
+        raise NonFiniteError(
+            f"fit: the loss is {value} at epoch {epoch}, step {step}: the run diverged (try a "
+            "smaller learning rate, check the inputs for nan/inf, or clip the gradients)")
+
+
+def _check_finite_outputs(out: np.ndarray, first_row: int) -> None:
+    """argmax would turn a nan row into a prediction of class 0 (or the nan's index)."""
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise NonFiniteError(
+            f"evaluate: the model's outputs are not finite (nan or inf) for {len(bad)} "
+            f"example(s) in rows {first_row}..{first_row + len(out) - 1} (first: row "
+            f"{first_row + bad[0]}); accuracy of such outputs would be made up")
+
+
 def evaluate(model: Module, X: Any, y: Any, batch_size: int = 1000,
              loss: str | Module | LossFn | None = None,
              one_hot_targets: bool | None = None) -> dict[str, float]:
@@ -317,6 +343,7 @@ def evaluate(model: Module, X: Any, y: Any, batch_size: int = 1000,
             for start in range(0, len(X), batch_size):
                 rows = slice(start, start + batch_size)
                 out = model(Tensor.from_numpy(X[rows]))
+                _check_finite_outputs(out.data, start)
                 if loss_fn is not None:
                     total_loss += float(loss_fn(out, targets[rows]).item()) * len(out)
                 if labels is not None:
@@ -458,15 +485,17 @@ def fit(
             bar = _bar(loader, f"epoch {epoch}/{epochs}")
             batches = bar
         total_loss, correct, seen = 0.0, 0, 0
-        for batch in batches:
+        for step, batch in enumerate(batches, start=1):
             xb, tb = batch[0], batch[1]
             out = model(Tensor.from_numpy(xb))
             batch_loss = loss_fn(out, tb)
+            value = float(batch_loss.data)
+            check_finite_loss(value, epoch, step)
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()
             n = len(xb)
-            total_loss += float(batch_loss.data) * n
+            total_loss += value * n
             seen += n
             if want_accuracy:
                 lb = batch[-1]  # the labels, or the targets when they are the labels

@@ -11,15 +11,15 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 __all__ = ["check_bool", "check_number"]
 
 
 def check_bool(value: Any, name: str, op: str) -> bool:
     """``value`` if it is a bool (NumPy's too); anything else is a TypeError. A string such as
     ``"false"`` is truthy in Python: accepted, ``maximize="false"`` would silently ascend."""
-    if isinstance(value, bool):
-        return value
-    if type(value).__name__ == "bool_":  # numpy.bool_, without importing NumPy here
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r}")
 

@@ -65,7 +65,7 @@ def test_safe_loads_numpy_scalars_bytes_and_containers() -> None:
 def test_nielsen_pickle_with_wrong_structure_names_file_and_field(tmp_path: Path) -> None:
     path = tmp_path / "mnist.pkl.gz"
     x, y = np.zeros((3, 784), np.float32), np.zeros(2, np.int64)
-    path.write_bytes(gzip.compress(pickle.dumps(((x, x[:, 0]), (x, y), (x, y)))))
+    path.write_bytes(gzip.compress(pickle.dumps(((x, np.zeros(3, np.int64)), (x, y), (x, y)))))
     with pytest.raises(ValueError, match=r"mnist\.pkl\.gz: validation must be images \(n, d\)"):
         load_nielsen_pickle(path)
     path.write_bytes(gzip.compress(pickle.dumps([1, 2, 3])))

@@ -170,3 +170,10 @@ def test_summary_lists_conv_layers_and_shapes():
 def test_bad_layers_raise_clear_errors(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_draw_model_shows_conv_layers():
+    pytest.importorskip("graphviz")
+    source = tg.viz.draw_model(_convnet(), (2, 1, 8, 8)).source
+    assert "Conv2d" in source and "MaxPool2d" in source and "BatchNorm2d" in source
+    assert "(4, 1, 3, 3)" in source  # the first conv's weight shape

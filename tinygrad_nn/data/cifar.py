@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .safe_pickle import safe_loads
+from .safe_pickle import read_capped, safe_loads
 
 __all__ = ["CIFAR10", "CIFAR_URL", "load_cifar10", "load_cifar10_meta", "load_cifar_batch"]
 
@@ -41,7 +41,7 @@ def _load_dict(path: Path) -> dict[str, Any]:
             f"{path}: CIFAR-10 file not found; download {CIFAR_URL} and extract it, then pass "
             "the extracted cifar-10-batches-py directory"
         )
-    obj = safe_loads(path.read_bytes(), str(path))
+    obj = safe_loads(read_capped(path), str(path))
     if not isinstance(obj, dict):
         raise ValueError(f"{path}: expected a pickled dict, got {type(obj).__name__}")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
@@ -60,9 +60,11 @@ def load_cifar_batch(
         if key not in batch:
             raise ValueError(f"{path}: missing key {key!r}; has {sorted(batch)}")
     data = batch["data"]
-    if not (isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 3 * 32 * 32):
+    if not (isinstance(data, np.ndarray) and data.ndim == 2 and data.shape[1] == 3 * 32 * 32
+            and data.dtype == np.uint8):
         shape = getattr(data, "shape", type(data).__name__)
-        raise ValueError(f"{path}: 'data' must be an array (n, 3072), got {shape}")
+        kind = getattr(data, "dtype", "")
+        raise ValueError(f"{path}: 'data' must be an array (n, 3072) of uint8, got {kind} {shape}")
     labels = np.asarray(batch["labels"])
     if labels.shape != (len(data),) or labels.dtype.kind not in "iu":
         raise ValueError(f"{path}: 'labels' must be {len(data)} integers, got {labels.dtype} "

@@ -23,9 +23,15 @@ class DataLoader:
                  seed: int | None = None, drop_last: bool = False) -> None:
         if not arrays:
             raise ValueError("DataLoader: needs at least one array")
-        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        if (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
+                or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive integer, "
                              f"got {batch_size!r}")
+        # NOTE: the data package imports nothing from the engine, so not validation.check_bool
+        for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
+            if not isinstance(flag, bool | np.bool_):
+                raise TypeError(f"DataLoader: {name} must be True or False, got "
+                                f"{type(flag).__name__} {flag!r}")
         arrays = tuple(np.asarray(a) for a in arrays)
         if any(a.ndim == 0 for a in arrays):
             raise ValueError("DataLoader: arrays need a first (sample) dimension; got a scalar")
@@ -50,6 +56,11 @@ class DataLoader:
         """The number of batches per epoch."""
         full, rest = divmod(self.num_samples, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(a.shape) for a in self.arrays)
+        return (f"DataLoader({self.num_samples} examples in {len(self)} batches of "
+                f"{self.batch_size}, shuffle={self.shuffle}; arrays {shapes})")
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
         order = None

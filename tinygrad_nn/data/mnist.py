@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .safe_pickle import safe_loads
+from .safe_pickle import read_capped, safe_loads
 
 __all__ = [
     "ENV_VAR",
@@ -106,14 +106,9 @@ class MNISTSplit(NamedTuple):
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped if it is gzipped (detected by magic, not by name)."""
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+    """The file's content, gunzipped if it is gzipped (detected by magic, not by name), at most
+    MAX_PICKLE_BYTES either way (a gzip bomb stops there)."""
+    return read_capped(path)
 
 
 def _check_sha256(data: bytes, expected: str, source: str) -> None:
@@ -373,8 +368,27 @@ def load_nielsen_pickle(path: str | os.PathLike[str], dtype: DTypeLike | None = 
                 and all(isinstance(a, np.ndarray) for a in part)):
             raise ValueError(f"{path}: {field} must be an (images, labels) pair of arrays")
         x, y = part
-        if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"{path}: {field} must be images (n, d) and labels (n,), "
-                             f"got {x.shape} and {y.shape}")
+        _check_nielsen_part(path, field, x, y, parts[0][0].shape[1] if parts else None)
         parts.append((x if dtype is None else x.astype(dtype), y.astype(np.int64)))
     return MNISTSplit(*parts)
+
+
+def _check_nielsen_part(path: Path, field: str, x: np.ndarray, y: np.ndarray,
+                        width: int | None) -> None:
+    """Images (n, d) of finite floats in [0, 1], the same d in every part; labels (n,) of
+    integers in 0..9. Anything else would be trained on silently (nan pixels, label 3.7)."""
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"{path}: {field} must be images (n, d) and labels (n,), "
+                         f"got {x.shape} and {y.shape}")
+    if width is not None and x.shape[1] != width:
+        raise ValueError(f"{path}: {field} images have {x.shape[1]} pixels but the training "
+                         f"images have {width}")
+    if x.dtype.kind != "f" or not np.isfinite(x).all() or (x.size and (x.min() < 0 or
+                                                                      x.max() > 1)):
+        raise ValueError(f"{path}: {field} images must be finite floats in [0, 1], got "
+                         f"{x.dtype}" + (f" in [{x.min()}, {x.max()}]" if x.dtype.kind in "fiu"
+                                         and x.size else ""))
+    if y.dtype.kind not in "iu" or (y.size and (y.min() < 0 or y.max() > 9)):
+        raise ValueError(f"{path}: {field} labels must be integers in 0..9, got {y.dtype}"
+                         + (f" in [{y.min()}, {y.max()}]" if y.dtype.kind in "fiu" and y.size
+                            else ""))

@@ -5,18 +5,31 @@ The dataset pickles we read only ever need NumPy arrays, dtypes and plain contai
 lists, dicts, bytes, numbers), which pickle builds from opcodes without naming any global.
 `RestrictedUnpickler.find_class` therefore resolves only the handful of globals that rebuild
 arrays, and refuses everything else before anything is called.
+
+Memory: a pickle's arrays carry their bytes in the file, except through the two globals that
+allocate from a shape alone: `numpy.ndarray(shape)` and `_reconstruct(ndarray, shape, dtype)`.
+A legitimate pickle never calls the first (it names `ndarray` only as `_reconstruct`'s argument)
+and always calls the second with shape (0,) (the real shape arrives with the bytes). So `ndarray`
+resolves to a name that cannot be called, and `_reconstruct` to a stand-in that refuses any
+other shape: an 80-byte file can no longer allocate gigabytes. Decompressed input is capped by
+`MAX_PICKLE_BYTES` (gzip bombs).
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import pickle
-from collections.abc import Callable
+import zlib
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["RestrictedUnpickler", "UnsafePickleError", "safe_loads"]
+__all__ = ["MAX_PICKLE_BYTES", "RestrictedUnpickler", "UnsafePickleError", "safe_loads"]
+
+# Nielsen's mnist.pkl.gz unpacks to 220 MB and a CIFAR-10 batch to 31 MB: 1 GiB is ample.
+MAX_PICKLE_BYTES = 2**30
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -47,15 +60,42 @@ _RECONSTRUCT = np.empty(0).__reduce__()[0]  # numpy.(_)core.multiarray._reconstr
 _FROMBUFFER = np.empty(1).__reduce_ex__(5)[0]  # numpy.(_)core.numeric._frombuffer (protocol 5)
 _SCALAR = np.float64(0).__reduce__()[0]  # numpy.(_)core.multiarray.scalar (NumPy scalars)
 
-_ALLOWED: dict[tuple[str, str], Callable[..., Any] | type] = {
-    ("numpy", "ndarray"): np.ndarray,
+class _NdarrayName:
+    """What `numpy.ndarray` resolves to: `_reconstruct`'s first argument, never callable
+    (calling the real class would allocate an array of any shape the file names)."""
+
+    def __repr__(self) -> str:
+        return "numpy.ndarray"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise UnsafePickleError(f"refusing to call numpy.ndarray{args!r}: it allocates from a "
+                                "shape alone, and dataset pickles never call it")
+
+
+_NDARRAY = _NdarrayName()
+
+
+def _reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
+    """Stand-in for `numpy.core.multiarray._reconstruct`: an empty ndarray for `__setstate__`
+    to fill (pickles made by NumPy always pass shape (0,); any other shape would allocate
+    memory the file does not contain)."""
+    if subtype is not _NDARRAY:
+        raise UnsafePickleError(f"_reconstruct: refusing to build {subtype!r}, not numpy.ndarray")
+    if not isinstance(shape, (tuple, list)) or tuple(shape) != (0,):
+        raise UnsafePickleError(f"_reconstruct: refusing shape {shape!r}; NumPy pickles "
+                                "build arrays from shape (0,) and fill them from the file")
+    return _RECONSTRUCT(np.ndarray, (0,), dtype)
+
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): _latin1_encode,
     ("builtins", "bytes"): _empty_bytes,
     ("__builtin__", "bytes"): _empty_bytes,
 }
 for _core in ("numpy.core", "numpy._core"):
-    _ALLOWED[(f"{_core}.multiarray", "_reconstruct")] = _RECONSTRUCT
+    _ALLOWED[(f"{_core}.multiarray", "_reconstruct")] = _reconstruct
     _ALLOWED[(f"{_core}.multiarray", "scalar")] = _SCALAR
     _ALLOWED[(f"{_core}.numeric", "_frombuffer")] = _FROMBUFFER
 
@@ -83,6 +123,28 @@ class RestrictedUnpickler(pickle.Unpickler):
             ) from None
 
 
+def read_capped(path: Any, limit: int = MAX_PICKLE_BYTES) -> bytes:
+    """The file's bytes, gunzipped if gzipped (by magic, not by name), refusing more than
+    ``limit`` bytes either way: decompression stops at the limit instead of filling memory."""
+    path = Path(path)
+    if path.stat().st_size > limit:
+        raise ValueError(f"{path}: {path.stat().st_size} bytes is more than the limit of {limit}")
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    out = io.BytesIO()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+            while chunk := f.read(min(1 << 16, limit + 1 - out.tell())):
+                out.write(chunk)
+            if f.read(1) or out.tell() > limit:
+                raise ValueError(f"{path}: decompresses to more than the limit of {limit} "
+                                 "bytes (MAX_PICKLE_BYTES); not a dataset file")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+    return out.getvalue()
+
+
 def safe_loads(data: bytes, source: str = "<pickle>") -> Any:
     """Unpickle `data` with `RestrictedUnpickler`; errors name `source`.
 
@@ -93,5 +155,6 @@ def safe_loads(data: bytes, source: str = "<pickle>") -> Any:
         return RestrictedUnpickler(io.BytesIO(data), source=source).load()
     except UnsafePickleError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError) as exc:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
+            AttributeError, MemoryError, RecursionError, OverflowError) as exc:
         raise ValueError(f"{source}: not a readable pickle ({type(exc).__name__}: {exc})") from exc

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
+from ..validation import check_bool, check_number
 
 ParamGroup = dict[str, Any]
 Params = Iterable[Tensor] | Iterable[ParamGroup]
@@ -75,9 +76,27 @@ class Optimizer:
         """The keys of a stepped parameter's state: "array" (shaped like p) or "int"."""
         raise NotImplementedError
 
+    # options that are True/False; every other option is a finite number (or a tuple of them)
+    _flags: tuple[str, ...] = ("maximize",)
+
     def _check_options(self, group: ParamGroup) -> list[str]:
-        """Problems with a group's hyperparameters, as messages (empty when all is well)."""
+        """Problems with a group's hyperparameter RANGES, as messages (empty when all is well);
+        types and finiteness are checked before, for every optimizer, by ``_check_types``."""
         return []
+
+    def _check_types(self, group: ParamGroup, op: str) -> None:
+        """Every flag a bool and every other option a finite number, before anything runs:
+        ``lr=inf`` or ``momentum=nan`` would train to nan, ``maximize="false"`` (truthy) would
+        ascend. Options not among the defaults are the caller's own (as in PyTorch)."""
+        for key in self.defaults:
+            value = group[key]
+            if key in self._flags:
+                group[key] = check_bool(value, key, op)
+            elif isinstance(value, tuple):
+                for v in value:
+                    check_number(v, key, op)
+            elif value is not None:
+                check_number(value, key, op)
 
     # ----------------------------------------------------------------------------------------
     # groups
@@ -115,6 +134,7 @@ class Optimizer:
         for key, default in self.defaults.items():
             if isinstance(default, tuple):
                 group[key] = tuple(group[key])  # betas given as a list work the same
+        self._check_types(group, f"{name}: param group {index}")
         problems = self._check_options(group)
         if problems:
             raise ValueError(f"{name}: param group {index}: " + "; ".join(problems))
@@ -153,6 +173,7 @@ class Optimizer:
                 if group.get("maximize", False):
                     grad = -grad  # every optimizer here ascends by descending on -grad
                 self._update(p, grad, self.state.setdefault(p, {}), group)
+                bump_version(p)  # p changed in place: a graph recorded before must not backward
         return loss
 
     # ----------------------------------------------------------------------------------------
@@ -253,6 +274,10 @@ class Optimizer:
             if isinstance(default, tuple) and isinstance(merged[key], list):
                 merged[key] = tuple(merged[key])  # betas survive a JSON round trip as a list
         merged["params"] = group["params"]
+        try:
+            self._check_types(merged, f"{name}: param_groups[{g}]")
+        except TypeError as e:  # a bad file is a ValueError, whatever the field's fault
+            raise ValueError(str(e)) from None
         problems = self._check_options(merged)
         if problems:
             raise ValueError(f"{name}: param_groups[{g}]: " + "; ".join(problems))

@@ -38,6 +38,8 @@ class SGD(Optimizer):
     ``weight_decay = lmbda / n`` with ``lr = eta`` on the mean loss (n: training-set size).
     """
 
+    _flags = ("nesterov", "maximize")
+
     def __init__(
         self,
         params: Params,
@@ -91,6 +93,8 @@ class Adam(Optimizer):
     eps is added AFTER the square root of the bias-corrected v_hat (PyTorch, and the paper);
     CS231n's assignment writes the same. t counts this parameter's steps, from 1.
     """
+
+    _flags = ("amsgrad", "maximize", "decoupled_weight_decay")
 
     def __init__(
         self,
@@ -189,6 +193,8 @@ class RMSprop(Optimizer):
     NOTE: eps is added after the square root (as PyTorch); CS231n's assignment does the same.
     """
 
+    _flags = ("centered", "maximize")
+
     def __init__(
         self,
         params: Params,
@@ -254,6 +260,8 @@ class Adagrad(Optimizer):
         s = s + g**2                                   (s starts at initial_accumulator_value)
         p = p - lr_t * g / (sqrt(s) + eps)
     """
+
+    _flags = ("maximize",)
 
     def __init__(
         self,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..validation import check_number
 from .optimizer import Optimizer
 
 
@@ -80,10 +81,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size = step_size
-        self.gamma = gamma
+        self.step_size = check_number(step_size, "step_size", "StepLR", low=1, integer=True)
+        self.gamma = check_number(gamma, "gamma", "StepLR", low=0, low_open=True)
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -96,7 +95,7 @@ class ExponentialLR(LRScheduler):
     """Multiply each lr by ``gamma`` every epoch: ``lr_epoch = initial_lr * gamma ** epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float):
-        self.gamma = gamma
+        self.gamma = check_number(gamma, "gamma", "ExponentialLR", low=0, low_open=True)
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -118,10 +117,8 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
-        self.T_max = T_max
-        self.eta_min = eta_min
+        self.T_max = check_number(T_max, "T_max", "CosineAnnealingLR", low=1, integer=True)
+        self.eta_min = check_number(eta_min, "eta_min", "CosineAnnealingLR", low=0)
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -165,8 +162,12 @@ class ReduceLROnPlateau(_SchedulerState):
     ):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"ReduceLROnPlateau: {type(optimizer).__name__} is not an Optimizer")
-        if factor >= 1.0:
-            raise ValueError(f"ReduceLROnPlateau: factor must be < 1.0, got {factor}")
+        op = "ReduceLROnPlateau"
+        check_number(factor, "factor", op, low=0, high=1, high_open=True)
+        check_number(patience, "patience", op, low=0, integer=True)
+        check_number(threshold, "threshold", op, low=0)
+        check_number(cooldown, "cooldown", op, low=0, integer=True)
+        check_number(eps, "eps", op, low=0)
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
@@ -181,6 +182,8 @@ class ReduceLROnPlateau(_SchedulerState):
             min_lrs = list(min_lr)
         else:
             min_lrs = [min_lr] * n_groups
+        for value in min_lrs:
+            check_number(value, "min_lr", op, low=0)
         self.optimizer = optimizer
         self.mode = mode
         self.factor = factor
@@ -208,6 +211,9 @@ class ReduceLROnPlateau(_SchedulerState):
     def step(self, metrics: Any) -> None:
         """Record this epoch's metric (a float or a one-element Tensor) and maybe reduce the lrs."""
         current = float(metrics)
+        if math.isnan(current):  # never "better": the lr would be cut as if training stalled
+            raise ValueError(f"ReduceLROnPlateau.step: the metric is nan (epoch "
+                             f"{self.last_epoch + 1}); the run has diverged")
         self.last_epoch += 1
         if self.is_better(current, self.best):
             self.best = current

@@ -10,6 +10,13 @@
 ``trace`` needs only NumPy; drawing needs the ``graphviz`` Python package, and writing SVG/PNG/PDF
 needs Graphviz's ``dot`` program (without it ``render`` writes the ``.dot`` text and says how to
 install it). ``plot_gradient_flow`` needs matplotlib (``pip install tinygrad_nn[plot]``).
+
+The files, in the order data flows: graph.py (trace, capture: the graph as data), collapse.py
+(smaller views), describe.py (a node's numbers in words), draw.py (draw_graph, render),
+drawing.py (the Drawing a notebook displays, with or without ``dot``), architecture.py
+(draw_model), model.py (summary), steps.py (backward_steps), page.py (to_html: the offline
+HTML page), gradflow.py and training.py (matplotlib figures), notebook.py (HTML pieces and the
+Jupyter hooks).
 """
 
 from ..autograd import GraphFreedError
