@@ -620,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="draw the training graph of a network",
                            description="Draw the computation graph of one training step (forward, "
                            "loss, backward: gradient norms shown) of the network on a random "
-                           "batch, or with --model the module tree.")
+                           "batch, or with --model the architecture.")
     graph.add_argument("--spec", default=GRAPH_SPEC, help=_spec_help(GRAPH_SPEC))
     graph.add_argument("--loss", choices=LOSSES, default="cross-entropy",
                        help="default: cross-entropy")
@@ -630,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: graph.svg)")
     graph.add_argument("--collapse", action="store_true", help="one node per layer")
     graph.add_argument("--values", action="store_true", help="show value statistics")
-    graph.add_argument("--model", action="store_true", help="draw the module tree instead")
+    graph.add_argument("--model", action="store_true", help="draw the architecture instead")
     graph.add_argument("--seed", type=int, default=0, help="default: 0")
     graph.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                        help="default: float32")
