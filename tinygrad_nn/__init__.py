@@ -72,7 +72,7 @@ max, min = Tensor.max, Tensor.min  # noqa: A001  (torch.max(x, dim) -> (values, 
 softmax, log_softmax = Tensor.softmax, Tensor.log_softmax
 std, var = Tensor.std, Tensor.var
 
-__version__ = "0.1.0"
+from .version import __version__ as __version__  # noqa: E402
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "eye", "arange", "randn", "rand",
