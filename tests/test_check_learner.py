@@ -309,3 +309,15 @@ def test_inputs_on_a_kink_accept_either_one_sided_derivative():
     ties[1, 2] = ties[1, 3] = 5.0  # a tie for the maximum of row 1
     report = check.layer(rowmax_forward, rowmax_backward_first, ties)
     assert report.ok and any("2 entries sit on a kink" in n for n in report.notes), str(report)
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    for name in ("layer", "cmp", "network", "report", "diagnose", "files"):
+        module = importlib.import_module(f"tinygrad_nn.check.{name}")
+        result = doctest.testmod(module, extraglobs={"np": np})
+        assert result.failed == 0, name
+    assert doctest.testmod(importlib.import_module("tinygrad_nn.check.layer"),
+                           extraglobs={"np": np}).attempted >= 1
