@@ -81,6 +81,8 @@ FUNCTION_CASES = [
      lambda x, y: T.where(x > 0, x, y)),
     (np.clip, [(3, 4)], lambda x: np.clip(x, -1.0, 1.0), lambda x: x.clamp(-1.0, 1.0)),
     (np.copy, [(3, 4)], np.copy, lambda x: x.clone()),
+    (np.pad, [(2, 3, 4)], lambda x: np.pad(x, ((0, 0), (1, 2), (2, 1))),
+     lambda x: T.nn.functional.pad(x, (2, 1, 1, 2))),
     (np.zeros_like, [(3, 4)], lambda x: x * 2 + np.zeros_like(x), lambda x: x * 2),
     (np.ones_like, [(3, 4)], lambda x: x * np.ones_like(x), lambda x: x * 1),
     (np.empty_like, [(3, 4)], lambda x: x + np.empty_like(x) * 0, lambda x: x * 1),
@@ -201,6 +203,7 @@ def test_ufunc_out_into_ndarray_and_refuses_a_tensor_out():
     (lambda x: np.sum(x, dtype=np.float32), "np.sum"),
     (lambda x: np.exp(x, where=np.ones((2, 3), bool)), "np.exp"),
     (lambda x: np.dot(x.T, np.ones((2, 3, 4))), "np.dot"),
+    (lambda x: np.pad(x, 1, mode="reflect"), "np.pad"),
 ])
 def test_unsupported_call_on_a_tensor_that_needs_grad_names_the_function(call, name):
     x = tg.Tensor(np.ones((2, 3)), requires_grad=True)

@@ -48,6 +48,7 @@ from .gradcheck import gradcheck
 from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
 from .checkpoint import load, save  # noqa: E402
 from .viz import summary  # noqa: E402
+from . import check  # noqa: E402  (your backprop vs autodiff: tg.check.layer, ...)
 
 # torch.exp(x), torch.sum(x, dim=0), torch.max(x, 1), ...: the Tensor methods, as functions
 abs = Tensor.abs  # noqa: A001
@@ -76,7 +77,7 @@ __all__ = [
     "zeros_like", "ones_like", "randn_like", "rand_like", "manual_seed", "default_rng",
     "set_default_dtype", "get_default_dtype", "no_grad", "enable_grad", "is_grad_enabled",
     "grad", "gradcheck", "cat", "stack", "where", "maximum", "minimum", "ops",
-    "nn", "optim", "io", "viz", "train", "summary", "checkpoint", "save", "load",
+    "nn", "optim", "io", "viz", "train", "summary", "check", "checkpoint", "save", "load",
     # PyTorch's spellings (docs/from_pytorch.md)
     "ValuesIndices", "as_tensor", "einsum", "from_numpy", "linspace", "randint", "randperm",
     "autograd", "dtypes", "bool", "double", "float", "float16", "float32", "float64", "half",

@@ -298,6 +298,25 @@ def _clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
     return x if hi is None else x.minimum(hi)
 
 
+def _pad(array: Any, pad_width: Any, mode: str = "constant", *,
+         constant_values: Any = 0) -> Tensor:
+    """np.pad with a constant: the input between blocks of the constant, axis by axis."""
+    x = _tensor(array)
+    if mode != "constant" or np.ndim(constant_values) != 0:
+        raise NotDifferentiableError(
+            f"np.pad: mode={mode!r}, constant_values={constant_values!r}; Tensors support "
+            "mode='constant' with one constant (e.g. zero padding)")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (x.ndim, 2))
+    for axis, (before, after) in enumerate(widths.tolist()):
+        parts = []
+        for width in (before, after):
+            shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
+            parts.append(Tensor._make(np.full(shape, constant_values, dtype=x.dtype), None))
+        if before or after:
+            x = cat([parts[0], x, parts[1]], axis=axis)
+    return x
+
+
 def copy(a: Any) -> Tensor:
     """A Tensor with the same values (in the graph: a copy's gradient is the original's)."""
     return _tensor(a).reshape(np.shape(_arrays(a)))
@@ -323,6 +342,7 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.moveaxis: _moveaxis, np.squeeze: _squeeze, np.expand_dims: _expand_dims,
     np.broadcast_to: _broadcast_to, np.concatenate: _concatenate, np.stack: _stack,
     np.vstack: _vstack, np.hstack: _hstack, np.where: _where, np.clip: _clip, np.copy: copy,
+    np.pad: _pad,
     np.zeros_like: _constant_like(0.0), np.ones_like: _constant_like(1.0),
     np.empty_like: _constant_like(0.0), np.full_like: _full_like,
 }

@@ -139,9 +139,7 @@ def read_header(path: PathLike) -> dict[str, Any]:
 def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
     """The ``{name: array}`` dict a file holds (a state dict, or a checkpoint's model)."""
     stored = _open(path)
-    arrays = stored.read()
-    return {name: arrays[entry["key"]]
-            for name, entry in stored.header["model"]["tensors"].items()}
+    return _model_arrays(stored.header, stored.read())
 
 
 def load(path: PathLike, model: Module | None = None, optimizer: Optimizer | None = None,
@@ -162,8 +160,7 @@ def load(path: PathLike, model: Module | None = None, optimizer: Optimizer | Non
     stored = _open(path)
     header = stored.header
     if model is None and header["kind"] == "state_dict" and optimizer is None:
-        arrays = stored.read()
-        return {name: arrays[e["key"]] for name, e in header["model"]["tensors"].items()}
+        return _model_arrays(header, stored.read())
     tensors = model_declared(header, stored.declared)
     saved_optimizer, saved_scheduler = header["optimizer"], header.get("scheduler")
 

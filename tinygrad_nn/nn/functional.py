@@ -41,7 +41,7 @@ from ..convolution import (
 )
 from ..data.preprocess import one_hot as preprocess_one_hot
 from ..tensor import ArrayLike, Tensor, cat, default_rng, where
-from .module import Module
+from .module import Module, split_weights
 
 __all__ = [
     "mse_loss", "quadratic_cost", "cross_entropy", "cross_entropy_composed", "nll_loss",
@@ -502,7 +502,7 @@ def l2_penalty(params: Module | Iterable[Tensor], strength: float) -> Tensor:
     Given a Module, only its weights (parameters with 2 or more dims) are penalized: biases and
     BatchNorm's gamma/beta are not, as in CS231n and Nielsen."""
     if isinstance(params, Module):
-        tensors = [p for p in params.parameters() if p.ndim >= 2]
+        tensors = split_weights(params.parameters())[0]
     else:
         tensors = list(params)
     if not tensors:

@@ -15,7 +15,7 @@ both parameters and child modules directly, and ``state_dict`` keys (names) are 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -110,6 +110,14 @@ def _flatten(name: str, value: Any) -> Iterator[tuple[str, Any]]:
 def join_name(prefix: str, name: str) -> str:
     """``prefix.name``, or ``name`` at the top (prefix ""): how every dotted name is made."""
     return f"{prefix}.{name}" if prefix else name
+
+
+def split_weights(params: Iterable[Parameter]) -> tuple[list[Parameter], list[Parameter]]:
+    """(weights, others): the weights are the parameters with 2 or more dims, the ones weight
+    decay and L2 penalties apply to; biases and BatchNorm's gamma/beta are not regularized
+    (Nielsen, CS231n)."""
+    params = list(params)
+    return [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
 
 
 class Module:
