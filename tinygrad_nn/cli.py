@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import __version__, io, viz
+from . import io, viz
 from .check import files
 from .compare import run_check
 from .config import read_document
@@ -40,6 +40,7 @@ from .nn.spec import SpecError, load_spec, spec_to_string
 from .optim import OPTIMIZERS, Adam, get_optimizer, get_scheduler
 from .tensor import Tensor
 from .train import EarlyStopping, evaluate, fit, make_loss
+from .version import __version__
 
 PROG = "tinygrad-nn"
 DEMO_SPEC = "2-16-16-2:relu"

@@ -31,6 +31,7 @@ import numpy as np
 from ..nn import Module
 from ..optim import Optimizer
 from ..tensor import Tensor
+from ..version import __version__
 
 FORMAT = "tinygrad_nn.checkpoint"
 VERSION = 2  # 1: .npz + JSON header (read-only now); 2: safetensors
@@ -54,9 +55,6 @@ class Stored:
 
 
 def library_version() -> str:
-    # imported here: the package's __init__ imports this module before defining __version__
-    from .. import __version__
-
     return __version__
 
 
