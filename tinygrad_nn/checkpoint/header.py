@@ -113,7 +113,7 @@ def describe_optimizer(optimizer: Optimizer, model: Module, arrays: dict[str, np
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"save: optimizer must be an Optimizer, got {type(optimizer).__name__}")
     names = {id(p): name for name, p in model.named_parameters()}
-    param_names = [names.get(id(p)) for _, p in optimizer._indexed_params()]
+    param_names = [names.get(id(p)) for p in optimizer.parameters()]
     state_dict = optimizer.state_dict()
     state: dict[str, dict[str, Any]] = {}
     for index, entry in state_dict["state"].items():

@@ -238,7 +238,7 @@ def kl_div(input: Tensor, target: ArrayLike, reduction: str = "mean",
     if log_target:
         pointwise = y.exp() * (y - input)
     else:
-        safe_log = Tensor._make(np.log(np.where(y.data > 0, y.data, 1.0)), None)
+        safe_log = Tensor.from_numpy(np.asarray(np.log(np.where(y.data > 0, y.data, 1.0))))
         pointwise = where(y.data > 0, y * (safe_log - input), 0.0)
     if reduction == "batchmean":
         return pointwise.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
@@ -460,14 +460,14 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
 def _filled(x: Tensor, axis: int, width: int, value: float) -> Tensor:
     """A constant block shaped like ``x`` but ``width`` long along ``axis`` (pad's sides)."""
     shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
-    return Tensor._make(np.full(shape, value, dtype=x.dtype), None)
+    return Tensor.from_numpy(np.full(shape, value, dtype=x.dtype))
 
 
 def one_hot(tensor: ArrayLike, num_classes: int = -1) -> Tensor:
     """Integer labels -> int64 tensor of shape labels.shape + (num_classes,) (PyTorch's)."""
     labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
     classes = None if num_classes == -1 else num_classes
-    return Tensor._make(preprocess_one_hot(labels, classes, dtype=np.int64), None)
+    return Tensor.from_numpy(preprocess_one_hot(labels, classes, dtype=np.int64))
 
 
 def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,

@@ -306,7 +306,7 @@ class BatchNorm1d(Module):
                 self._update_running(mean.data, var.data, n)
         else:
             centered = x - self.running_mean.data.reshape(shape)
-            var = Tensor._make(self.running_var.data.reshape(shape), None)
+            var = Tensor.from_numpy(self.running_var.data.reshape(shape))
         out = centered / (var + self.eps).sqrt()
         if self.affine:
             out = out * self.weight.reshape(shape) + self.bias.reshape(shape)

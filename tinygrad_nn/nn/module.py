@@ -286,7 +286,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._make(np.zeros_like(p.data), None)
+                p.grad = Tensor.from_numpy(np.zeros_like(p.data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""

@@ -164,7 +164,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     # a new array, not an in-place fill: the old one may be shared
-                    p.grad = Tensor._make(np.zeros_like(p.grad.data), None)
+                    p.grad = Tensor.from_numpy(np.zeros_like(p.grad.data))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given."""
@@ -197,6 +197,10 @@ class Optimizer:
     def _indexed_params(self) -> list[tuple[int, Tensor]]:
         """(group index, parameter) in state_dict order: the index is the list position."""
         return [(g, p) for g, group in enumerate(self.param_groups) for p in group["params"]]
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter, in state_dict order: a parameter's index there is its position."""
+        return [p for _, p in self._indexed_params()]
 
     def state_dict(self) -> StateDict:
         """``{"state": {index: {key: value}}, "param_groups": [{**options, "params": [index]}]}``.
