@@ -45,7 +45,7 @@ from .dtypes import (  # noqa: A004  (PyTorch's names: tg.float32, tg.bool, ...)
     bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8,
 )
 from .gradcheck import gradcheck
-from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from . import nn, optim, checkpoint, io, viz, train, utils  # noqa: E402,I001  (built on the engine above)
 from .checkpoint import load, save  # noqa: E402
 from .viz import summary  # noqa: E402
 
@@ -79,8 +79,8 @@ __all__ = [
     "nn", "optim", "io", "viz", "train", "summary", "checkpoint", "save", "load",
     # PyTorch's spellings (docs/from_pytorch.md)
     "ValuesIndices", "as_tensor", "einsum", "from_numpy", "linspace", "randint", "randperm",
-    "autograd", "dtypes", "bool", "double", "float", "float16", "float32", "float64", "half",
-    "int", "int32", "int64", "long", "uint8",
+    "autograd", "dtypes", "utils", "bool", "double", "float", "float16", "float32", "float64",
+    "half", "int", "int32", "int64", "long", "uint8",
     "abs", "amax", "amin", "argmax", "argmin", "ceil", "floor", "round", "sign", "chunk",
     "split", "flip", "roll", "clamp", "clip", "cos", "cosh", "sin", "sinh", "tan", "tanh",
     "cumsum", "prod", "sum", "mean", "diag", "diagonal", "trace", "tril", "triu", "erf", "exp",
