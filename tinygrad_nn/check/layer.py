@@ -181,9 +181,9 @@ def _numeric(objective: Callable[..., float], arrays: list[np.ndarray], i: int, 
     the one-sided derivatives (lo, hi) at the entries that sit on a kink (NaN elsewhere)."""
     x = arrays[i]
     result = np.full(x.shape, np.nan)
-    lo, hi = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
     count = x.size if x.size <= limit else limit
     picked = np.arange(x.size) if count == x.size else np.sort(rng.choice(x.size, count, False))
+    left, right = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
     center = objective(*_copies(arrays))
     for flat in picked:
         index = np.unravel_index(flat, x.shape)
@@ -193,10 +193,14 @@ def _numeric(objective: Callable[..., float], arrays: list[np.ndarray], i: int, 
         xs[i][index] -= 2 * H
         minus = objective(*xs)
         result[index] = (plus - minus) / (2 * H)
-        left, right = (center - minus) / H, (plus - center) / H
-        # NOTE: on a smooth function the one-sided slopes differ by ~H * f''; at a kink by O(f')
-        if abs(right - left) > 1e-3 * (abs(left) + abs(right)) + 1e-7:
-            lo[index], hi[index] = min(left, right), max(left, right)
+        left[index], right[index] = (center - minus) / H, (plus - center) / H
+    # NOTE: on a smooth function the one-sided slopes differ by ~H * f'' (1e-5 times the
+    # curvature); at a kink by the size of a gradient entry
+    scale = float(np.nanmax(np.abs(result), initial=0.0))
+    with np.errstate(invalid="ignore"):
+        kink = np.abs(right - left) > 1e-3 * (np.abs(left) + np.abs(right) + scale)
+    lo = np.where(kink, np.minimum(left, right), np.nan)
+    hi = np.where(kink, np.maximum(left, right), np.nan)
     return result, (lo, hi)
 
 

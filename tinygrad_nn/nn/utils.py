@@ -1,5 +1,5 @@
-"""``nn.utils``, PyTorch's module path: gradient clipping (defined in optim/clip.py) and
-flattening parameters to one vector and back."""
+"""``nn.utils``, PyTorch's module path: gradient clipping (nn/clip.py, also exported by
+``optim``) and flattening parameters to one vector and back."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..optim.clip import clip_grad_norm_, clip_grad_value_
 from ..tensor import Tensor, cat
+from .clip import clip_grad_norm_, clip_grad_value_
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor, get_default_dtype
-from .graph import Capture, ModuleLike, _module_parents, capture
+from .graph import Capture, ModuleLike, capture, module_parents
 from .notebook import esc, html_table
 
 ShapeLike = Sequence[int]
@@ -87,9 +87,10 @@ class Summary(str):
     rows: list[tuple[str, str, str]]
     footer: list[str]
 
-    def __new__(cls, text: str, rows: list[tuple[str, str, str]], footer: list[str]) -> Summary:
+    def __new__(cls, text: str, rows: list[tuple[str, str, str]] | None = None,
+                footer: list[str] | None = None) -> Summary:
         self = super().__new__(cls, text)
-        self.rows, self.footer = rows, footer
+        self.rows, self.footer = rows or [("Layer (type)", "Output Shape", "Param #")], footer or []
         return self
 
     def __repr__(self) -> str:
@@ -118,7 +119,7 @@ def summary(
     """
     cap = run_forward(model, input_shape, dtype)
     own, names = _own_parameters(model)
-    parents = _module_parents(names)
+    parents = module_parents(names)
     calls: dict[str, list[tuple[int, ...]]] = {}
     n_calls: dict[str, int] = {}
     for call in cap.calls:
