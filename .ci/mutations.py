@@ -185,6 +185,34 @@ MUTATIONS += [
      "MaxPool2d: overlapping windows overwrite instead of accumulating", CONV_TESTS),
 ]
 
+# tg.compile (issue #14): a broken rule or replay must be caught by the compiled-vs-eager tests
+COMPILE_TESTS = ["tests/test_compile.py"]
+MUTATIONS += [
+    ("jit/rules.py", "            gx *= spare\n", "            pass\n",
+     "compile: Sigmoid rule drops (1 - s) from the derivative", COMPILE_TESTS),
+    ("jit/rules.py", "np.add.reduce(g, axis=0, out=gb())", "np.multiply(g[0], 1.0, out=gb())",
+     "compile: Linear rule's bias gradient from the first example only", COMPILE_TESTS),
+    ("jit/rules.py", "return np.multiply(g, y, out=target())",
+     "return np.multiply(g, x, out=target())",
+     "compile: Mul rule multiplies by the wrong input", COMPILE_TESTS),
+    ("jit/rules.py", '            lr = group["lr"]\n',
+     '            lr = optimizer.defaults["lr"]\n',
+     "compile: SGD rule ignores the scheduler's lr", COMPILE_TESTS),
+    ("jit/program.py", "                grads[s] = pg if previous is None else previous + pg",
+     "                grads[s] = pg", "compile: fallback gradients overwritten, not summed",
+     COMPILE_TESTS),
+    ("jit/program.py", "t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)",
+     "t.grad = Tensor._make(g, None)", "compile: .grad replaced, not accumulated",
+     COMPILE_TESTS),
+    ("jit/program.py", "holder[0], holder[1] = holder[1], holder[0]", "pass",
+     "compile: a gradient buffer overwritten while it is still .grad", COMPILE_TESTS),
+    ("jit/program.py", "            if module.training != training:\n                return False",
+     "            if False:\n                return False",
+     "compile: train/eval mode not guarded", COMPILE_TESTS),
+    ("jit/program.py", "                vals[slot] = draw()", "                pass",
+     "compile: dropout's mask frozen at trace time", COMPILE_TESTS),
+]
+
 
 def survives(mutation: tuple, workdir: Path) -> bool:
     filename, original, mutated = mutation[:3]

@@ -413,3 +413,83 @@ def test_each_rule_is_bit_for_bit_its_op(op, dtype):
             np.testing.assert_array_equal(g, e)
     ((program,),) = compiled._cache.values()
     assert f"{op}: rule" in program.rules_used
+
+
+# --------------------------------------------------------------------------------------------
+# fit() compiles its step by default
+# --------------------------------------------------------------------------------------------
+
+
+def _fit_both(make_model, **kwargs):
+    x, labels, _ = _data(n=64)
+    runs = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = make_model()
+        opt = optim.SGD(model.parameters(), lr=0.5)
+        history = tg.train.fit(model, "cross_entropy", opt, (x, labels), epochs=3,
+                               batch_size=10, seed=1, progress=False, log=None,
+                               compile=compiled, **kwargs)
+        runs.append((history, model))
+    return runs
+
+
+def test_fit_compiled_equals_fit_eager():
+    def make():
+        return nn.Sequential(nn.Linear(6, 8, dtype=np.float64), nn.Tanh(), nn.Dropout(0.2),
+                             nn.Linear(8, 4, dtype=np.float64))
+
+    (eager, m1), (compiled, m2) = _fit_both(make)
+    for a, b in zip(eager.epochs, compiled.epochs):
+        _close(a["loss"], b["loss"], "epoch loss")
+        assert a["accuracy"] == b["accuracy"]
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        _close(p.data, q.data, "parameters after fit")
+
+
+def test_fit_runs_a_step_it_cannot_compile_eagerly():
+    def make():
+        return nn.Sequential(nn.Linear(6, 8, dtype=np.float64),
+                             nn.BatchNorm1d(8, dtype=np.float64), nn.Linear(8, 4,
+                                                                          dtype=np.float64))
+
+    (eager, m1), (compiled, m2) = _fit_both(make)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_fit_compiled_still_stops_on_a_non_finite_loss_before_the_step():
+    x, labels, _ = _data(n=30)
+    x[25] = np.inf  # the third mini-batch of 10 (no shuffling)
+    model = nn.Linear(6, 4, dtype=np.float64)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+    with pytest.raises(tg.train.NonFiniteError, match="epoch 1, step 3"):
+        tg.train.fit(model, "cross_entropy", opt, (x, labels), epochs=1, batch_size=10,
+                     shuffle=False, progress=False, log=None,
+                     on_epoch_end=lambda r: seen.append(r))
+    assert np.isfinite(model.weight.data).all()  # the last finite parameters are kept
+
+
+def test_a_rule_never_overwrites_a_gradient_still_held_in_grad():
+    # one use of the layer: Linear's rule writes the weight gradient into the buffer that is
+    # .grad; without zero_grad the next call must add to it, not overwrite it first
+    rng = np.random.default_rng(4)
+    model = nn.Linear(3, 2, dtype=np.float64)
+    twin = copy.deepcopy(model)
+
+    def step_of(m):
+        def step(x):
+            m(x).tanh().sum().backward()
+        return step
+
+    eager, compiled = step_of(model), tg.compile(step_of(twin))
+    for k in range(6):
+        if k % 2 == 0:  # zeroed outside the step: the next replay delivers its own buffer
+            model.zero_grad()
+            twin.zero_grad()
+        x = tg.Tensor(rng.standard_normal((5, 3)))
+        eager(x)
+        compiled(x)
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.grad.data, q.grad.data, f"accumulated grad, call {k}")

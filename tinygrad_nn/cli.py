@@ -184,6 +184,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.0, "schedule": None, "epochs": 10, "batch_size": 32, "seed": 0,
     "dtype": "float32", "early_stopping": None, "save": None, "history": None,
     "no_progress": False, "quiet": False,
+    "no_compile": False,  # issue #14: the step runs through tg.compile unless --no-compile
 }
 
 
@@ -289,7 +290,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                   batch_size=opts.batch_size, scheduler=scheduler, seed=opts.seed,
                   early_stopping=early, checkpoint=opts.save,
                   progress=not opts.no_progress and not opts.quiet, log=None,
-                  on_epoch_end=epoch_end)
+                  on_epoch_end=epoch_end, compile=not opts.no_compile)
     final = evaluate(model, X_test, y_test)
     if test_correct:
         peak = int(np.argmax(test_correct))
@@ -579,6 +580,8 @@ def build_parser() -> argparse.ArgumentParser:
     outputs.add_argument("--no-progress", action="store_true", default=None, help="no progress bar")
     outputs.add_argument("--quiet", action="store_true", default=None,
                          help="print only the final result")
+    opt.add_argument("--no-compile", action="store_true", default=None,
+                     help="run each step eagerly instead of through tg.compile (same results)")
     train.set_defaults(run=cmd_train)
 
     check = sub.add_parser("check", help="autodiff vs hand-derived reference vs numeric",

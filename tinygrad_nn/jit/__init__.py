@@ -30,7 +30,16 @@ from ..tensor import Tensor
 from .program import Program
 from .trace import TraceError, Tracer
 
-__all__ = ["Compiled", "TraceError", "compile"]
+__all__ = ["Compiled", "TraceError", "callback", "compile"]
+
+
+def callback(fn: Callable[[np.ndarray], Any], t: Tensor) -> None:
+    """Call ``fn(t's values)`` now, and at this same point of every replay of a compiled step
+    (as ``jax.debug.callback``): a check or a log line that must see each call's value, such as
+    fit's non-finite-loss check before backward. ``fn`` must not change the step's tensors."""
+    fn(t.data)
+    if autograd._tracer is not None:
+        autograd._tracer.callback(fn, t)
 
 
 def compile(fn: Callable[..., Any] | None = None, *,
@@ -108,7 +117,7 @@ class Compiled:
             structure = tracer.output(result)
         except TraceError as e:
             e.side_effects = any(  # type: ignore[attr-defined]
-                getattr(event, "kind", "") in ("backward", "step", "call")
+                getattr(event, "kind", "") in ("backward", "step")
                 for event in tracer.trace.events)
             raise
         finally:

@@ -170,6 +170,10 @@ class Program:
                 vals[slot] = fn(*[vals[s] for s in ins])
 
             return derive
+        if event.kind == "callback":  # jit.callback: Python on a value, at this point
+            fn, slot = event.payload
+            vals = self.vals
+            return lambda: fn(vals[slot])
         if event.kind == "call":
             method, args = event.payload
             return lambda: method(*args)

@@ -49,7 +49,8 @@ class OpRecord:
 class Event:
     """Something other than an op, replayed in place: backward, optimizer step, a call."""
 
-    kind: str  # "backward" | "step" | "call" | "random" | "convert" | "derive"
+    # "backward" | "step" | "call" | "random" | "convert" | "derive" | "callback"
+    kind: str
     payload: Any = None
 
 
@@ -227,6 +228,10 @@ class Tracer:
         self.trace.requires_grad[slot] = False
         self.keepalive.append(array)
         self.trace.events.append(Event("derive", (fn, ins, slot)))
+
+    def callback(self, fn: Callable[[np.ndarray], Any], t: Tensor) -> None:
+        """``fn(value)`` at this point of every call (jit.callback)."""
+        self.trace.events.append(Event("callback", (fn, self.slot(t))))
 
     def created(self, t: Tensor, source: Any) -> None:
         """``Tensor(source)`` ran: a copy of an input is replayed as that copy, else the data
