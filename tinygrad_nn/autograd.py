@@ -17,6 +17,8 @@ Invariants (all enforced here, in one place):
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import itertools
 import operator
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,33 @@ class _GradMode(contextlib.ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
         _grad_enabled = self._previous.pop()
+
+    def __call__(self, func: Any) -> Any:
+        """Decorate ``func``; a generator function gets the mode at every resume (PyTorch),
+        not only while the generator object is created (contextlib's behaviour)."""
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+        enabled = self.enabled
+
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            method, value = gen.send, None
+            while True:
+                with _GradMode(enabled):
+                    try:
+                        item = method(value)
+                    except StopIteration as stop:
+                        return stop.value
+                try:
+                    method, value = gen.send, (yield item)
+                except GeneratorExit:
+                    gen.close()
+                    raise
+                except BaseException as e:  # noqa: BLE001  (thrown in: pass it on, in mode)
+                    method, value = gen.throw, e
+
+        return generator
 
 
 def no_grad() -> _GradMode:
@@ -304,6 +333,15 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
     return np.array(data, dtype=root.dtype)  # a copy: the user's array must never become .grad
 
 
+def _graph_seed(seed: np.ndarray, given: Any) -> Tensor:
+    """The seed of a recorded backward pass: a given gradient that requires grad stays in the
+    graph (PyTorch differentiates through grad_outputs under create_graph=True); any other is a
+    constant."""
+    if isinstance(given, Tensor) and given.requires_grad:
+        return given if given.dtype == seed.dtype else given.astype(seed.dtype)
+    return Tensor._make(seed, None)
+
+
 def _check_requires_grad(t: Tensor, what: str) -> None:
     if not t.requires_grad:
         raise RuntimeError(
@@ -323,7 +361,7 @@ def backward(
     seed = seed_gradient(root, gradient, "backward")
     if retain_graph is None:
         retain_graph = create_graph
-    root_grad: Any = Tensor._make(seed, None) if create_graph else seed
+    root_grad: Any = _graph_seed(seed, gradient) if create_graph else seed
     run_backward([root], [root_grad], retain_graph, create_graph)
 
 
@@ -354,7 +392,8 @@ def grad(
     seeds = [seed_gradient(o, go, "grad") for o, go in zip(outs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    root_grads: list[Any] = [Tensor._make(s, None) for s in seeds] if create_graph else seeds
+    root_grads: list[Any] = ([_graph_seed(s, go) for s, go in zip(seeds, grad_outputs)]
+                             if create_graph else seeds)
     found = run_backward(outs, root_grads, retain_graph, create_graph, inputs=ins)
     result: list[Tensor | None] = []
     for i, t in enumerate(ins):

@@ -279,7 +279,10 @@ def read_config(path: str) -> dict[str, Any]:
     text = file.read_text()
     try:
         if file.suffix == ".toml":
-            import tomllib
+            try:
+                import tomllib  # Python >= 3.11
+            except ModuleNotFoundError:  # 3.10: the backport, a declared dependency there
+                import tomli as tomllib  # type: ignore[no-redef]
 
             raw = tomllib.loads(text)
         elif file.suffix == ".json":
