@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ["tests/test_ops.py", "tests/test_autograd.py", "tests/test_higher_order.py",
          "tests/test_properties.py"]
+OPS12, API12 = ["tests/test_ops_pytorch.py"], ["tests/test_pytorch_api.py"]  # issue #12's tests
 
 # (file, original text, mutated text, what the bug is[, the tests that must catch it: TESTS])
 MUTATIONS = [
@@ -68,6 +69,26 @@ MUTATIONS = [
      "dtype = np.float64 if self.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
     ("gradcheck.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
      "gradcheck: wrong central difference"),
+    # --- #12: the ops PyTorch users reach for, and in-place safety ---
+    ("ops.py", "return -g * (x.sin()", "return g * (x.sin()", "Cos: sign of the gradient",
+     OPS12),
+    ("ops.py", "return g / (x + 1.0)", "return g / x", "Log1p: gradient of log instead", OPS12),
+    ("ops.py", "return g * (out + 1.0)", "return g * out", "Expm1: gradient from exp(x) - 1",
+     OPS12),
+    ("ops.py", "g * (2.0 / math.sqrt(math.pi))", "g * (1.0 / math.sqrt(math.pi))",
+     "Erf: factor 2 missing", OPS12),
+    ("ops.py", "        return g * 0.0\n", "        return g\n",
+     "sign/floor/round: identity gradient instead of 0", OPS12),
+    ("ops.py", "return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)",
+     "return np.cumsum(g, axis=self.axis)", "Cumsum: forward cumsum as its own adjoint", OPS12),
+    ("ops.py", "grads.append(grad if mask is None else grad * mask)", "grads.append(grad)",
+     "Einsum: repeated subscripts (trace, diagonal) not masked", OPS12),
+    ("autograd.py", "if ops and _last_bump > ops[0]._ctx.seq:", "if False:",
+     "in-place: saved tensors modified after recording not detected", API12),
+    ("autograd.py", "if _grad_enabled and t.requires_grad and t._ctx is None:", "if False:",
+     "in-place: a leaf requiring grad modified in place", API12),
+    ("optim/optimizer.py", "bump_version(p)  # p changed", "pass  # p changed",
+     "in-place: optimizer steps do not bump versions", API12),
     # --- #13: NumPy dispatch and tinygrad_nn.check (the learner's backprop) ---
     ("numpy_dispatch.py", "np.subtract: _binary(lambda x, y: x - y)",
      "np.subtract: _binary(lambda x, y: y - x)", "NumPy dispatch: subtract's operands swapped",
@@ -89,6 +110,12 @@ MUTATIONS = [
      "check: the verdict ignores autodiff", ["tests/test_check_diagnosis.py"]),
     ("check/layer.py", "result[index] = (plus - minus) / (2 * H)",
      "result[index] = (plus - minus) / H", "check.layer: wrong central difference",
+     ["tests/test_check_learner.py"]),
+    ("check/layer.py", "if abs(right - left) > 1e-3 *", "if False and abs(right - left) > 1e-3 *",
+     "check.layer: kinks not detected (a correct ReLU backward fails at x == 0)",
+     ["tests/test_check_learner.py"]),
+    ("check/report.py", "inside = (self.manual >= lo - slack) & (self.manual <= hi + slack)",
+     "inside = self.manual == self.manual", "check: any value accepted at a kink",
      ["tests/test_check_learner.py"]),
     ("check/network.py", "for r in reversed(rows):  # from the output", "for r in rows:",
      "check.network: first wrong layer counted from the input",

@@ -34,9 +34,11 @@ def helper_test_op(
     arrays: Sequence[np.ndarray] | None = None,
     atol: float = 1e-10,
     gradcheck: bool = True,
+    second_order: bool = False,
 ) -> None:
     """Check ``tg_fn`` against ``torch_fn`` (forward values, gradients of every input) and
-    against central differences."""
+    against central differences; with ``second_order`` also the double backward (the gradient
+    of <gradients, random u> with respect to every input) against PyTorch's."""
     values = list(arrays) if arrays is not None else make_inputs(shapes, low, high)
     ts = [tg.Tensor(v, dtype=np.float64, requires_grad=True) for v in values]
     out = tg_fn(*ts)
@@ -55,6 +57,34 @@ def helper_test_op(
             reference = np.zeros(t.shape) if p.grad is None else p.grad.numpy()
             np.testing.assert_allclose(t.grad.data, reference, atol=atol, rtol=1e-10,
                                        err_msg=f"gradient of input {i}")
+    if second_order and torch is not None and torch_fn is not None:
+        _check_second_order(values, torch_fn, tg_fn, cotangent, atol)
     if gradcheck:
         fresh = [tg.Tensor(v, dtype=np.float64, requires_grad=True) for v in values]
         tg.gradcheck(tg_fn, *fresh)
+
+
+def _check_second_order(values: Sequence[np.ndarray], torch_fn: Callable[..., Any],
+                        tg_fn: Callable[..., tg.Tensor], cotangent: np.ndarray,
+                        atol: float) -> None:
+    rng = np.random.default_rng(2)
+    us = [rng.standard_normal(v.shape) for v in values]
+    ts = [tg.Tensor(v, dtype=np.float64, requires_grad=True) for v in values]
+    grads = tg.grad(tg_fn(*ts), ts, grad_outputs=cotangent, create_graph=True)
+    total = sum((g * u).sum() for g, u in zip(grads, us) if g.requires_grad)
+    pts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values]
+    pgrads = torch.autograd.grad(torch_fn(*pts), pts, torch.tensor(cotangent), create_graph=True,
+                                 allow_unused=True)
+    ptotal = sum((g * torch.tensor(u)).sum() for g, u in zip(pgrads, us)
+                 if g is not None and g.requires_grad)
+    if not isinstance(ptotal, torch.Tensor):  # linear in every input: no second derivative
+        assert not isinstance(total, tg.Tensor), "second derivative where PyTorch has none"
+        return
+    expected = torch.autograd.grad(ptotal, pts, allow_unused=True)
+    got = (tg.grad(total, ts, allow_unused=True) if isinstance(total, tg.Tensor)
+           else [None] * len(ts))
+    for i, (g, e) in enumerate(zip(got, expected)):
+        reference = np.zeros(values[i].shape) if e is None else e.numpy(force=True)
+        actual = np.zeros(values[i].shape) if g is None else g.data
+        np.testing.assert_allclose(actual, reference, atol=atol, rtol=1e-10,
+                                   err_msg=f"second derivative of input {i}")

@@ -238,3 +238,34 @@ def test_network_first_wrong_layer_from_the_output_and_its_cause(case):
     wrong_at_first = [r for r in report.failures if r.name.startswith(first)]
     assert wrong_at_first and wrong_at_first[0].diagnosis.kind == kind, str(report)
     assert f"the first wrong layer from the output is {first}" in str(report)
+
+
+# ---- the patterns, over shapes and values (hypothesis) ----------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FACTORS = {"batch": lambda n: n, "1/batch": lambda n: 1 / n, "2": lambda n: 2.0,
+           "1/2": lambda n: 0.5, "-1": lambda n: -1.0, "-batch": lambda n: -n}
+
+
+@given(shape=st.lists(st.integers(3, 6), min_size=1, max_size=3), seed=st.integers(0, 99),
+       kind=st.sampled_from(sorted(FACTORS)))
+def test_every_constant_factor_is_named_at_any_shape(shape, seed, kind):
+    true = np.random.default_rng(seed).standard_normal(shape)
+    n = shape[0]  # 3 or more: N = 2 would be the factor 2
+    found = check.diagnose(FACTORS[kind](n) * true, true, batch=n)
+    assert found.kind == f"factor:{kind}", found
+
+
+@given(n=st.integers(2, 6), seed=st.integers(0, 99), batch=st.integers(2, 5))
+def test_transposes_and_unsummed_biases_at_any_shape(n, seed, batch):
+    r = np.random.default_rng(seed)
+    square = r.standard_normal((n, n))
+    assert check.diagnose(square.T, square).kind == "transposed"
+    wide = r.standard_normal((n, n + 1))
+    assert check.diagnose(wide.T, wide).kind == "transposed"
+    per_example = r.standard_normal((batch, n))
+    assert check.diagnose(per_example, per_example.sum(axis=0)).kind == "bias-not-summed"
+    column = r.standard_normal((n, batch))  # Nielsen's layout: biases (n, 1)
+    assert check.diagnose(column, column.sum(axis=1, keepdims=True)).kind == "bias-not-summed"

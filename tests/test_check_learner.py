@@ -173,15 +173,15 @@ def test_conv_with_kwargs_falls_back_to_central_differences_and_says_why():
 
 
 def test_a_forward_with_an_op_autodiff_lacks_names_it():
-    def sine_forward(x):
-        return np.sin(x), x
+    def arctan_forward(x):
+        return np.arctan(x), x
 
-    def sine_backward(dout, x):
-        return dout * np.cos(x)
+    def arctan_backward(dout, x):
+        return dout / (1 + x ** 2)
 
-    report = check.layer(sine_forward, sine_backward, X64)
+    report = check.layer(arctan_forward, arctan_backward, X64)
     assert report.ok and report.rows[0].autodiff is None
-    assert any("np.sin is not differentiable" in n for n in report.notes), report.notes
+    assert any("np.arctan is not differentiable" in n for n in report.notes), report.notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,3 +280,47 @@ def test_report_text_repr_and_html():
                             "input(s), float64, dout seed 0': ok>")
     html = report._repr_html_()
     assert html.count("<tr") == 4 and "affine_backward" in html and "OK: all 3" in html
+
+
+# --------------------------------------------------------------------------------------------
+# kinks: where the derivative is a convention, any one-sided derivative is right
+# --------------------------------------------------------------------------------------------
+
+
+def relu_backward_ge(dout, cache):
+    return dout * (cache >= 0)  # 1 at x == 0: the other one-sided derivative
+
+
+def relu_backward_two(dout, cache):
+    return dout * ((cache > 0) + 2.0 * (cache == 0))  # neither one-sided derivative
+
+
+def rowmax_forward(x):
+    out = np.max(x, axis=1)
+    return out, (x, out)
+
+
+def rowmax_backward_first(dout, cache):
+    """All of a row's gradient to its first maximum (np.argmax), as max-pool code does."""
+    x, out = cache
+    dx = np.zeros_like(x)
+    dx[np.arange(x.shape[0]), np.argmax(x, axis=1)] = dout
+    return dx
+
+
+def test_inputs_on_a_kink_accept_either_one_sided_derivative():
+    x = rng.standard_normal((4, 5))
+    x[0, 1] = x[2, 3] = 0.0  # the output of an earlier ReLU has exact zeros
+    for backward in (L.relu_backward, relu_backward_ge):
+        report = check.layer(L.relu_forward, backward, x)
+        assert report.ok, str(report)
+        assert any("2 entries sit on a kink" in n for n in report.notes), report.notes
+    wrong = check.layer(L.relu_forward, relu_backward_two, x)
+    assert not wrong.ok
+    assert wrong.row("dx").diagnosis.kind == "entries"
+    assert "wrong at 2 of 20 entries ((0, 1), (2, 3))" in str(wrong)
+    assert "x is exactly 0 there: a kink" in str(wrong)
+    ties = rng.standard_normal((3, 4))
+    ties[1, 2] = ties[1, 3] = 5.0  # a tie for the maximum of row 1
+    report = check.layer(rowmax_forward, rowmax_backward_first, ties)
+    assert report.ok and any("2 entries sit on a kink" in n for n in report.notes), str(report)

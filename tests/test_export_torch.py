@@ -224,3 +224,23 @@ def test_dropout2d_exports_as_dropout2d() -> None:
     assert isinstance(from_torch(module)[0], nn.Dropout2d)
     with pytest.raises(TypeError, match=r"layer module\[0\] \(MaxPool2d\) is not supported"):
         from_torch(torch.nn.Sequential(torch.nn.MaxPool2d(2, ceil_mode=True)))
+
+
+def test_weights_pytorch_saved_as_safetensors_load_here(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    from tinygrad_nn import checkpoint
+
+    torch.manual_seed(3)
+    module = torch.nn.Sequential(torch.nn.Linear(5, 6), torch.nn.BatchNorm1d(6),
+                                 torch.nn.Tanh(), torch.nn.Linear(6, 2)).double()
+    module(torch.from_numpy(_x()))  # running statistics away from 0 and 1
+    module.eval()
+    path = tmp_path / "from_pytorch.safetensors"
+    save_file(module.state_dict(), str(path), metadata={"format": "pt"})
+    model = nn.build("5-6-2:tanh,batchnorm", dtype=np.float64).eval()
+    model.load_state_dict(checkpoint.load_state_dict(path))
+    np.testing.assert_allclose(_ours(model, _x(seed=2)), _theirs(module, _x(seed=2)), rtol=0,
+                               atol=1e-12)
+    with pytest.raises(checkpoint.CheckpointError, match="not a tinygrad_nn checkpoint"):
+        tg.load(path)  # no spec, no checksums: only as a state dict

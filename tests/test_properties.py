@@ -17,6 +17,20 @@ BINARY = {
     "mul": (lambda a, b: a * b, lambda a, b: a * b),
     "div": (lambda a, b: a / (b * b + 1.0), lambda a, b: a / (b * b + 1.0)),
     "maximum": (lambda a, b: a.maximum(b), lambda a, b: torch.maximum(a, b)),
+    "logaddexp": (lambda a, b: a.logaddexp(b), lambda a, b: torch.logaddexp(a, b)),
+}
+
+# ops along one axis (issue #12): (tinygrad, torch) given the tensor and a valid axis
+ALONG_AXIS = {
+    "cumsum": (lambda t, d: t.cumsum(dim=d), lambda t, d: t.cumsum(dim=d)),
+    "prod": (lambda t, d: t.prod(d), lambda t, d: t.prod(d)),
+    "flip": (lambda t, d: t.flip(d) * t, lambda t, d: t.flip(d) * t),
+    "roll": (lambda t, d: t.roll(2, d), lambda t, d: t.roll(2, d)),
+    "norm": (lambda t, d: t.norm(dim=d), lambda t, d: t.norm(dim=d)),
+    "max_values": (lambda t, d: t.max(dim=d).values, lambda t, d: t.max(dim=d).values),
+    "chunk": (lambda t, d: t.chunk(2, d)[-1], lambda t, d: t.chunk(2, d)[-1]),
+    "repeat": (lambda t, d: t.repeat(*[2 if i == d else 1 for i in range(t.ndim)]),
+               lambda t, d: t.repeat(*[2 if i == d else 1 for i in range(t.ndim)])),
 }
 
 
@@ -89,3 +103,12 @@ def test_matmul_batched(batch, n, k, m, seed):
 def test_softmax_rows_sum_to_one(axis):
     x = tg.randn(4, 5, 3, dtype=np.float64)
     np.testing.assert_allclose(x.softmax(axis).sum(axis).data, 1.0)
+
+
+@given(shape=array_shapes(min_dims=1, max_dims=4, max_side=4), op=st.sampled_from(sorted(
+    ALONG_AXIS)), data=st.data())
+def test_ops_along_any_axis(shape, op, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = _values(shape, data.draw(st.integers(0, 1000)))
+    tg_fn, torch_fn = ALONG_AXIS[op]
+    _check(lambda t: tg_fn(t, axis), lambda t: torch_fn(t, axis), [x], numeric=x.size <= 24)

@@ -116,6 +116,14 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     seq: int
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _torch_style_init_subclass(cls)  # static forward(ctx, ...): a PyTorch-style custom op
+
+    def save_for_backward(self, *tensors: Tensor) -> None:
+        """PyTorch-style custom ops keep what backward needs here (``ctx.saved_tensors``)."""
+        self.saved_tensors = tensors
+
     def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError
 
@@ -236,6 +244,8 @@ def run_backward(
     """
     global _grad_enabled
     leaves, ops = collect(roots)
+    if ops and _last_bump > ops[0]._ctx.seq:  # type: ignore[union-attr]
+        _check_versions(ops)
     pending: dict[int, Any] = {}
     for r, g in zip(roots, root_grads):
         pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
@@ -248,6 +258,8 @@ def run_backward(
             ctx: Any = t._ctx  # never None here: collect put leaves apart
             g = pending.pop(id(t), None)
             if g is not None:
+                if _hooks and id(t) in _hooks:
+                    g = _run_hooks(t, g)
                 if wanted is not None:
                     if id(t) in wanted:
                         found[id(t)] = g
@@ -279,6 +291,8 @@ def run_backward(
             g = pending.pop(id(t), None)
             if g is None:
                 continue
+            if _hooks and id(t) in _hooks:
+                g = _run_hooks(t, g)
             if wanted is None:
                 _accumulate_grad(t, g, delivered)
             elif id(t) in wanted:
@@ -351,18 +365,31 @@ def _check_requires_grad(t: Tensor, what: str) -> None:
 
 
 def backward(
-    root: Tensor,
-    gradient: Any = None,
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
 ) -> None:
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
-    _check_requires_grad(root, "backward")
-    seed = seed_gradient(root, gradient, "backward")
+    """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
+    (``Tensor.backward``, or ``torch.autograd.backward`` with a list of tensors)."""
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
+        grad_tensors = [grad_tensors] * len(roots)
+    if len(grad_tensors) != len(roots):
+        raise ValueError(f"backward: {len(roots)} tensors but {len(grad_tensors)} grad_tensors")
+    seeds = []
+    for root, gradient in zip(roots, grad_tensors):
+        _check_requires_grad(root, "backward")
+        seeds.append(seed_gradient(root, gradient, "backward"))
     if retain_graph is None:
         retain_graph = create_graph
+<<<<<<< HEAD
     root_grad: Any = _graph_seed(seed, gradient) if create_graph else seed
     run_backward([root], [root_grad], retain_graph, create_graph)
+=======
+    root_grads: Any = [Tensor._make(s, None) for s in seeds] if create_graph else seeds
+    run_backward(roots, root_grads, retain_graph, create_graph)
+>>>>>>> main
 
 
 def grad(
@@ -408,3 +435,169 @@ def grad(
         result.append(g)
     return tuple(result)
 
+
+
+# --------------------------------------------------------------------------------------------
+# in-place safety: version counters (PyTorch's "modified by an inplace operation" error)
+# --------------------------------------------------------------------------------------------
+# NOTE: nothing is recorded per op. Every in-place change takes a number from the same counter
+# that orders recorded ops (``Function.seq``) and appends it to the tensor's ``_bumps``: a
+# tensor an op used (input, or the output its backward reads) was modified after the op was
+# recorded iff its last bump is larger than the op's seq. ``_last_bump`` lets backward skip
+# the check with one comparison when nothing was modified since the graph's oldest op.
+
+_last_bump = -1
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place change of ``t`` (in-place ops, optimizer steps, load_state_dict)."""
+    global _last_bump
+    _last_bump = seq = next(_sequence)
+    bumps = getattr(t, "_bumps", None)
+    if bumps is None:
+        t._bumps = [seq]
+    else:
+        bumps.append(seq)
+
+
+def _check_versions(ops: list[Tensor]) -> None:
+    for t in ops:
+        ctx: Any = t._ctx
+        for i, p in enumerate((*ctx.parents, t)):
+            bumps = getattr(p, "_bumps", None)
+            if bumps and bumps[-1] > ctx.seq:
+                saved = sum(1 for b in bumps if b < ctx.seq)
+                role = "its output" if p is t else f"input {i}"
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: a tensor of shape {p.shape} {p.dtype}, {role} of "
+                    f"{type(ctx).__name__}, is at version {len(bumps)}; expected version "
+                    f"{saved} instead. Modify a copy (x.clone()) or do the in-place change "
+                    "(an optimizer step, add_, ...) after backward()."
+                )
+
+
+def inplace(t: Tensor, op: str, compute: Any) -> Tensor:
+    """Give ``t`` the values ``compute(t)`` in place, as PyTorch's trailing-underscore ops do.
+
+    Under grad mode, when ``t`` or an operand requires grad, ``t`` is re-based on the recorded
+    op (its data becomes the result, its grad_fn the op), as torch does; otherwise the array is
+    written in place. Either way the version counter is bumped, so a backward pass through an
+    op recorded before this change raises instead of returning a wrong gradient.
+    """
+    if _grad_enabled and t.requires_grad and t._ctx is None:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad (shape {t.shape}) is being used in an "
+            f"in-place operation. Update it inside `with tg.no_grad():` (as optimizers do), or "
+            f"write the out-of-place form (x = x.{op.rstrip('_')}(...))."
+        )
+    old = Tensor._make(t.data, t._ctx)
+    bump_version(t)  # before the new op is recorded: the new op must see t as unmodified
+    result = compute(old)
+    if tuple(result.shape) != tuple(t.shape):
+        raise RuntimeError(f"{op}: the result has shape {result.shape}, which does not match "
+                           f"this tensor's shape {t.shape} (in-place ops cannot broadcast it)")
+    if result.dtype != t.dtype:
+        result = result.astype(t.dtype)
+    if _grad_enabled and (t.requires_grad or result.requires_grad):
+        if not result.requires_grad:  # a constant overwrote a tensor in the graph: zero grad
+            from . import ops
+            result = ops.Where.apply(result, old, cond=np.ones(t.shape, dtype=bool))
+        t.data, t._ctx, t._requires_grad = result.data, result._ctx, True
+    else:
+        t.data[...] = result.data
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# tensor hooks
+# --------------------------------------------------------------------------------------------
+
+_hooks: dict[int, list[Any]] = {}  # id(tensor) -> hooks; an empty dict costs backward nothing
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, key: int, hook: Any):
+        self.key, self.hook = key, hook
+
+    def remove(self) -> None:
+        hooks = _hooks.get(self.key, [])
+        if self.hook in hooks:
+            hooks.remove(self.hook)
+        if not hooks:
+            _hooks.pop(self.key, None)
+
+
+def register_hook(t: Tensor, hook: Any) -> _HookHandle:
+    import weakref
+
+    key = id(t)
+    if key not in _hooks:
+        weakref.finalize(t, _hooks.pop, key, None)  # a dead tensor's id may be reused
+    _hooks.setdefault(key, []).append(hook)
+    return _HookHandle(key, hook)
+
+
+def _run_hooks(t: Tensor, g: Any) -> Any:
+    for hook in list(_hooks.get(id(t), ())):
+        wrapped = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
+        replaced = hook(wrapped)
+        if replaced is not None:
+            g = replaced if isinstance(g, Tensor) else np.asarray(
+                replaced.data if isinstance(replaced, Tensor) else replaced)
+    return g
+
+
+# --------------------------------------------------------------------------------------------
+# custom ops, PyTorch's way: subclass Function with static forward(ctx, ...) / backward(ctx, g)
+# --------------------------------------------------------------------------------------------
+
+
+def _torch_style_init_subclass(cls: type, **kwargs: Any) -> None:
+    """A subclass whose ``forward`` is a staticmethod is a PyTorch-style custom Function."""
+    forward = cls.__dict__.get("forward")
+    if isinstance(forward, staticmethod):
+        user_backward = cls.__dict__.get("backward")
+        if not isinstance(user_backward, staticmethod):
+            raise TypeError(f"{cls.__name__}: a Function with a static forward(ctx, ...) needs a "
+                            "static backward(ctx, grad_output) too (as torch.autograd.Function)")
+        cls._user_forward = forward.__func__  # type: ignore[attr-defined]
+        cls._user_backward = user_backward.__func__  # type: ignore[attr-defined]
+        cls.apply = classmethod(_torch_style_apply)  # type: ignore[assignment]
+        cls.backward = _torch_style_backward  # type: ignore[assignment]
+
+
+def _torch_style_apply(cls: Any, *args: Any) -> Any:
+    ctx = cls()
+    tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    parents = tuple(args[i] for i in tensor_positions)
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    with no_grad():
+        out = cls._user_forward(ctx, *args)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{cls.__name__}.forward must return one Tensor, got "
+                        f"{type(out).__name__}")
+    if _grad_enabled and any(p.requires_grad for p in parents):
+        ctx.parents = parents
+        ctx.inputs = [p.data for p in parents]
+        ctx._positions = tensor_positions
+        ctx.seq = next(_sequence)
+        return Tensor._make(out.data, ctx)
+    return Tensor._make(out.data, None)
+
+
+def _torch_style_backward(self: Any, g: Any, out: Any, *inputs: Any) -> tuple[Any, ...]:
+    graph = isinstance(g, Tensor)
+    grads = type(self)._user_backward(self, g if graph else Tensor._make(np.asarray(g), None))
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) < max(self._positions) + 1:
+        raise RuntimeError(f"{type(self).__name__}.backward returned {len(grads)} gradients; "
+                           "it must return one per forward argument (None for non-tensors)")
+    picked = [grads[i] for i in self._positions]
+    if graph:
+        return tuple(picked)
+    return tuple(None if p is None else (p.data if isinstance(p, Tensor) else np.asarray(p))
+                 for p in picked)

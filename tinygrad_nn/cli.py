@@ -29,18 +29,24 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from . import __version__, io, viz
+from .check import files
+from .compare import run_check
+from .config import read_document
+from .data import DATASETS, load_dataset, make_moons, one_hot, train_test_split
+from .export import export_checkpoint
+from .nn import build, takes_one_hot
 from .nn.layers import in_out_features
+from .nn.spec import SpecError, load_spec, spec_to_string
+from .optim import OPTIMIZERS, Adam, get_optimizer, get_scheduler
+from .tensor import Tensor
+from .train import EarlyStopping, evaluate, fit, make_loss
 
 PROG = "tinygrad-nn"
 DEMO_SPEC = "2-16-16-2:relu"
 CHECK_SPEC = "784-30-10:sigmoid,out=sigmoid,init=nielsen_large"  # Nielsen's chapter-1 network
 GRAPH_SPEC = "4-8-3:sigmoid"
-DATASETS = ("mnist", "moons", "circles", "spirals", "xor")
 LOSSES = ("quadratic", "mse", "cross-entropy", "bce")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-# Losses that compare outputs with one-hot targets: a network declared without an output
-# activation gets a sigmoid output for them (Nielsen's networks: sigmoid on every layer).
-SIGMOID_LOSSES = ("quadratic", "mse", "bce")
 
 
 class UsageError(Exception):
@@ -93,8 +99,6 @@ def _fraction(text: str) -> float:
 def load_spec_text(text: str) -> dict[str, Any]:
     """A --spec value as a spec dict: inline JSON (``{...}``), a .json/.toml file, or a compact
     string such as ``784-30-10:sigmoid``."""
-    from .nn.spec import SpecError, load_spec
-
     text = text.strip()
     if text.startswith("{"):
         try:
@@ -117,14 +121,16 @@ def _is_mlp(spec: dict[str, Any]) -> bool:
 def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
                 note: Callable[[str], Any] | None = None) -> dict[str, Any]:
     """Apply --init, and give a sigmoid output to an MLP declared without an output activation
-    when the loss compares outputs with one-hot targets (Nielsen's convention)."""
+    when the loss compares outputs with one-hot targets (Nielsen's networks: sigmoid on every
+    layer; the CLI's losses have no logits form)."""
     spec = dict(spec)
     if init is not None:
         if not _is_mlp(spec):
             raise UsageError("--init works on the MLP form of a spec (sizes); put \"init\" in "
                              "each Linear of a layer list instead")
         spec["init"] = init
-    if loss in SIGMOID_LOSSES and _is_mlp(spec) and "output_activation" not in spec:
+    wants_probabilities = loss is not None and takes_one_hot(loss)
+    if wants_probabilities and _is_mlp(spec) and "output_activation" not in spec:
         spec["output_activation"] = "sigmoid"
         if note is not None:
             note(f"note: {loss} cost: the spec gives no output activation, so the output layer "
@@ -134,8 +140,6 @@ def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
 
 
 def build_model(spec: dict[str, Any], dtype: str, seed: int) -> Any:
-    from .nn.spec import SpecError, build
-
     try:
         return build(spec, dtype=np.dtype(dtype), generator=seed)
     except (SpecError, ValueError) as e:
@@ -154,106 +158,18 @@ def loss_name(loss: str) -> str:
     return loss.replace("-", "_")
 
 
-def load_dataset(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray] | None]:
-    """{"train", "val", "test"} arrays for --dataset (float inputs in --dtype, integer labels)."""
-    from .data import (
-        load_mnist_textbook,
-        make_circles,
-        make_moons,
-        make_spirals,
-        make_xor,
-        train_test_split,
-    )
-
-    dtype = np.dtype(args.dtype)
-    if args.dataset == "mnist":
-        try:
-            split = load_mnist_textbook(args.data, download=not args.no_download, dtype=dtype)
-        except FileNotFoundError:
-            from .data.mnist import MNIST_FILES, mnist_dir
-
-            where = mnist_dir(args.data)
-            how = ("--no-download was given" if args.no_download
-                   else "downloading failed (no network?)")
-            missing = [name for name in MNIST_FILES  # gzipped or not
-                       if not (where / name).exists() and not (where / name[:-3]).exists()]
-            raise CommandError(f"MNIST not found in {where} ({len(missing)} of 4 files missing, "
-                               f"and {how}); pass --data DIR holding the four MNIST files, or set "
-                               "TINYGRAD_NN_MNIST=DIR") from None
-        except (OSError, ValueError) as e:
-            raise CommandError(f"could not read MNIST: {str(e).splitlines()[0]}") from None
-        train = split.train
-        if args.limit:
-            train = (train[0][: args.limit], train[1][: args.limit])
-        return {"train": train, "val": split.validation, "test": split.test}
-
-    n = args.n_samples
-    makers: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
-        "moons": lambda: make_moons(n, noise=args.noise, seed=args.seed),
-        "circles": lambda: make_circles(n, noise=args.noise, factor=0.5, seed=args.seed),
-        "spirals": lambda: make_spirals(max(n // 3, 1), 3, noise=args.noise, seed=args.seed),
-        "xor": lambda: make_xor(n, noise=args.noise, seed=args.seed),
-    }
-    X, y = makers[args.dataset]()
-    X = X.astype(dtype)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, args.test_fraction, seed=args.seed)
-    val = None
-    if args.early_stopping:  # hold out part of the training split to watch
-        X_train, X_val, y_train, y_val = train_test_split(X_train, y_train, args.test_fraction,
-                                                          seed=args.seed)
-        val = (X_val, y_val)
-    if args.limit:
-        X_train, y_train = X_train[: args.limit], y_train[: args.limit]
-    return {"train": (X_train, y_train), "val": val, "test": (X_test, y_test)}
-
-
-def make_optimizer(model: Any, name: str, lr: float, momentum: float, nesterov: bool,
-                   weight_decay: float) -> Any:
-    """The optimizer over the model's parameters; weight decay on the weights only (Nielsen,
-    CS231n: biases and batchnorm's gamma/beta are not regularized)."""
-    from . import optim
-
-    weights = [p for p in model.parameters() if p.ndim >= 2]
-    others = [p for p in model.parameters() if p.ndim < 2]
-    groups = [{"params": weights, "weight_decay": weight_decay}]
-    if others:
-        groups.append({"params": others, "weight_decay": 0.0})
+def load_data(opts: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray] | None]:
+    """data.load_dataset with the train options; a missing or unreadable MNIST is a failure."""
     try:
-        if name == "sgd":
-            return optim.SGD(groups, lr=lr, momentum=momentum, nesterov=nesterov)
-        if momentum or nesterov:
-            raise UsageError(f"--momentum/--nesterov apply to sgd, not {name}")
-        classes = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-                   "adagrad": optim.Adagrad}
-        return classes[name](groups, lr=lr)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-
-
-def make_scheduler(text: str | None, optimizer: Any) -> Any:
-    """--schedule: none | step:SIZE[:GAMMA] | exp:GAMMA | cosine:T_MAX |
-    plateau[:PATIENCE[:FACTOR]]."""
-    from . import optim
-
-    if text is None or text == "none":
-        return None
-    kind, *rest = text.split(":")
-    try:
-        values = [float(v) for v in rest]
-        if kind == "step" and 1 <= len(values) <= 2:
-            return optim.StepLR(optimizer, int(values[0]), *values[1:])
-        if kind == "exp" and len(values) == 1:
-            return optim.ExponentialLR(optimizer, values[0])
-        if kind == "cosine" and len(values) == 1:
-            return optim.CosineAnnealingLR(optimizer, int(values[0]))
-        if kind == "plateau" and len(values) <= 2:
-            patience = int(values[0]) if values else 5
-            factor = values[1] if len(values) > 1 else 0.5
-            return optim.ReduceLROnPlateau(optimizer, patience=patience, factor=factor)
-    except ValueError as e:
-        raise UsageError(f"--schedule {text!r}: {e}") from None
-    raise UsageError(f"--schedule: expected none, step:SIZE[:GAMMA], exp:GAMMA, cosine:T_MAX or "
-                     f"plateau[:PATIENCE[:FACTOR]], got {text!r}")
+        return load_dataset(opts.dataset, data_dir=opts.data, download=not opts.no_download,
+                            dtype=opts.dtype, limit=opts.limit, n_samples=opts.n_samples,
+                            noise=opts.noise, test_fraction=opts.test_fraction,
+                            validation=bool(opts.early_stopping), seed=opts.seed)
+    except FileNotFoundError as e:
+        raise CommandError(f"{e}; pass --data DIR holding the four MNIST files, or set "
+                           "TINYGRAD_NN_MNIST=DIR") from None
+    except (OSError, ValueError) as e:
+        raise CommandError(f"could not read MNIST: {str(e).splitlines()[0]}") from None
 
 
 # ============================================================================================
@@ -274,30 +190,12 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 def read_config(path: str) -> dict[str, Any]:
     """A JSON or TOML file of train options (the long option names, - or _), with the network
     under "model" (or "spec") and optionally an [optimizer] table {name, lr, momentum, ...}."""
-    file = Path(path)
-    if not file.is_file():
-        raise CommandError(f"config file {path!r} does not exist")
     try:
-        text = file.read_text()
-    except UnicodeDecodeError as e:
-        raise UsageError(f"config file {path!r}: not UTF-8 text ({e.reason} at byte "
-                         f"{e.start})") from None
-    try:
-        if file.suffix == ".toml":
-            try:
-                import tomllib  # Python >= 3.11
-            except ModuleNotFoundError:  # 3.10: the backport, a declared dependency there
-                import tomli as tomllib  # type: ignore[no-redef]
-
-            raw = tomllib.loads(text)
-        elif file.suffix == ".json":
-            raw = json.loads(text)
-        else:
-            raise UsageError(f"config file {path!r}: expected a .json or .toml file")
-    except (ValueError, json.JSONDecodeError) as e:  # TOMLDecodeError is a ValueError
-        raise UsageError(f"config file {path!r}: {e}") from None
-    except RecursionError:
-        raise UsageError(f"config file {path!r}: nested too deeply to read") from None
+        raw = read_document(path, "config file")
+    except FileNotFoundError as e:
+        raise CommandError(str(e)) from None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     if not isinstance(raw, dict):
         raise UsageError(f"config file {path!r}: expected a table of options")
     config: dict[str, Any] = {}
@@ -327,8 +225,6 @@ def read_config(path: str) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import EarlyStopping, evaluate, fit
-
     options = dict(TRAIN_DEFAULTS)
     if args.config:
         options.update(read_config(args.config))
@@ -341,7 +237,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     # a bad spec is reported before any data is read (or downloaded)
     declared = load_spec_text(opts.spec) if opts.spec is not None else None
-    data = load_dataset(opts)
+    data = load_data(opts)
     X_train, y_train = data["train"]
     n_features = X_train.shape[1]
     n_classes = int(max(y_train.max(), data["test"][1].max())) + 1
@@ -358,15 +254,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     if n_out < n_classes:
         raise UsageError(f"the network has {n_out} outputs but {opts.dataset} has "
                          f"{n_classes} classes")
-    lr = opts.lr if opts.lr is not None else (0.1 if opts.optimizer == "sgd" else 1e-3)
-    optimizer = make_optimizer(model, opts.optimizer, lr, opts.momentum, opts.nesterov,
-                               opts.weight_decay)
-    scheduler = make_scheduler(opts.schedule, optimizer)
+    try:
+        optimizer = get_optimizer(model, opts.optimizer, opts.lr, momentum=opts.momentum,
+                                  nesterov=opts.nesterov, weight_decay=opts.weight_decay)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    try:
+        scheduler = get_scheduler(optimizer, opts.schedule)
+    except ValueError as e:
+        raise UsageError(f"--schedule: {e}") from None
+    lr = optimizer.param_groups[0]["lr"]
     loss = loss_name(opts.loss)
     X_test, y_test = data["test"]
     n_test = len(X_test)
-    from .nn.spec import spec_to_string
-
     shown = spec_to_string(spec) if _is_mlp(spec) else json.dumps(spec)
     say(f"training {shown} on {opts.dataset} ({len(X_train)} train, {n_test} test), "
         f"loss {opts.loss}, {opts.optimizer} lr {lr:g}, batch {opts.batch_size}, "
@@ -453,8 +353,6 @@ def _check_output_path(path: Any, option: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .compare import run_check
-
     if args.layers is not None or args.pair:
         return cmd_check_layers(args)
     spec = load_spec_text(args.spec)
@@ -473,8 +371,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_check_layers(args: argparse.Namespace) -> int:
     """One line per pair of the learner's file (tinygrad_nn.check.files); 1 if any is wrong."""
-    from .check import files
-
     if args.layers is None or not args.pair:
         raise UsageError("check: --layers FILE and --pair NAME go together")
     if len(args.shapes) not in (1, len(args.pair)):
@@ -498,17 +394,12 @@ def cmd_check_layers(args: argparse.Namespace) -> int:
 
 def _training_graph(model: Any, loss: str, batch_size: int, seed: int) -> tuple[Any, Any, Any]:
     """One forward and backward pass on a random seeded batch: (graph, loss tensor, capture)."""
-    from . import viz
-    from .data.preprocess import one_hot
-    from .tensor import Tensor
-    from .train import make_loss
-
     n_in, n_out = _io_sizes(model)
     dtype = next(model.parameters()).dtype
     rng = np.random.default_rng(seed)
     x = Tensor(rng.random((batch_size, n_in)).astype(dtype))
     labels = rng.integers(0, n_out, batch_size)
-    targets = one_hot(labels, n_out, dtype=dtype) if loss in ("quadratic", "mse", "bce") else labels
+    targets = one_hot(labels, n_out, dtype=dtype) if takes_one_hot(loss) else labels
     loss_fn = make_loss(loss)
     with viz.capture(model) as cap:
         value = loss_fn(model(x), targets)
@@ -519,8 +410,6 @@ def _training_graph(model: Any, loss: str, batch_size: int, seed: int) -> tuple[
 
 def _render(drawing: Any, path: str | Path) -> Path:
     """viz.render, with Graphviz's absence reported as a one-line note on stderr."""
-    from . import viz
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", viz.GraphvizMissingWarning)
         written = viz.render(drawing, path)
@@ -531,8 +420,6 @@ def _render(drawing: Any, path: str | Path) -> Path:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from . import viz
-
     spec = adjust_spec(load_spec_text(args.spec), args.loss)
     model = build_model(spec, args.dtype, args.seed)
     out = Path(args.out)
@@ -556,8 +443,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from . import viz
-
     model = build_model(load_spec_text(args.spec), args.dtype, 0)
     if args.input_shape:
         try:
@@ -575,8 +460,6 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_checkpoint
-
     shape = None
     if args.input_shape:
         try:
@@ -595,12 +478,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import io, optim, viz
-    from .compare import run_check
-    from .data import make_moons, train_test_split
-    from .nn import build
-    from .train import evaluate, fit
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -610,7 +487,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     X, y = make_moons(400, noise=0.2, seed=args.seed)
     X_train, X_test, y_train, y_test = train_test_split(X, y, 0.2, seed=args.seed)
     model = build(DEMO_SPEC, dtype=np.float64, generator=args.seed)
-    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    optimizer = Adam(model.parameters(), lr=0.01)
     history = fit(model, "cross_entropy", optimizer, (X_train, y_train),
                   val=(X_test, y_test), epochs=args.epochs, batch_size=16, seed=args.seed,
                   progress=False, log=print if args.verbose else None)
@@ -653,7 +530,7 @@ def _spec_help(default: str | None) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="tinygrad_nn: train, check and draw small neural "
                      "networks (a NumPy autodiff engine with the textbooks' networks beside it).")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -801,12 +678,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "input size; convolutional networks need it)")
     export.set_defaults(run=cmd_export)
     return parser
-
-
-def _version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import ops
 from .autograd import Function, is_grad_enabled
-from .tensor import Tensor, _normalize_index, cat, stack, where
+from .tensor import Tensor, _normalize_index, cat, einsum, stack, where
 
 
 class NotDifferentiableError(TypeError):
@@ -114,7 +114,7 @@ def _binary(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Any, Any], Tens
     return run
 
 
-_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+_LN2 = float(np.log(2.0))
 
 UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.add: _binary(lambda x, y: x + y),
@@ -128,19 +128,25 @@ UFUNCS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.minimum: _binary(lambda x, y: x.minimum(y)),
     np.negative: lambda x: -x,
     np.positive: lambda x: x,
+    np.logaddexp: _binary(lambda x, y: x.logaddexp(y)),
     np.exp: lambda x: x.exp(),
     np.exp2: lambda x: (x * _LN2).exp(),
-    np.expm1: lambda x: x.exp() - 1.0,
+    np.expm1: lambda x: x.expm1(),
     np.log: lambda x: x.log(),
-    np.log2: lambda x: x.log() * (1.0 / _LN2),
-    np.log10: lambda x: x.log() * (1.0 / _LN10),
-    np.log1p: lambda x: (x + 1.0).log(),
+    np.log2: lambda x: x.log2(),
+    np.log10: lambda x: x.log10(),
+    np.log1p: lambda x: x.log1p(),
     np.sqrt: lambda x: x.sqrt(),
-    np.square: lambda x: x * x,
+    np.square: lambda x: x.square(),
     np.reciprocal: lambda x: 1.0 / x,
     np.absolute: lambda x: x.abs(),
     np.fabs: lambda x: x.abs(),
     np.tanh: lambda x: x.tanh(),
+    np.sin: lambda x: x.sin(),
+    np.cos: lambda x: x.cos(),
+    np.tan: lambda x: x.tan(),
+    np.sinh: lambda x: x.sinh(),
+    np.cosh: lambda x: x.cosh(),
 }
 CONSTANTS = (np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
              np.logical_and, np.logical_or, np.logical_xor, np.logical_not, np.isnan, np.isinf,
@@ -298,6 +304,93 @@ def _clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
     return x if hi is None else x.minimum(hi)
 
 
+def _prod(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _tensor(a).prod(axis=axis, keepdims=keepdims)
+
+
+def _cumsum(a: Any, axis: int | None = None) -> Tensor:
+    x = _tensor(a)
+    return x.reshape(-1).cumsum(axis=0) if axis is None else x.cumsum(axis=axis)
+
+
+def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """np.linalg.norm for vector norms (and the Frobenius norm, the 2-norm of all entries)."""
+    t = _tensor(x)
+    matrix = (axis is None and t.ndim == 2) or (isinstance(axis, tuple) and len(axis) == 2)
+    if matrix and ord not in (None, "fro"):
+        raise NotDifferentiableError(f"np.linalg.norm: ord={ord!r} of a matrix (a matrix norm) is "
+                                     "not supported on Tensors; vector norms and 'fro' are")
+    p = 2 if ord in (None, "fro") else ord
+    if axis is None and keepdims:
+        return t.norm(p).reshape((1,) * t.ndim)
+    return t.norm(p, dim=axis, keepdim=keepdims)
+
+
+def _einsum(subscripts: str, *operands: Any) -> Tensor:
+    return einsum(subscripts, *_lift(list(operands)))
+
+
+def _tril(m: Any, k: int = 0) -> Tensor:
+    return _tensor(m).tril(k)
+
+
+def _triu(m: Any, k: int = 0) -> Tensor:
+    return _tensor(m).triu(k)
+
+
+def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    return _tensor(a).diagonal(offset, axis1, axis2)
+
+
+def _diag(v: Any, k: int = 0) -> Tensor:
+    return _tensor(v).diag(k)
+
+
+def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    return _tensor(a).diagonal(offset, axis1, axis2).sum(axis=-1)
+
+
+def _flip(m: Any, axis: Any = None) -> Tensor:
+    x = _tensor(m)
+    return x.flip(tuple(range(x.ndim)) if axis is None else axis)
+
+
+def _roll(a: Any, shift: Any, axis: Any = None) -> Tensor:
+    return _tensor(a).roll(shift, axis)
+
+
+def _split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """np.split: n equal sections, or the indices where to cut."""
+    x = _tensor(ary)
+    length = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if length % indices_or_sections:
+            raise ValueError(f"np.split: {length} entries along axis {axis} do not divide into "
+                             f"{indices_or_sections} equal sections")
+        return list(x.split(length // indices_or_sections, axis))
+    cuts = [0, *(min(int(i), length) for i in indices_or_sections), length]
+    return list(x.split([b - a for a, b in zip(cuts, cuts[1:])], axis))
+
+
+def _pad(array: Any, pad_width: Any, mode: str = "constant", *,
+         constant_values: Any = 0) -> Tensor:
+    """np.pad with a constant: the input between blocks of the constant, axis by axis."""
+    x = _tensor(array)
+    if mode != "constant" or np.ndim(constant_values) != 0:
+        raise NotDifferentiableError(
+            f"np.pad: mode={mode!r}, constant_values={constant_values!r}; Tensors support "
+            "mode='constant' with one constant (e.g. zero padding)")
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (x.ndim, 2))
+    for axis, (before, after) in enumerate(widths.tolist()):
+        parts = []
+        for width in (before, after):
+            shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
+            parts.append(Tensor._make(np.full(shape, constant_values, dtype=x.dtype), None))
+        if before or after:
+            x = cat([parts[0], x, parts[1]], axis=axis)
+    return x
+
+
 def copy(a: Any) -> Tensor:
     """A Tensor with the same values (in the graph: a copy's gradient is the original's)."""
     return _tensor(a).reshape(np.shape(_arrays(a)))
@@ -323,6 +416,9 @@ FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.moveaxis: _moveaxis, np.squeeze: _squeeze, np.expand_dims: _expand_dims,
     np.broadcast_to: _broadcast_to, np.concatenate: _concatenate, np.stack: _stack,
     np.vstack: _vstack, np.hstack: _hstack, np.where: _where, np.clip: _clip, np.copy: copy,
+    np.pad: _pad, np.prod: _prod, np.cumsum: _cumsum, np.linalg.norm: _norm,
+    np.einsum: _einsum, np.tril: _tril, np.triu: _triu, np.diagonal: _diagonal, np.diag: _diag,
+    np.trace: _trace, np.flip: _flip, np.roll: _roll, np.split: _split,
     np.zeros_like: _constant_like(0.0), np.ones_like: _constant_like(1.0),
     np.empty_like: _constant_like(0.0), np.full_like: _full_like,
 }

@@ -13,6 +13,7 @@ these ops (tensor.py's "composed ops", nn/functional.py) and needs no gradient c
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -312,6 +313,69 @@ class Cast(Function):
         return g
 
 
+class Sin(Function):
+    """d sin(x) = g * cos(x)"""
+
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, g, out, x):
+        return g * (x.cos() if isinstance(x, Tensor) else np.cos(x))
+
+
+class Cos(Function):
+    """d cos(x) = -g * sin(x)"""
+
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, g, out, x):
+        return -g * (x.sin() if isinstance(x, Tensor) else np.sin(x))
+
+
+class Log1p(Function):
+    """d log(1 + x) = g / (1 + x); exact for tiny x, where log(1 + x) rounds"""
+
+    def forward(self, x):
+        return np.log1p(x)
+
+    def backward(self, g, out, x):
+        return g / (x + 1.0)
+
+
+class Expm1(Function):
+    """d (exp(x) - 1) = g * exp(x) = g * (out + 1), from the output"""
+
+    def forward(self, x):
+        return np.expm1(x)
+
+    def backward(self, g, out, x):
+        return g * (out + 1.0)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; libm's is exact to rounding
+
+
+class Erf(Function):
+    """d erf(x) = g * 2/sqrt(pi) * exp(-x**2)"""
+
+    def forward(self, x):
+        return np.asarray(_erf(x), dtype=x.dtype)
+
+    def backward(self, g, out, x):
+        return g * (2.0 / math.sqrt(math.pi)) * _exp(-(x * x))
+
+
+class Step(Function):
+    """sign, floor, ceil, round: piecewise constant, so the gradient is 0 (as in PyTorch)"""
+
+    def forward(self, x, fn):
+        return fn(x)
+
+    def backward(self, g, out, x):
+        return g * 0.0
+
+
 # ============================================================================================
 # reductions
 # ============================================================================================
@@ -366,6 +430,19 @@ class LogSoftmax(Function):
     def backward(self, g, out, x):
         return g - _exp(out) * g.sum(axis=self.axis, keepdims=True)
 
+
+
+class Cumsum(Function):
+    """d cumsum(x, axis) = the reversed cumulative sum of g along the axis"""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    def backward(self, g, out, x):
+        if isinstance(g, Tensor):
+            return g.flip(self.axis).cumsum(self.axis).flip(self.axis)
+        return np.flip(np.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
 
 
 # ============================================================================================
@@ -522,6 +599,63 @@ class Linear(Function):
             return gx, gw
         gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
         return gx, gw, gb
+
+
+class Einsum(Function):
+    """d einsum(spec, *xs) for input i = einsum(out, other inputs -> input i's subscripts) of g
+
+    ``spec`` is explicit ("ij,jk->ik") with no ellipsis (functional.einsum spells it out).
+    Subscripts that appear only in input i are summed over: their gradient is g broadcast, so a
+    ones array of input i's shape carries them. A subscript repeated in input i (the diagonal, as
+    in "ii->") is given a fresh letter and the result masked to that diagonal.
+    """
+
+    def forward(self, *xs, spec):
+        self.spec = spec
+        return np.asarray(np.einsum(spec, *xs))
+
+    def backward(self, g, out, *xs):
+        lhs, rhs = self.spec.split("->")
+        subs = lhs.split(",")
+        grads = []
+        for i, (x, needed) in enumerate(zip(xs, self.needs_input_grad)):
+            if not needed:
+                grads.append(None)
+                continue
+            distinct, mask = _distinct_subscripts(subs[i], x.shape)
+            others = [s for j, s in enumerate(subs) if j != i]
+            operands = [g, *[xs[j] for j in range(len(xs)) if j != i]]
+            spec = ",".join([rhs, *others, distinct]) + "->" + distinct
+            operands.append(np.ones(x.shape, dtype=_array(x).dtype))
+            grad = _einsum(spec, operands)
+            grads.append(grad if mask is None else grad * mask)
+        return tuple(grads)
+
+
+def _distinct_subscripts(sub, shape):
+    """Subscripts with repeats renamed (the diagonal "ii" -> "iA"), and the 0/1 diagonal mask."""
+    if len(set(sub)) == len(sub):
+        return sub, None
+    free = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in sub)
+    renamed, first = [], {}
+    mask = np.ones(shape, dtype=bool)
+    grid = np.indices(shape, sparse=True)
+    for k, c in enumerate(sub):
+        if c in first:
+            renamed.append(next(free))
+            mask = mask & (grid[k] == grid[first[c]])
+        else:
+            first[c] = k
+            renamed.append(c)
+    return "".join(renamed), mask
+
+
+def _einsum(spec, operands):
+    if any(isinstance(o, Tensor) for o in operands):
+        lifted = [o if isinstance(o, Tensor) else Tensor._make(np.asarray(o), None)
+                  for o in operands]
+        return Einsum.apply(*lifted, spec=spec)
+    return np.einsum(spec, *operands)
 
 
 # ============================================================================================

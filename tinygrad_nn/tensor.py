@@ -11,9 +11,11 @@ from __future__ import annotations
 import builtins
 import numbers
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
+
+from .dtypes import _DTYPE_NAMES, as_dtype
 
 if TYPE_CHECKING:
     from .autograd import Function
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 Scalar = Union[int, float, bool]  # noqa: UP007
 ArrayLike = Union["Tensor", np.ndarray, Scalar, Sequence[Any]]  # noqa: UP007 (forward ref)
 Shape = tuple[int, ...]
+Axis = Union[int, Sequence[int], None]  # noqa: UP007
 
 _default_dtype = np.dtype(np.float32)
 _rng = np.random.default_rng()
@@ -50,10 +53,30 @@ def default_rng() -> np.random.Generator:
     return _rng
 
 
+def _check_device(device: Any, op: str) -> None:
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        raise RuntimeError(f"{op}: device {device!r} is not available: tinygrad_nn runs on NumPy, "
+                           "on the CPU only; drop the .to(device)/.cuda() call or use 'cpu'")
+
+
+def _generator(generator: Any) -> np.random.Generator:
+    """``generator=``: None (the library's seeded generator), an int seed, or a NumPy
+    Generator."""
+    if generator is None:
+        return _rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, builtins.bool):
+        return np.random.default_rng(builtins.int(generator))
+    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
+                    f"{type(generator).__name__} (a torch.Generator cannot drive NumPy: pass "
+                    "its seed, e.g. generator=0)")
+
+
 def _dtype_arg(dtype: Any, op: str) -> np.dtype:
     """``dtype`` as a NumPy dtype of numbers, or a TypeError naming the op."""
     try:
-        result = np.dtype(dtype)
+        result = as_dtype(dtype)
     except TypeError as e:
         raise TypeError(f"{op}: {dtype!r} is not a dtype ({e})") from None
     if result.kind not in "biuf":
@@ -81,6 +104,9 @@ def cast_checked(array: np.ndarray, dtype: np.dtype, op: str) -> np.ndarray:
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    if isinstance(data, ValuesIndices):
+        raise TypeError("max(dim)/min(dim) return (values, indices), as in PyTorch: use "
+                        "result.values (or x.amax(dim) / x.max(axis=dim) for the values alone)")
     """Copy ``data`` into a fresh ndarray; Python floats take the default dtype, as in PyTorch."""
     if isinstance(data, Tensor):
         data = data.data
@@ -110,7 +136,8 @@ class Tensor:
     Tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "_bumps",
+                 "__weakref__")
 
     data: np.ndarray
     grad: Tensor | None
@@ -375,6 +402,35 @@ class Tensor:
     def relu(self) -> Tensor:
         return ops.Relu.apply(self)
 
+    def sin(self) -> Tensor:
+        return ops.Sin.apply(self)
+
+    def cos(self) -> Tensor:
+        return ops.Cos.apply(self)
+
+    def log1p(self) -> Tensor:
+        return ops.Log1p.apply(self)
+
+    def expm1(self) -> Tensor:
+        return ops.Expm1.apply(self)
+
+    def erf(self) -> Tensor:
+        return ops.Erf.apply(self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1; the gradient is 0 everywhere (PyTorch)."""
+        return ops.Step.apply(self, fn=np.sign)
+
+    def floor(self) -> Tensor:
+        return ops.Step.apply(self, fn=np.floor)
+
+    def ceil(self) -> Tensor:
+        return ops.Step.apply(self, fn=np.ceil)
+
+    def round(self) -> Tensor:
+        """Half to even, as torch.round and numpy.round."""
+        return ops.Step.apply(self, fn=np.round)
+
     def maximum(self, other: ArrayLike) -> Tensor:
         return ops.Maximum.apply(self, self._lift(other))
 
@@ -419,27 +475,86 @@ class Tensor:
     # reductions
     # ----------------------------------------------------------------------------------------
 
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Tensor:
+        """Sum over ``dim`` (PyTorch) or ``axis`` (NumPy); all axes when neither is given."""
+        if axis is None and keepdims is None:  # the common call, without the checks below
+            axis, keep = dim, keepdim is True
+        else:
+            axis, keep = _dim_args("sum", dim, keepdim, axis, keepdims)
         axes = None if axis is None else _axes(axis, self.ndim, "sum")
-        return ops.Sum.apply(self, axis=axes, keepdims=keepdims)
+        return ops.Sum.apply(self, axis=axes, keepdims=keep)
 
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        """Largest values (values only, as numpy.max / torch.amax); ties share the gradient."""
+    def amax(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Largest values (as torch.amax / numpy.max); ties share the gradient evenly."""
+        axis, keep = _dim_args("amax", dim, keepdim, axis, keepdims)
         if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keep)
 
-    def softmax(self, axis: int = -1) -> Tensor:
+    def max(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """``max()``: the largest value. ``max(dim)``: ``(values, indices)`` as torch.max,
+        the gradient going to the index returned. ``max(axis=...)``: values only (NumPy).
+        ``max(other_tensor)``: elementwise maximum (torch.max(a, b))."""
+        return self._extreme("max", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op: str, dim: Any, keepdim: bool | None, axis: Axis,
+                 keepdims: bool | None) -> Any:
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return self.maximum(dim) if op == "max" else self.minimum(dim)
+        if dim is None:  # NumPy's spelling, or the whole tensor: values only
+            if keepdim is not None:
+                raise TypeError(f"{op}: keepdim= needs dim= (torch.{op}(x, dim, keepdim)); "
+                                f"with axis= write keepdims=")
+            reduce = self.amax if op == "max" else self.amin
+            return reduce(axis=axis, keepdims=keepdims)
+        if axis is not None:
+            raise TypeError(f"{op}: pass dim= (PyTorch) or axis= (NumPy), not both")
+        if keepdims is not None:  # x.max(1, keepdims=True): NumPy's call, NumPy's values
+            if keepdim is not None:
+                raise TypeError(f"{op}: pass keepdim= (PyTorch) or keepdims= (NumPy), not both")
+            return (self.amax if op == "max" else self.amin)(axis=dim, keepdims=keepdims)
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"{op}: dim must be one int (torch.{op}(x, dim) returns values and "
+                            f"indices); to reduce over several axes write x.a{op}(dim={dim!r})")
+        d = _axes(dim, self.ndim, op)[0]
+        if self.data.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+        pick = self.data.argmax if op == "max" else self.data.argmin
+        indices = np.expand_dims(pick(axis=d), d)
+        values = self.gather(d, indices)
+        if not keepdim:
+            values, indices = values.squeeze(d), indices.squeeze(d)
+        return ValuesIndices(values, Tensor._make(indices, None))
+
+    def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """Running sums along an axis (torch.cumsum needs ``dim``)."""
+        axis, _ = _dim_args("cumsum", dim, None, axis, None)
+        if axis is None:
+            raise TypeError("cumsum: give the axis: x.cumsum(dim=0) (or x.flatten().cumsum(0))")
+        return ops.Cumsum.apply(self, axis=_axes(axis, self.ndim, "cumsum")[0])
+
+    def softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        axis, _ = _dim_args("softmax", dim, None, axis, None)
+        axis = -1 if axis is None else axis
         return ops.Softmax.apply(self, axis=_axis(axis, self.ndim, "softmax"))
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
+    def log_softmax(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        axis, _ = _dim_args("log_softmax", dim, None, axis, None)
+        axis = -1 if axis is None else axis
         return ops.LogSoftmax.apply(self, axis=_axis(axis, self.ndim, "log_softmax"))
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _arg_reduce(self, np.argmax, axis, keepdims, "argmax")
+    def argmax(self, dim: int | None = None, keepdim: bool | None = None, *,
+               axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        axis, keep = _dim_args("argmax", dim, keepdim, axis, keepdims)
+        return _arg_reduce(self, np.argmax, axis, keep, "argmax")
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return _arg_reduce(self, np.argmin, axis, keepdims, "argmin")
+    def argmin(self, dim: int | None = None, keepdim: bool | None = None, *,
+               axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        axis, keep = _dim_args("argmin", dim, keepdim, axis, keepdims)
+        return _arg_reduce(self, np.argmin, axis, keep, "argmin")
 
     def any(self) -> bool:
         return bool(self.data.any())
@@ -509,49 +624,108 @@ class Tensor:
         """x where x > 0, else negative_slope * x; the slope at 0 is negative_slope (PyTorch)."""
         return where(self.data > 0, self, self * negative_slope)
 
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return -((-self).max(axis=axis, keepdims=keepdims))
+    def amin(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Smallest values (as torch.amin / numpy.min)."""
+        axis, keep = _dim_args("amin", dim, keepdim, axis, keepdims)
+        return -((-self).amax(axis=axis, keepdims=keep))
 
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def min(self, dim: Any = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """As ``max``, for the smallest values (torch.min / numpy.min)."""
+        return self._extreme("min", dim, keepdim, axis, keepdims)
+
+    def mean(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:
         """sum / count over the axes."""
+        axis, keep = _dim_args("mean", dim, keepdim, axis, keepdims)
         axes = _axes(axis, self.ndim, "mean")
         count = int(np.prod([self.shape[a] for a in axes]))
         if count == 0:
             raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
-        return self.sum(axis=axes, keepdims=keepdims) * (1.0 / count)
+        return self.sum(axis=axes, keepdims=keep) * (1.0 / count)
 
-    def var(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
-    ) -> Tensor:
-        """Mean of squared deviations, divided by (count - ddof): NumPy's default ``ddof=0`` is
-        the biased estimate batchnorm normalizes with; ddof=1 is PyTorch's default."""
+    def var(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None, correction: int | None = None,
+            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
+        """Mean of squared deviations, divided by (count - ddof). PyTorch's spelling (``dim``,
+        or no axis argument) divides by n - 1 as torch.var does; NumPy's (``axis=``) by n as
+        numpy.var does (the biased estimate batchnorm normalizes with). ``correction``/
+        ``unbiased`` (PyTorch) or ``ddof`` (NumPy) choose explicitly."""
+        axis, keep, ddof = _var_args("var", dim, keepdim, axis, keepdims, correction, unbiased,
+                                     ddof)
         axes = _axes(axis, self.ndim, "var")
         count = int(np.prod([self.shape[a] for a in axes]))
         if count - ddof <= 0:
             raise ValueError(f"var: {count} elements and ddof={ddof} leave no degrees of freedom")
         deviation = self - self.mean(axis=axes, keepdims=True)
-        return (deviation * deviation).sum(axis=axes, keepdims=keepdims) * (1.0 / (count - ddof))
+        return (deviation * deviation).sum(axis=axes, keepdims=keep) * (1.0 / (count - ddof))
 
-    def std(
-        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
-    ) -> Tensor:
-        """sqrt(var). Where the variance is 0 (a constant, or one element with ddof=0) the
-        gradient is 0, as in PyTorch, not the nan of sqrt'(0) = inf times a zero deviation."""
-        v = self.var(axis, keepdims, ddof)
+    def std(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+            keepdims: bool | None = None, correction: int | None = None,
+            unbiased: bool | None = None, ddof: int | None = None) -> Tensor:
+        """sqrt(var), with var's conventions. Where the variance is 0 (a constant, or one element
+        with ddof=0) the gradient is 0, as in PyTorch, not the nan of sqrt'(0) = inf times a zero
+        deviation."""
+        axis, keep, ddof = _var_args("std", dim, keepdim, axis, keepdims, correction, unbiased,
+                                     ddof)
+        v = self.var(axis=axis, keepdims=keep, ddof=ddof)
         flat = v.data == 0
         if not flat.any():
             return v.sqrt()
         return where(flat, 0.0, where(flat, 1.0, v).sqrt())
 
-    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
+    def logsumexp(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
+                  keepdims: bool | None = None) -> Tensor:
         """log(sum(exp(x))), shifted by the (constant) maximum so exp never overflows."""
+        axis, keep = _dim_args("logsumexp", dim, keepdim, axis, keepdims)
         axes = _axes(axis, self.ndim, "logsumexp")
         shift = np.max(self.data, axis=axes, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0.0)  # all -inf: log(0) = -inf, not nan
         result = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
-        if keepdims:
+        if keep:
             return result
         return result.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
+
+    def prod(self, dim: int | None = None, keepdim: bool | None = None, *,
+             axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        """Product along one axis (all elements when None), by pairwise multiplication: exact
+        with zeros, and differentiable to any order."""
+        axis, keep = _dim_args("prod", dim, keepdim, axis, keepdims)
+        if axis is None:
+            result = self.reshape(-1).prod(0)
+            return result.reshape((1,) * self.ndim) if keep else result
+        a = _axes(axis, self.ndim, "prod")[0]
+        part = self.swapaxes(a, 0) if a else self
+        if part.shape[0] == 0:
+            part = Tensor._make(np.ones((1,) + part.shape[1:], self.dtype), None)
+        while part.shape[0] > 1:
+            half = part.shape[0] // 2
+            paired = part[:half] * part[half:2 * half]
+            part = cat([paired, part[2 * half:]]) if part.shape[0] % 2 else paired
+        result = part.swapaxes(a, 0) if a else part
+        return result if keep else result.squeeze(a)
+
+    def norm(self, p: Any = "fro", dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """Vector norm over ``dim`` (all elements when None), as torch.linalg.vector_norm:
+        p = 1, 2 ('fro'), inf, -inf or any other positive number. The gradient at 0 is 0, as
+        PyTorch's."""
+        axes = _axes(dim, self.ndim, "norm")
+        if p == "fro":
+            p = 2
+        if isinstance(p, str) or p <= 0:
+            raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+        magnitude = self.abs()
+        if p == np.inf:
+            return magnitude.amax(axis=axes, keepdims=keepdim)
+        if p == -np.inf:
+            return magnitude.amin(axis=axes, keepdims=keepdim)
+        if p == 1:
+            return magnitude.sum(axis=axes, keepdims=keepdim)
+        total = (magnitude**p).sum(axis=axes, keepdims=keepdim)
+        # the root's derivative is infinite at 0: PyTorch defines the gradient there as 0
+        safe = where(total.data > 0, total, 1.0)
+        return where(total.data > 0, safe ** (1.0 / p), 0.0)
 
     def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
         """Drop size-1 axes (all, or those named; a named axis of another size is kept, as in
@@ -573,6 +747,349 @@ class Tensor:
             raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
                              f"for shape {self.shape}")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    # elementwise, composed (PyTorch's names)
+
+    def tan(self) -> Tensor:
+        """sin / cos."""
+        return self.sin() / self.cos()
+
+    def sinh(self) -> Tensor:
+        """(e^x - e^-x) / 2."""
+        return (self.exp() - (-self).exp()) * 0.5
+
+    def cosh(self) -> Tensor:
+        """(e^x + e^-x) / 2."""
+        return (self.exp() + (-self).exp()) * 0.5
+
+    def log2(self) -> Tensor:
+        return self.log() * (1.0 / np.log(2.0))
+
+    def log10(self) -> Tensor:
+        return self.log() * (1.0 / np.log(10.0))
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def pow(self, exponent: ArrayLike) -> Tensor:
+        return self**exponent
+
+    def add(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self + (other if alpha == 1 else self._lift(other) * alpha)
+
+    def sub(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self - (other if alpha == 1 else self._lift(other) * alpha)
+
+    def mul(self, other: ArrayLike) -> Tensor:
+        return self * other
+
+    def div(self, other: ArrayLike) -> Tensor:
+        return self / other
+
+    def logaddexp(self, other: ArrayLike) -> Tensor:
+        """log(e^x + e^y), shifted by the (constant) larger input so exp never overflows."""
+        y = self._lift(other)
+        shift = np.maximum(self.data, y.data)
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        return ((self - shift).exp() + (y - shift).exp()).log() + shift
+
+    def masked_fill(self, mask: ArrayLike, value: builtins.float) -> Tensor:
+        """``value`` where ``mask`` is True, else x (the filled places get no gradient)."""
+        m = np.asarray(_values(mask))
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
+        return where(m, self._lift(value), self)
+
+    # movement, composed
+
+    def t(self) -> Tensor:
+        """Transpose a matrix (vectors and scalars are returned as they are), as torch.t."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}; "
+                             "use x.transpose(a, b) or x.mT")
+        return self.T
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (batched matrix transpose)."""
+        return self.swapaxes(-2, -1)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def flip(self, *dims: int | Sequence[int]) -> Tensor:
+        """Reverse the order of elements along ``dims``."""
+        flat = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        axes = _axes(tuple(flat), self.ndim, "flip")
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None)
+                          for i in range(self.ndim))]
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+             ) -> Tensor:
+        """Shift elements along ``dims`` cyclically (over the flattened tensor when None)."""
+        if dims is None:
+            if not isinstance(shifts, numbers.Integral):
+                raise TypeError("roll: without dims, shifts must be one int")
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shift_list = [shifts] if isinstance(shifts, numbers.Integral) else list(shifts)
+        dim_list = [dims] if isinstance(dims, numbers.Integral) else list(dims)
+        if len(shift_list) != len(dim_list):
+            raise ValueError(f"roll: {len(shift_list)} shifts for {len(dim_list)} dims")
+        x = self
+        for shift, dim in zip(shift_list, dim_list):
+            a = _axes(dim, x.ndim, "roll")[0]
+            n = x.shape[a]
+            k = int(shift) % n if n else 0
+            if k:
+                lead = (slice(None),) * a
+                x = cat([x[lead + (slice(n - k, None),)], x[lead + (slice(0, n - k),)]], axis=a)
+        return x
+
+    def repeat(self, *sizes: int | Sequence[int]) -> Tensor:
+        """Tile ``sizes[i]`` times along axis i, as torch.Tensor.repeat (numpy.tile)."""
+        reps = _shape_arg(sizes, "repeat")
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: {len(reps)} sizes for a tensor with {self.ndim} dims; "
+                             "give at least one per dim (x.tile pads with 1s)")
+        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        spread = self.reshape(tuple(d for s in shape for d in (1, s)))
+        big = spread.expand(tuple(d for r, s in zip(reps, shape) for d in (r, s)))
+        return big.reshape(tuple(r * s for r, s in zip(reps, shape)))
+
+    def tile(self, *reps: int | Sequence[int]) -> Tensor:
+        """numpy.tile / torch.tile: like repeat, with missing leading reps taken as 1."""
+        counts = _shape_arg(reps, "tile")
+        return self.repeat((1,) * (self.ndim - len(counts)) + counts)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """torch.split: pieces of ``split_size`` along ``dim`` (the last smaller), or the given
+        sizes. (numpy.split's int is the number of pieces: that is ``chunk``.)"""
+        a = _axes(dim, self.ndim, "split")[0]
+        n = self.shape[a]
+        if isinstance(split_size, numbers.Integral):
+            if split_size <= 0:
+                raise ValueError(f"split: split size must be positive, got {split_size}")
+            sizes = [min(int(split_size), n - i) for i in range(0, n, int(split_size))] or [0]
+        else:
+            sizes = [int(s) for s in split_size]
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, not the dim's "
+                                 f"size {n}")
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(slice(None),) * a + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """torch.chunk: at most ``chunks`` pieces of ceil(n / chunks) along ``dim``."""
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[_axes(dim, self.ndim, "chunk")[0]]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """``length`` entries from ``start`` along ``dim`` (a view in torch, a slice here)."""
+        a = _axes(dim, self.ndim, "narrow")[0]
+        if start < 0:
+            start += self.shape[a]
+        if not 0 <= start <= start + length <= self.shape[a]:
+            raise ValueError(f"narrow: start {start} + length {length} exceeds dim {a} of "
+                             f"size {self.shape[a]}")
+        return self[(slice(None),) * a + (slice(start, start + length),)]
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Zero above the ``diagonal``-th diagonal of the last two axes."""
+        rows, cols = self.shape[-2:]
+        return where(np.tri(rows, cols, diagonal, dtype=np.bool_), self, 0.0)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Zero below the ``diagonal``-th diagonal of the last two axes."""
+        rows, cols = self.shape[-2:]
+        return where(~np.tri(rows, cols, diagonal - 1, dtype=np.bool_), self, 0.0)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The ``offset``-th diagonal of the (dim1, dim2) planes, as a new last axis (torch)."""
+        a, b = _axes(dim1, self.ndim, "diagonal")[0], _axes(dim2, self.ndim, "diagonal")[0]
+        if a == b:
+            raise ValueError(f"diagonal: dim1 and dim2 are the same axis ({a})")
+        rest = [i for i in range(self.ndim) if i not in (a, b)]
+        rows, cols = _diagonal_index(self.shape[a], self.shape[b], offset)
+        return self.permute(*rest, a, b)[(Ellipsis, rows, cols)]
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """torch.diag: a vector becomes a square matrix with it on a diagonal; a matrix gives
+        its diagonal."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise ValueError(f"diag: expected a vector or a matrix, got shape {self.shape}")
+        n = self.shape[0] + builtins.abs(diagonal)
+        rows, cols = _diagonal_index(n, n, diagonal)
+        return ops.IndexAdd.apply(self, index=(rows, cols), shape=(n, n))
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a matrix."""
+        if self.ndim != 2:
+            raise ValueError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def gather(self, dim: int, index: ArrayLike) -> Tensor:
+        """out[i][j] = x[index[i][j]][j] for dim=0 (torch.gather); the gradient scatters back."""
+        idx = np.asarray(_values(index))
+        if idx.dtype.kind not in "iu" or idx.ndim != self.ndim:
+            raise ValueError(f"gather: index must be an integer array with {self.ndim} dims like "
+                             f"the input, got dtype {idx.dtype} and shape {idx.shape}")
+        grid = list(np.indices(idx.shape, sparse=True))
+        grid[_axes(dim, self.ndim, "gather")[0]] = idx
+        return self[tuple(grid)]
+
+    def index_select(self, dim: int, index: ArrayLike) -> Tensor:
+        """The entries ``index`` (a 1-D integer array) along ``dim``."""
+        idx = np.asarray(_values(index))
+        if idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise ValueError(f"index_select: index must be a 1-D integer array, got dtype "
+                             f"{idx.dtype} and shape {idx.shape}")
+        return self[(slice(None),) * _axes(dim, self.ndim, "index_select")[0] + (idx,)]
+
+    # products, composed
+
+    def mm(self, other: Tensor) -> Tensor:
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm: expects two matrices, got shapes {self.shape} and "
+                             f"{other.shape}; use matmul (@) for other ranks")
+        return self @ other
+
+    def mv(self, vector: Tensor) -> Tensor:
+        if self.ndim != 2 or vector.ndim != 1:
+            raise ValueError(f"mv: expects a matrix and a vector, got shapes {self.shape} and "
+                             f"{vector.shape}")
+        return self @ vector
+
+    def outer(self, other: Tensor) -> Tensor:
+        """x_i y_j for vectors x and y."""
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"outer: expected two vectors, got shapes {self.shape} and "
+                             f"{other.shape}")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    # ----------------------------------------------------------------------------------------
+    # conversions and constructors PyTorch users type
+    # ----------------------------------------------------------------------------------------
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradients flow back to this tensor)."""
+        return self.copy()
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.astype(other.dtype)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """``to(dtype)``, ``to(other_tensor)`` or ``to("cpu")`` as torch.Tensor.to; every other
+        device is an error (this library runs on NumPy, on the CPU)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a not in _DTYPE_NAMES:
+                device = a
+            else:
+                dtype = a
+        _check_device(device, "to")
+        return self if dtype is None else self.astype(dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        _check_device("cuda", "cuda")
+        return self
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def new_zeros(self, *size: int | Sequence[int], dtype: Any = None) -> Tensor:
+        return zeros(_shape_arg(size), dtype=dtype or self.dtype)
+
+    def new_ones(self, *size: int | Sequence[int], dtype: Any = None) -> Tensor:
+        return ones(_shape_arg(size), dtype=dtype or self.dtype)
+
+    def new_full(self, size: Sequence[int], fill_value: builtins.float, dtype: Any = None
+                 ) -> Tensor:
+        return full(size, fill_value, dtype=dtype or self.dtype)
+
+    def new_tensor(self, data: ArrayLike, dtype: Any = None) -> Tensor:
+        return Tensor(data, dtype=dtype or self.dtype)
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient (torch.Tensor.register_hook). Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad")
+        return autograd.register_hook(self, hook)
+
+    # ----------------------------------------------------------------------------------------
+    # in place (PyTorch's trailing underscore): every one bumps the version counter
+    # ----------------------------------------------------------------------------------------
+
+    @property
+    def _version(self) -> builtins.int:
+        """How many times this tensor was modified in place (as torch's ``_version``)."""
+        return len(getattr(self, "_bumps", ()))
+
+    def _inplace(self, op: str, compute: Any) -> Tensor:
+        return autograd.inplace(self, op, compute)
+
+    def zero_(self) -> Tensor:
+        return self._inplace("zero_", lambda x: Tensor._make(np.zeros_like(x.data), None))
+
+    def fill_(self, value: builtins.float) -> Tensor:
+        return self._inplace("fill_", lambda x: Tensor._make(np.full_like(x.data, value), None))
+
+    def copy_(self, src: ArrayLike) -> Tensor:
+        source = self._lift(src)
+        return self._inplace("copy_", lambda x: source.expand(x.shape))
+
+    def add_(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self._inplace("add_", lambda x: x + (other if alpha == 1 else x._lift(other) *
+                                                    alpha))
+
+    def sub_(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
+        return self._inplace("sub_", lambda x: x - (other if alpha == 1 else x._lift(other) *
+                                                    alpha))
+
+    def mul_(self, other: ArrayLike) -> Tensor:
+        return self._inplace("mul_", lambda x: x * other)
+
+    def div_(self, other: ArrayLike) -> Tensor:
+        return self._inplace("div_", lambda x: x / other)
+
+    def clamp_(self, min: builtins.float | None = None, max: builtins.float | None = None
+               ) -> Tensor:
+        return self._inplace("clamp_", lambda x: x.clip(min, max))
+
+    def masked_fill_(self, mask: ArrayLike, value: builtins.float) -> Tensor:
+        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value))
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -604,8 +1121,11 @@ def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
     return x.minimum(y) if isinstance(x, Tensor) else _as_tensor(y).minimum(x)
 
 
-def cat(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+def cat(tensors: Sequence[ArrayLike], dim: int | None = None, *, axis: int | None = None
+        ) -> Tensor:
     """Join tensors along an existing axis (torch.cat / numpy.concatenate)."""
+    axis = _dim_args("cat", dim, None, axis, None)[0]
+    axis = 0 if axis is None else axis
     if len(tensors) == 0:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     parts = [_as_tensor(t) for t in tensors]
@@ -619,8 +1139,11 @@ def cat(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     return ops.Cat.apply(*parts, axis=_axis(axis, ndim, "cat"))
 
 
-def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+def stack(tensors: Sequence[ArrayLike], dim: int | None = None, *, axis: int | None = None
+          ) -> Tensor:
     """Join tensors of the same shape along a new axis."""
+    axis = _dim_args("stack", dim, None, axis, None)[0]
+    axis = 0 if axis is None else axis
     if len(tensors) == 0:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     parts = [_as_tensor(t) for t in tensors]
@@ -629,6 +1152,35 @@ def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
         raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
     position = _axis(axis, parts[0].ndim + 1, "stack")
     return cat([t.unsqueeze(position) for t in parts], axis=position)
+
+
+def einsum(spec: str, *operands: Tensor) -> Tensor:
+    """Einstein summation (numpy.einsum / torch.einsum), with ``...`` and implicit outputs."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    xs = [_as_tensor(o) for o in operands]
+    return ops.Einsum.apply(*xs, spec=_explicit_spec(spec.replace(" ", ""), xs))
+
+
+def _explicit_spec(spec: str, xs: Sequence[Tensor]) -> str:
+    """Spell out ``...`` with letters and add the implicit output (NumPy's rule)."""
+    lhs, arrow, rhs = spec.partition("->")
+    subs = lhs.split(",")
+    if len(subs) != len(xs):
+        raise ValueError(f"einsum: {spec!r} names {len(subs)} operands, got {len(xs)}")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    width = max([x.ndim - len(s.replace("...", "")) for s, x in zip(subs, xs) if "..." in s],
+                default=0)
+    dots = "".join(spare[:width])
+    out_subs = [s.replace("...", dots[width - (x.ndim - len(s.replace("...", ""))):])
+                for s, x in zip(subs, xs)]
+    if not arrow:
+        letters = "".join(out_subs)
+        rhs = dots + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                    and c not in dots))
+    else:
+        rhs = rhs.replace("...", dots)
+    return ",".join(out_subs) + "->" + rhs
 
 
 # --------------------------------------------------------------------------------------------
@@ -685,6 +1237,54 @@ def _axis(axis: Any, ndim: int, op: str) -> int:
     if not -max(ndim, 1) <= axis < max(ndim, 1):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dims")
     return int(axis) % max(ndim, 1)
+
+
+def _dim_args(op: str, dim: Any, keepdim: bool | None, axis: Any,
+              keepdims: bool | None) -> tuple[Any, bool]:
+    """PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims``: one spelling, not both."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: pass dim= (PyTorch) or axis= (NumPy), not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims is not None:
+            raise TypeError(f"{op}: pass keepdim= (PyTorch) or keepdims= (NumPy), not both")
+        keepdims = keepdim
+    if keepdims is None:
+        return axis, False
+    return axis, check_bool(keepdims, "keepdim" if keepdim is not None else "keepdims", op)
+
+
+def _var_args(op: str, dim: Any, keepdim: bool | None, axis: Any, keepdims: bool | None,
+              correction: int | None, unbiased: bool | None, ddof: int | None
+              ) -> tuple[Any, bool, int]:
+    """(axis, keepdims, ddof) for var/std: PyTorch's default correction is 1, NumPy's ddof 0."""
+    given = [name for name, v in (("correction", correction), ("unbiased", unbiased),
+                                  ("ddof", ddof)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{op}: pass one of correction=, unbiased= or ddof=, not {given}")
+    numpy_spelling = axis is not None or keepdims is not None
+    axis, keep = _dim_args(op, dim, keepdim, axis, keepdims)
+    if correction is not None:
+        return axis, keep, int(correction)
+    if unbiased is not None:
+        return axis, keep, int(bool(unbiased))
+    if ddof is not None:
+        return axis, keep, int(ddof)
+    return axis, keep, 0 if numpy_spelling else 1
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``/``min(dim)`` return, as torch.return_types.max: values and indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _diagonal_index(rows: int, cols: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the ``offset``-th diagonal of a rows x cols matrix."""
+    i = np.arange(max(0, -offset), min(rows, cols - offset)) if rows else np.arange(0)
+    return i, i + offset
 
 
 def _axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
@@ -840,20 +1440,21 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 def randn(
     *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
-    generator: np.random.Generator | None = None,
+    generator: Any = None,
 ) -> Tensor:
-    """Standard normal samples from ``generator`` or the library's seeded one."""
-    rng = _rng if generator is None else generator
+    """Standard normal samples from ``generator`` (a seed or a NumPy Generator) or the
+    library's seeded one."""
+    rng = _generator(generator)
     data = rng.standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype, "randn"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
 def rand(
     *shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False,
-    generator: np.random.Generator | None = None,
+    generator: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
-    rng = _rng if generator is None else generator
+    rng = _generator(generator)
     data = rng.random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype, "rand"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
@@ -888,12 +1489,59 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
     return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False,
+               generator: Any = None) -> Tensor:
+    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                 generator=generator)
 
 
-def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False,
+              generator: Any = None) -> Tensor:
+    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad,
+                generator=generator)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``, keeping its dtype (torch.from_numpy)."""
+    return Tensor.from_numpy(array)
+
+
+def as_tensor(data: ArrayLike, dtype: Any = None) -> Tensor:
+    """``data`` itself if it is already a tensor of that dtype; an ndarray is shared when no
+    conversion is needed (torch.as_tensor); anything else is copied."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    same = dtype is None or _dtype_arg(dtype, "as_tensor") == data.dtype
+    if isinstance(data, np.ndarray) and same:
+        return Tensor.from_numpy(data)
+    return Tensor(data, dtype=None if dtype is None else _dtype_arg(dtype, "as_tensor"))
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] | None = None,
+            generator: Any = None, dtype: Any = None) -> Tensor:
+    """Integers uniform in [low, high) (int64), as torch.randint(low, high, size) or
+    torch.randint(high, size)."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: give the size, e.g. tg.randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    data = _generator(generator).integers(low, high, size=tuple(size))
+    kind = np.int64 if dtype is None else _dtype_arg(dtype, "randint")
+    return Tensor._make(data.astype(kind), None)
+
+
+def randperm(n: int, generator: Any = None) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    return Tensor._make(_generator(generator).permutation(n).astype(np.int64), None)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from start to end, both included (torch.linspace)."""
+    data = np.linspace(start, end, steps).astype(_float_dtype(dtype))
+    return Tensor._make(data, None).requires_grad_(requires_grad)
 
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").

@@ -39,8 +39,7 @@ import numpy as np
 from .autograd import no_grad
 from .data.loader import DataLoader
 from .data.preprocess import one_hot
-from .nn import functional as nnf
-from .nn.losses import LOSSES, BCELoss, BCEWithLogitsLoss, MSELoss, QuadraticCost, get_loss
+from .nn.losses import LOSSES, get_loss, takes_one_hot
 from .nn.module import Module
 from .optim.optimizer import Optimizer
 from .optim.schedulers import ReduceLROnPlateau
@@ -54,12 +53,6 @@ __all__ = [
 
 LossFn = Callable[[Tensor, np.ndarray], Tensor]
 Data = tuple[np.ndarray, np.ndarray]
-
-# Losses that compare the output with float targets of its own shape: integer labels are
-# one-hot encoded for them. (cross_entropy and nll take the labels themselves.)
-_FLOAT_TARGET_CLASSES = (MSELoss, QuadraticCost, BCELoss, BCEWithLogitsLoss)
-_FLOAT_TARGET_FUNCTIONS = (nnf.mse_loss, nnf.quadratic_cost, nnf.binary_cross_entropy,
-                           nnf.binary_cross_entropy_with_logits)
 
 
 # ============================================================================================
@@ -80,10 +73,6 @@ def make_loss(loss: str | Module | LossFn) -> LossFn:
         return loss
     raise TypeError(f"make_loss: expected a loss name, Module or callable, got "
                     f"{type(loss).__name__}")
-
-
-def _wants_float_targets(loss: LossFn) -> bool:
-    return isinstance(loss, _FLOAT_TARGET_CLASSES) or loss in _FLOAT_TARGET_FUNCTIONS
 
 
 # ============================================================================================
@@ -331,7 +320,7 @@ def evaluate(model: Module, X: Any, y: Any, batch_size: int = 1000,
     """
     loss_fn = make_loss(loss) if loss is not None else None
     if one_hot_targets is None:
-        one_hot_targets = loss_fn is not None and _wants_float_targets(loss_fn)
+        one_hot_targets = loss_fn is not None and takes_one_hot(loss_fn)
     X, y = np.asarray(X), np.asarray(y)
     n_out = _output_width(model, X) if len(X) and one_hot_targets else None
     X, targets, labels = _prepare(model, X, y, n_out, one_hot_targets)
@@ -449,7 +438,7 @@ def fit(
     # Integer labels become one-hot targets for the losses that compare outputs with floats,
     # and for any loss when the training targets are given one-hot (so val is encoded alike).
     y_train = np.asarray(train[1])
-    one_hot_targets = _wants_float_targets(loss_fn) or (y_train.ndim == 2
+    one_hot_targets = takes_one_hot(loss_fn) or (y_train.ndim == 2
                                                          and y_train.dtype.kind == "f")
     n_out = _output_width(model, np.asarray(train[0])) if one_hot_targets else None
     X, targets, labels = _prepare(model, train[0], y_train, n_out, one_hot_targets)

@@ -70,6 +70,10 @@ def test_value_statistics_on_request() -> None:
     loss, params = abc_loss()
     source = viz.draw_graph(loss, params, show_values=True).source
     assert r"a\n(2,) float32\nmean 1.5 std 0.5\nmin 1 max 2" == label_of(source, "t0")
+    assert fields_of(source, "t5") == ["loss = 22.0000"]  # a scalar stays data | grad
+    t = traced_mlp()
+    assert label_of(viz.draw_graph(t.graph, show_values=True).source, "y0") == (
+        r"y\n(5,) int64\n[0, 2, 1, 2, 0]")  # integer labels are listed, not averaged
 
 
 def test_nan_and_inf_gradients_are_flagged() -> None:

@@ -115,3 +115,13 @@ def test_draw_model_without_a_shape_stacks_the_layers() -> None:
 def test_draw_model_renders(tmp_path) -> None:  # noqa: ANN001
     path = viz.render(viz.draw_model(Net(), (3, 4)), tmp_path / "model.svg")
     assert "b1.blocks.0 (Linear)" in path.read_text()
+
+
+def test_draw_model_keeps_layers_that_pass_their_input_through() -> None:
+    # in eval mode Dropout returns its input: no op is recorded, but it is a layer of the model
+    net = nn.build("4-6-2:relu,dropout=0.5")
+    source = viz.draw_model(net, (3, 4)).source
+    ids = {label: node for node, label in re.findall(r'^\s*(\w+) \[label="([^"\\]*)', source, re.M)}
+    edges = dot_edges(source)
+    assert (ids["1 (ReLU)"], ids["2 (Dropout)"]) in edges
+    assert (ids["2 (Dropout)"], ids["3 (Linear)"]) in edges

@@ -139,3 +139,17 @@ def test_to_html_without_dot_keeps_the_numbers(monkeypatch) -> None:
     assert "digraph tinygrad_nn" in html and len(_page_nodes(html)[0]) == len(t.graph)
     steps = viz.backward_steps(F.cross_entropy(t.model(tg.randn(2, 4)), np.array([0, 1])))
     assert steps.to_html().html.count('class="frame"') == len(steps)
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        steps.svgs()
+    assert "text/plain" in steps[1]._repr_mimebundle_()  # a frame shows its DOT text
+
+
+def test_svgs_are_the_frames(tmp_path) -> None:
+    pytest.importorskip("graphviz")
+    if not __import__("shutil").which("dot"):
+        pytest.skip("Graphviz's dot is not installed")
+    a = _leaf(2.0)
+    svgs = viz.backward_steps((a * a).exp(), names={"a": a}).svgs()
+    assert len(svgs) == 3 and all(s.lstrip().startswith("<?xml") for s in svgs)
+    assert "step 2 of 2" in svgs[2] and "sends to a: 109.1963" in svgs[2]  # twice: 2a e^(a^2)
+    assert "grad 218.3926" in svgs[2]  # = 4 e^4, both contributions added

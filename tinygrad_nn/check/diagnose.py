@@ -199,8 +199,9 @@ def _entries(m: np.ndarray, t: np.ndarray, name: str,
     if count <= max(1, size // 10):
         at_kink = [k for k, v in kinks.items()
                    if v.shape == m.shape and np.all(v[wrong] == 0.0)]
-        why = (f"{', '.join(at_kink)} is exactly 0 there: a kink, where the derivative's "
-               "convention matters (ReLU: use x > 0, not x >= 0)" if at_kink else
+        why = (f"{', '.join(at_kink)} is exactly 0 there: a kink, where any value between "
+               "the one-sided derivatives is right (for a ReLU, 0 or dout) and yours is "
+               "neither" if at_kink else
                "typical of a mask or an index (a kink, ties in a max, an off-by-one)")
         return Diagnosis("entries", f"{name} is wrong at {count} of {size} entries ({shown}) "
                                     f"and right elsewhere: {why}")

@@ -137,11 +137,11 @@ def read_header(path: PathLike) -> dict[str, Any]:
 
 
 def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
-    """The ``{name: array}`` dict a file holds (a state dict, or a checkpoint's model)."""
-    stored = _open(path)
-    arrays = stored.read()
-    return {name: arrays[entry["key"]]
-            for name, entry in stored.header["model"]["tensors"].items()}
+    """The ``{name: array}`` dict a file holds (a state dict, or a checkpoint's model); also
+    every tensor of a safetensors file another program wrote, e.g. PyTorch weights saved with
+    ``safetensors.torch.save_file`` (such a file has no checksums to verify)."""
+    stored = _open(path, foreign=True)
+    return _model_arrays(stored.header, stored.read())
 
 
 def load(path: PathLike, model: Module | None = None, optimizer: Optimizer | None = None,
@@ -162,8 +162,7 @@ def load(path: PathLike, model: Module | None = None, optimizer: Optimizer | Non
     stored = _open(path)
     header = stored.header
     if model is None and header["kind"] == "state_dict" and optimizer is None:
-        arrays = stored.read()
-        return {name: arrays[e["key"]] for name, e in header["model"]["tensors"].items()}
+        return _model_arrays(header, stored.read())
     tensors = model_declared(header, stored.declared)
     saved_optimizer, saved_scheduler = header["optimizer"], header.get("scheduler")
 
@@ -212,7 +211,7 @@ def _model_arrays(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict
     return {name: arrays[entry["key"]] for name, entry in header["model"]["tensors"].items()}
 
 
-def _open(path: PathLike) -> Stored:
+def _open(path: PathLike, foreign: bool = False) -> Stored:
     """Open either format; checks the header and declared sizes, reads no tensor."""
     if not os.path.isfile(path):
         raise CheckpointError(f"{path}: no such file")
@@ -220,4 +219,4 @@ def _open(path: PathLike) -> Stored:
         zipped = f.read(2) == b"PK"
     if zipped or Path(path).suffix == ".npz":
         return npz_file.open_file(path)
-    return safetensors_file.open_file(path)
+    return safetensors_file.open_file(path, foreign)

@@ -86,8 +86,11 @@ def tensor_checksum(key: str, array: np.ndarray) -> int:
     return zlib.crc32(np.require(array, requirements="C").tobytes(), zlib.crc32(described))
 
 
-def open_file(path: PathLike) -> Stored:
-    """Parse and check the header; read no tensor yet (``Stored.read`` does, checksummed)."""
+def open_file(path: PathLike, foreign: bool = False) -> Stored:
+    """Parse and check the header; read no tensor yet (``Stored.read`` does, checksummed).
+
+    ``foreign``: a safetensors file another program wrote (PyTorch's ``save_file``, Hugging
+    Face) opens as a state dict of all its tensors; it has no checksums to verify."""
     from safetensors import safe_open
 
     try:
@@ -98,6 +101,8 @@ def open_file(path: PathLike) -> Stored:
     except Exception as e:  # the Rust reader's SafetensorError, OSError, ...
         raise CheckpointError(f"{path}: not a readable safetensors file (truncated or "
                               f"corrupted?): {type(e).__name__}: {e}") from e
+    if metadata.get("format") != FORMAT and foreign:
+        return _foreign(path, raw, metadata)
     if metadata.get("format") != FORMAT:
         raise CheckpointError(f"{path}: a safetensors file but not a tinygrad_nn checkpoint "
                               f"(metadata 'format' is {metadata.get('format')!r}, expected "
@@ -184,3 +189,30 @@ def _entry(path: PathLike, key: str, declared: Declared) -> dict[str, Any]:
         raise CheckpointError(f"{path}: missing array {key!r} (listed in the header)")
     dtype, shape = declared[key]
     return {"key": key, "dtype": dtype.name, "shape": list(shape)}
+
+
+def _foreign(path: PathLike, raw: dict[str, Any], metadata: dict[str, str]) -> Stored:
+    """Another program's safetensors file as a state dict (structure checked by safetensors;
+    no checksums, no spec)."""
+    from safetensors import safe_open
+
+    declared: Declared = {}
+    for key, (dtype, shape) in raw.items():
+        if dtype not in _DTYPES:
+            raise CheckpointError(f"{path}: {key!r} has dtype {dtype}, which NumPy cannot "
+                                  f"hold; allowed: {', '.join(_DTYPES)}")
+        declared[key] = (np.dtype(_DTYPES[dtype]), tuple(shape))
+    header = {"format": FORMAT, "version": 2, "kind": "state_dict", "library": {},
+              "model": {"class": None, "spec": None,
+                        "tensors": {key: _entry(path, key, declared) for key in declared}},
+              "optimizer": None, "scheduler": None, "extra": {"foreign_metadata": metadata}}
+
+    def read() -> dict[str, np.ndarray]:
+        try:
+            with safe_open(str(path), framework="numpy") as f:
+                return {key: f.get_tensor(key) for key in declared}
+        except Exception as e:
+            raise CheckpointError(f"{path}: tensor data is unreadable: {type(e).__name__}: "
+                                  f"{e}") from e
+
+    return Stored(check_header(path, header), declared, read)

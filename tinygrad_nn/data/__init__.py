@@ -5,6 +5,7 @@ code stays usable and testable on its own; convert with Tensor(x) at the call si
 """
 
 from .cifar import CIFAR10, load_cifar10, load_cifar10_meta, load_cifar_batch
+from .datasets import DATASETS, load_dataset
 from .loader import DataLoader
 from .mnist import (
     MNIST,
@@ -27,6 +28,7 @@ from .toy import make_circles, make_moons, make_sine, make_spirals, make_xor, tr
 
 __all__ = [
     "CIFAR10",
+    "DATASETS",
     "MNIST",
     "MNIST_FILES",
     "MNIST_MIRRORS",
@@ -42,6 +44,7 @@ __all__ = [
     "load_cifar10",
     "load_cifar10_meta",
     "load_cifar_batch",
+    "load_dataset",
     "load_mnist",
     "load_mnist_textbook",
     "load_nielsen_pickle",

@@ -43,6 +43,7 @@ from .losses import (
     NLLLoss,
     QuadraticCost,
     get_loss,
+    takes_one_hot,
 )
 from .module import Buffer, LoadResult, Module, Parameter, RemovableHandle, StateDictError
 from .spec import SpecError, build, load_spec, parse_spec_string, save_spec, spec_to_string
@@ -52,7 +53,7 @@ __all__ = [
     "Linear", "Maxout", "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax", "LogSoftmax",
     "Identity", "Flatten", "Dropout", "BatchNorm1d", "Sequential", "MLP",
     "MSELoss", "QuadraticCost", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
-    "LOSSES", "get_loss",
+    "LOSSES", "get_loss", "takes_one_hot",
     "build", "load_spec", "parse_spec_string", "spec_to_string", "save_spec", "SpecError",
     "functional", "init",
 ]

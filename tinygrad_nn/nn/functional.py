@@ -24,7 +24,7 @@ Conventions pinned (docs/REFERENCES.md, section 5):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,13 +39,17 @@ from ..convolution import (
     max_pool2d,
     unfold,
 )
-from ..tensor import ArrayLike, Tensor, default_rng, where
-from .module import Module
+from ..data.preprocess import one_hot as preprocess_one_hot
+from ..tensor import ArrayLike, Tensor, cat, default_rng, where
+from .module import Module, split_weights
 
 __all__ = [
     "mse_loss", "quadratic_cost", "cross_entropy", "cross_entropy_composed", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "l2_penalty", "dropout",
     "linear", "sum_squared_error", "sum_squared_error_composed",
+    "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+    "relu", "sigmoid", "tanh", "leaky_relu", "softmax", "log_softmax", "softplus", "elu", "gelu",
+    "silu", "mish", "pad", "one_hot", "layer_norm", "embedding",
 ]
 # convolution and pooling (issue #17): defined in tinygrad_nn/convolution.py
 __all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold",
@@ -191,6 +195,56 @@ def quadratic_cost(output: Tensor, target: ArrayLike, reduction: str = "mean") -
     return _reduce(per_example, reduction)
 
 
+def l1_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
+    """|input - target| (PyTorch's L1Loss); the gradient at 0 is 0."""
+    _check_reduction("l1_loss", reduction)
+    input = _check_input("l1_loss", input)
+    return _reduce((input - _float_target("l1_loss", input, target)).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: ArrayLike, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (PyTorch's SmoothL1Loss)."""
+    _check_reduction("smooth_l1_loss", reduction)
+    input = _check_input("smooth_l1_loss", input)
+    diff = input - _float_target("smooth_l1_loss", input, target)
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    return _reduce(where(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta),
+                   reduction)
+
+
+def huber_loss(input: Tensor, target: ArrayLike, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta) (PyTorch's HuberLoss)."""
+    _check_reduction("huber_loss", reduction)
+    input = _check_input("huber_loss", input)
+    diff = input - _float_target("huber_loss", input, target)
+    size = diff.abs()
+    return _reduce(where(size.data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta),
+                   reduction)
+
+
+def kl_div(input: Tensor, target: ArrayLike, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """target * (log target - input), input being log-probabilities (PyTorch's KLDivLoss; 0
+    where target is 0). reduction="batchmean" divides the sum by the batch size: the true KL
+    divergence; "mean" (PyTorch's default) divides by the number of elements."""
+    if reduction != "batchmean":
+        _check_reduction("kl_div", reduction)
+    input = _check_input("kl_div", input)
+    y = _float_target("kl_div", input, target)
+    if log_target:
+        pointwise = y.exp() * (y - input)
+    else:
+        safe_log = Tensor._make(np.log(np.where(y.data > 0, y.data, 1.0)), None)
+        pointwise = where(y.data > 0, y * (safe_log - input), 0.0)
+    if reduction == "batchmean":
+        return pointwise.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
+    return _reduce(pointwise, reduction)
+
+
 # ============================================================================================
 # classification
 # ============================================================================================
@@ -307,6 +361,136 @@ def binary_cross_entropy_with_logits(input: Tensor, target: ArrayLike, reduction
 
 
 # ============================================================================================
+# activations and layer functions, PyTorch's names (torch.nn.functional.gelu, ...)
+# ============================================================================================
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return x.leaky_relu(negative_slope)
+
+
+def softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return x.log_softmax(dim)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (torch's rule)."""
+    scaled = x * beta if beta != 1 else x
+    soft = _softplus(scaled) * (1.0 / beta) if beta != 1 else _softplus(scaled)
+    return where(scaled.data > threshold, x, soft)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha (e^x - 1); the clip keeps exp finite in the discarded branch."""
+    return where(x.data > 0, x, x.clip(max=0.0).expm1() * alpha)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) with erf (approximate='none'), or PyTorch's tanh approximation ('tanh')."""
+    if approximate == "none":
+        return x * 0.5 * (1.0 + (x * (1.0 / np.sqrt(2.0))).erf())
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * np.sqrt(2.0 / np.pi)
+        return x * 0.5 * (1.0 + inner.tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x: Tensor) -> Tensor:
+    """x sigmoid(x) (swish)."""
+    return x * x.sigmoid()
+
+
+def mish(x: Tensor) -> Tensor:
+    """x tanh(softplus(x))."""
+    return x * _softplus(x).tanh()
+
+
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """torch.nn.functional.pad: ``pad`` = (left, right) for the last dim, then (top, bottom)
+    for the one before, ... Modes 'constant' (with ``value``) and 'reflect'; negative padding
+    crops."""
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: needs pairs (left, right) for at most {x.ndim} dims, got {pad}")
+    if mode not in ("constant", "reflect"):
+        raise ValueError(f"pad: mode must be 'constant' or 'reflect', got {mode!r}")
+    for k in range(len(pad) // 2):
+        a = x.ndim - 1 - k
+        left, right = int(pad[2 * k]), int(pad[2 * k + 1])
+        lead = (slice(None),) * a
+        n = x.shape[a]
+        x = x[lead + (slice(max(-left, 0), n - max(-right, 0)),)]  # negative padding crops
+        left, right, n = max(left, 0), max(right, 0), x.shape[a]
+        if mode == "reflect":
+            if left >= n or right >= n:
+                raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than "
+                                 f"the dim it pads (size {n})")
+            parts = [x[lead + (slice(1, left + 1),)].flip(a), x,
+                     x[lead + (slice(n - 1 - right, n - 1),)].flip(a)]
+        else:
+            parts = [_filled(x, a, left, value), x, _filled(x, a, right, value)]
+        x = cat([p for p in parts if p.shape[a]], axis=a)
+    return x
+
+
+def _filled(x: Tensor, axis: int, width: int, value: float) -> Tensor:
+    """A constant block shaped like ``x`` but ``width`` long along ``axis`` (pad's sides)."""
+    shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
+    return Tensor._make(np.full(shape, value, dtype=x.dtype), None)
+
+
+def one_hot(tensor: ArrayLike, num_classes: int = -1) -> Tensor:
+    """Integer labels -> int64 tensor of shape labels.shape + (num_classes,) (PyTorch's)."""
+    labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    classes = None if num_classes == -1 else num_classes
+    return Tensor._make(preprocess_one_hot(labels, classes, dtype=np.int64), None)
+
+
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over the last len(normalized_shape) axes (biased var),
+    then * weight + bias."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end with the "
+                         f"normalized shape {shape}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    variance = (centered * centered).mean(axis=axes, keepdims=True)
+    out = centered / (variance + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    return out + bias if bias is not None else out
+
+
+def embedding(input: ArrayLike, weight: Tensor) -> Tensor:
+    """Rows of ``weight`` picked by the integer ``input`` (any shape); repeated indices add
+    their gradients."""
+    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
+        raise IndexError(f"embedding: indices must lie in [0, {weight.shape[0]}), got "
+                         f"{idx.min()}..{idx.max()}")
+    return weight[idx]
+
+
+# ============================================================================================
 # regularization, dropout
 # ============================================================================================
 
@@ -318,7 +502,7 @@ def l2_penalty(params: Module | Iterable[Tensor], strength: float) -> Tensor:
     Given a Module, only its weights (parameters with 2 or more dims) are penalized: biases and
     BatchNorm's gamma/beta are not, as in CS231n and Nielsen."""
     if isinstance(params, Module):
-        tensors = [p for p in params.parameters() if p.ndim >= 2]
+        tensors = split_weights(params.parameters())[0]
     else:
         tensors = list(params)
     if not tensors:

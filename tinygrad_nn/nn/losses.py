@@ -87,6 +87,23 @@ LOSSES: dict[str, type[_Loss]] = {
 }
 
 
+# Losses that compare the output with float targets of its own shape, so integer class labels
+# are one-hot encoded for them (cross_entropy and nll take the labels themselves).
+ONE_HOT_LOSSES = ("mse", "quadratic", "bce", "bce_with_logits")
+_ONE_HOT_FUNCTIONS = (nnf.mse_loss, nnf.quadratic_cost, nnf.binary_cross_entropy,
+                      nnf.binary_cross_entropy_with_logits)
+
+
+def takes_one_hot(loss: Any) -> bool:
+    """Whether ``loss`` (a name in ``LOSSES``, hyphens allowed; a loss Module; a function of
+    nn.functional) wants one-hot float targets rather than integer labels."""
+    if isinstance(loss, str):
+        return loss.replace("-", "_") in ONE_HOT_LOSSES
+    if isinstance(loss, Module):
+        return isinstance(loss, tuple(LOSSES[name] for name in ONE_HOT_LOSSES))
+    return loss in _ONE_HOT_FUNCTIONS
+
+
 def get_loss(name: str, **options: Any) -> Module:
     """A loss module by name (``LOSSES``), e.g. ``get_loss("cross_entropy", label_smoothing=0.1)``
     for configuration files and the command line."""

@@ -15,12 +15,14 @@ both parameters and child modules directly, and ``state_dict`` keys (names) are 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import ArrayLike, Tensor
+from ..autograd import bump_version
+from ..dtypes import _DTYPE_NAMES
+from ..tensor import ArrayLike, Tensor, _check_device, _dtype_arg
 
 # Attributes of Module itself that are bookkeeping, never state (hooks may be Modules).
 _BOOKKEEPING = frozenset({"training", "_forward_hooks", "_forward_pre_hooks"})
@@ -108,6 +110,14 @@ def _flatten(name: str, value: Any) -> Iterator[tuple[str, Any]]:
 def join_name(prefix: str, name: str) -> str:
     """``prefix.name``, or ``name`` at the top (prefix ""): how every dotted name is made."""
     return f"{prefix}.{name}" if prefix else name
+
+
+def split_weights(params: Iterable[Parameter]) -> tuple[list[Parameter], list[Parameter]]:
+    """(weights, others): the weights are the parameters with 2 or more dims, the ones weight
+    decay and L2 penalties apply to; biases and BatchNorm's gamma/beta are not regularized
+    (Nielsen, CS231n)."""
+    params = list(params)
+    return [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
 
 
 class Module:
@@ -285,16 +295,26 @@ class Module:
             fn(module)
         return self
 
-    def to(self, dtype: Any) -> Module:
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
         """Convert every floating parameter and buffer to ``dtype`` in place; integer buffers
-        (``num_batches_tracked``) are kept, as in PyTorch. Gradients are dropped."""
-        dtype = np.dtype(dtype)
+        (``num_batches_tracked``) are kept, as in PyTorch. Gradients are dropped. ``to("cpu")``
+        changes nothing (this library runs on the CPU only; other devices are an error)."""
+        for a in args:
+            if isinstance(a, str) and a not in _DTYPE_NAMES:
+                device = a
+            else:
+                dtype = a
+        _check_device(device, f"{type(self).__name__}.to")
+        if dtype is None:
+            return self
+        dtype = _dtype_arg(dtype, f"{type(self).__name__}.to")
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
         for _, t in self._named_state():
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t.data = t.data.astype(dtype)
                 t.grad = None
+                bump_version(t)  # a backward through a graph made before would be wrong
         return self
 
     def double(self) -> Module:
@@ -359,6 +379,7 @@ class Module:
                 np.copyto(target.data, array)  # in place: optimizers may hold the arrays
             else:
                 target.data = array.copy()
+            bump_version(target)
         return LoadResult(missing, unexpected)
 
     # ----------------------------------------------------------------------------------------

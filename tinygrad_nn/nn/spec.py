@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import read_document
 from . import conv as C
 from . import init as nn_init
 from . import layers as L
@@ -244,34 +245,9 @@ def load_spec(spec: SpecLike | Module) -> dict[str, Any]:
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        return _parse_file(path)
-    except UnicodeDecodeError as e:
-        raise SpecError(f"spec file {str(path)!r}: not UTF-8 text ({e.reason} at byte "
-                        f"{e.start})") from None
-    except RecursionError:
-        raise SpecError(f"spec file {str(path)!r}: nested too deeply to read") from None
-
-
-def _parse_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise SpecError(f"spec file {str(path)!r} does not exist")
-    if path.suffix == ".json":
-        try:
-            document = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise SpecError(f"spec file {str(path)!r}: invalid JSON: {e}") from e
-    elif path.suffix == ".toml":
-        try:
-            import tomllib  # Python >= 3.11
-        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        try:
-            document = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as e:
-            raise SpecError(f"spec file {str(path)!r}: invalid TOML: {e}") from e
-    else:
-        raise SpecError(f"spec file {str(path)!r}: unknown extension {path.suffix!r}; "
-                        "allowed: .json, .toml")
+        document = read_document(path, "spec file")
+    except (OSError, ValueError) as e:
+        raise SpecError(str(e)) from e
     if isinstance(document, dict) and "model" in document:
         document = document["model"]
     if isinstance(document, str):

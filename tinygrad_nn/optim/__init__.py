@@ -6,6 +6,7 @@
 """
 
 from .clip import clip_grad_norm_, clip_grad_value_
+from .factories import OPTIMIZERS, SCHEDULES, get_optimizer, get_scheduler
 from .optimizer import Optimizer, ParamGroup
 from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLROnPlateau, StepLR
@@ -13,5 +14,6 @@ from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLRO
 __all__ = [
     "Optimizer", "ParamGroup", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
     "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau",
-    "clip_grad_norm_", "clip_grad_value_",
+    "clip_grad_norm_", "clip_grad_value_", "OPTIMIZERS", "SCHEDULES",
+    "get_optimizer", "get_scheduler",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 from ..validation import check_bool, check_number
 
@@ -173,6 +173,7 @@ class Optimizer:
                 if group.get("maximize", False):
                     grad = -grad  # every optimizer here ascends by descending on -grad
                 self._update(p, grad, self.state.setdefault(p, {}), group)
+                bump_version(p)  # p changed in place: a graph recorded before must not backward
         return loss
 
     # ----------------------------------------------------------------------------------------

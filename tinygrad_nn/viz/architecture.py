@@ -55,8 +55,27 @@ def draw_model(
     cap = run_forward(model, input_shape, dtype, record=True)
     outer = [c for c in cap.calls if c.name == ""]
     graph = collapse_modules(trace(list(outer[0].outputs), capture=cap))
-    _flow(dot, graph, own)
+    _flow(dot, graph, own, _pass_through(graph, cap))
     return dot
+
+
+def _pass_through(graph: Graph, cap: Any) -> dict[str, list[tuple[str, str]]]:
+    """{tensor node id: [(module name, type)]}: layers that ran but recorded no op because
+    they return their input unchanged (Dropout in eval mode, Identity, Flatten of a flat batch).
+    They are still layers of the architecture, so they are drawn on that tensor's arrow."""
+    node_of = {id(t): n for n, t in graph.tensors.items()}
+    drawn = {n.name for n in graph.nodes.values() if n.kind == "module"}
+    parents = {c.name for c in cap.calls for d in cap.calls
+               if d.name.startswith(c.name + ".") or (c.name == "" and d.name)}
+    result: dict[str, list[tuple[str, str]]] = {}
+    for call in cap.calls:
+        if call.name in drawn or call.name in parents or call.name == "":
+            continue
+        same = [o for o in call.outputs if any(o is i for i in call.inputs)]
+        if same and id(same[0]) in node_of:
+            result.setdefault(node_of[id(same[0])], []).append(
+                (call.name, type(call.module).__name__))
+    return result
 
 
 def _layer_lines(name: str, kind: str, params: list[tuple[str, Any]]) -> list[str]:
@@ -68,7 +87,8 @@ def _layer_lines(name: str, kind: str, params: list[tuple[str, Any]]) -> list[st
     return lines
 
 
-def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]]) -> None:
+def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]],
+          pass_through: dict[str, list[tuple[str, str]]]) -> None:
     """Layers and free ops as nodes; the tensors between them as labelled edges."""
     producer: dict[str, str] = {}
     readers: dict[str, list[str]] = {}
@@ -113,6 +133,14 @@ def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]]) -> None
             continue
         source = producer.get(tensor_id, tensor_id)
         label = {"label": f" {_shape(node.shape)}"} if tensor_id in producer else {}
+        for i, (name, kind) in enumerate(pass_through.get(tensor_id, [])):
+            layer_id = f"{tensor_id}_pass{i}"
+            target = clusters.get(graph.modules[name].parent or "") if name in graph.modules \
+                else None
+            (target if target is not None else dot).node(
+                layer_id, "\\n".join(_layer_lines(name, kind, own.get(name, []))))
+            dot.edge(source, layer_id, **label)
+            source = layer_id
         for consumer in consumers:
             dot.edge(source, consumer, **label)
     _attach_clusters(dot, _containers_only(graph), clusters)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .collapse import collapse_chains, collapse_modules
-from .describe import num, tooltip
+from .describe import entries, num, tooltip
 from .graph import Capture, Graph, Node, ParamsLike, Stats, array_stats, trace
 from .notebook import GRAPHVIZ_HINT, dot_available, esc
 
@@ -144,6 +144,8 @@ def _flags(s: Stats) -> str:
 
 
 def _value_lines(t: Tensor) -> list[str]:
+    if t.data.dtype.kind in "iub" and t.data.size <= 12:  # labels: the labels themselves
+        return [entries(t.data)]
     s = array_stats(t)
     if s is None:
         return ["empty"]
@@ -375,7 +377,7 @@ def _node_attrs(
     elif node.kind == "module":
         lines = _module_label(node, graph)
         attrs["shape"] = "box3d"
-    elif _is_scalar(node) and not show_values:
+    elif _is_scalar(node):
         lines = []
         fields = _scalar_fields(node, graph, grad_values if grad is not None else None)
         attrs.update(shape="box", label=_fields_label(fields), margin="0.04,0.02")

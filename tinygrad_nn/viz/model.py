@@ -87,9 +87,10 @@ class Summary(str):
     rows: list[tuple[str, str, str]]
     footer: list[str]
 
-    def __new__(cls, text: str, rows: list[tuple[str, str, str]], footer: list[str]) -> Summary:
+    def __new__(cls, text: str, rows: list[tuple[str, str, str]] | None = None,
+                footer: list[str] | None = None) -> Summary:
         self = super().__new__(cls, text)
-        self.rows, self.footer = rows, footer
+        self.rows, self.footer = rows or [("Layer (type)", "Output Shape", "Param #")], footer or []
         return self
 
     def __repr__(self) -> str:

@@ -42,6 +42,10 @@ function table(info) {
   const t = document.createElement('table'); t.className = 'info';
   for (const [key, value] of info) {
     const row = t.insertRow();
+    if (key === 'title') {  // the node itself: one bold line
+      const cell = row.insertCell(); cell.colSpan = 2; cell.style.fontWeight = 'bold';
+      cell.textContent = value; continue;
+    }
     row.insertCell().textContent = key; row.insertCell().textContent = value;
   }
   return t;

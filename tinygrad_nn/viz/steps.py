@@ -27,6 +27,7 @@ from ..autograd import unbroadcast
 from ..tensor import Tensor
 from .describe import describe, entries, vjp_rule
 from .graph import Capture, Graph, ParamsLike, trace
+from .notebook import GRAPHVIZ_HINT, dot_available
 from .page import Frame, Page, render_page
 
 
@@ -111,7 +112,10 @@ class BackwardSteps:
         return self.frame(i if i >= 0 else len(self) + i)
 
     def svgs(self) -> list[str]:
-        """Every frame as SVG text (needs Graphviz's ``dot``)."""
+        """Every frame as SVG text (needs Graphviz's ``dot``; ``steps[i].source`` is the DOT)."""
+        if not dot_available():
+            raise RuntimeError(f"BackwardSteps.svgs: Graphviz's `dot` program was not found; "
+                               f"{GRAPHVIZ_HINT} (each frame's DOT text: steps[i].source)")
         return [self.frame(i).pipe(format="svg", encoding="utf-8") for i in range(len(self))]
 
     def page(self) -> Page:
