@@ -383,13 +383,9 @@ def backward(
         seeds.append(seed_gradient(root, gradient, "backward"))
     if retain_graph is None:
         retain_graph = create_graph
-<<<<<<< HEAD
-    root_grad: Any = _graph_seed(seed, gradient) if create_graph else seed
-    run_backward([root], [root_grad], retain_graph, create_graph)
-=======
-    root_grads: Any = [Tensor._make(s, None) for s in seeds] if create_graph else seeds
+    root_grads: Any = ([_graph_seed(s, g) for s, g in zip(seeds, grad_tensors)]
+                       if create_graph else seeds)
     run_backward(roots, root_grads, retain_graph, create_graph)
->>>>>>> main
 
 
 def grad(
