@@ -95,6 +95,8 @@ ROWS = [
                                               grad_outputs=[None]), ValueError, "2 outputs"),
     bad("grad complex grad_outputs", lambda: tg.grad(_leaf() * 2, _leaf(), np.ones(2) * 1j),
         TypeError, "complex"),
+    good("backward list gradient for one tensor", lambda: _backward([1.0, 3.0]),
+         np.array([2.0, 6.0])),
     good("backward int gradient is cast", lambda: _backward(np.array([1, 2])),
          np.array([2.0, 4.0])),
     good("issue: grad_outputs differentiable under create_graph (torch: x.grad 2v, v.grad 2x)",

@@ -373,7 +373,9 @@ def backward(
     """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
     (``Tensor.backward``, or ``torch.autograd.backward`` with a list of tensors)."""
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
+    if isinstance(tensors, Tensor):  # one tensor: its gradient may be a list (x.backward([1, 2]))
+        grad_tensors = [grad_tensors]
+    elif grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
         grad_tensors = [grad_tensors] * len(roots)
     if len(grad_tensors) != len(roots):
         raise ValueError(f"backward: {len(roots)} tensors but {len(grad_tensors)} grad_tensors")
