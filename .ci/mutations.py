@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ["tests/test_ops.py", "tests/test_autograd.py", "tests/test_higher_order.py",
-         "tests/test_properties.py"]
+         "tests/test_properties.py", "tests/test_threads.py", "tests/test_engine_tape.py"]
 OPS12, API12 = ["tests/test_ops_pytorch.py"], ["tests/test_pytorch_api.py"]  # issue #12's tests
 
 # (file, original text, mutated text, what the bug is[, the tests that must catch it: TESTS])
@@ -52,10 +52,20 @@ MUTATIONS = [
      "PowScalar: factor c missing"),
     ("ops.py", "gx = g @ y.T if self.needs_input_grad[0] else None",
      "gx = (g @ y.T) * 0.5 if self.needs_input_grad[0] else None", "Matmul: 2-D fast path wrong"),
-    ("autograd.py", "ops.sort(key=_by_creation)", "ops.sort(key=_by_creation, reverse=True)",
-     "engine: ops processed before their consumers"),
-    ("autograd.py", "pending[key] = pg if previous is None else previous + pg",
-     "pending[key] = pg", "engine: gradients overwritten, not accumulated"),
+    ("autograd.py", "    i = top\n", "    i = top - 1 if top > 0 else top\n",
+     "engine: the tape walk skips the root's op"),
+    ("autograd.py", "    ctx.g = ctx.g + g\n", "    ctx.g = g\n",
+     "engine: an op's gradient overwritten, not accumulated"),
+    ("autograd.py", "entry[1] = entry[1] + g", "entry[1] = g",
+     "engine: a leaf's gradient overwritten, not accumulated"),
+    ("autograd.py", "t._ctx.pos = len(live)", "t._ctx.pos = len(live) // 2",
+     "engine: compaction renumbers the tape wrongly"),
+    ("autograd.py", "_compact_at = max(1024, 2 * len(live))", "_compact_at = 1 << 62",
+     "engine: the tape grows without bound"),
+    ("autograd.py", "                t._ctx.g = None\n        raise",
+     "                pass\n        raise", "engine: a failed pass leaves gradients behind"),
+    ("autograd.py", "    if ctx.parents is None:\n        raise _freed(ctx)\n", "",
+     "engine: backward through a freed graph is not an error"),
     ("autograd.py", "if s == 1 and gs != 1)", "if False)",
      "engine: size-1 broadcast axes not reduced"),
     ("autograd.py", "ctx.parents = ctx.inputs = None  # free", "pass  # free",
@@ -65,6 +75,10 @@ MUTATIONS = [
      "return np.asarray(data, dtype=root.dtype)", "engine: user's gradient array becomes .grad"),
     ("autograd.py", "previous_mode, _grad_enabled = _grad_enabled, create_graph",
      "previous_mode = _grad_enabled", "engine: backward pass recorded without create_graph"),
+    ("threads.py", "(1 if work < THRESHOLD else _max_threads)", "(1 if work < 0 else _max_threads)",
+     "BLAS threads: small products spread over every core"),
+    ("threads.py", "n = _fixed if _fixed is not None else", "n = _fixed if False else",
+     "BLAS threads: set_num_threads ignored"),
     ("tensor.py", "dtype = self.dtype if self.dtype.kind == \"f\" else",
      "dtype = np.float64 if self.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
     ("gradcheck.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
@@ -83,7 +97,7 @@ MUTATIONS = [
      "return np.cumsum(g, axis=self.axis)", "Cumsum: forward cumsum as its own adjoint", OPS12),
     ("ops.py", "grads.append(grad if mask is None else grad * mask)", "grads.append(grad)",
      "Einsum: repeated subscripts (trace, diagonal) not masked", OPS12),
-    ("autograd.py", "if ops and _last_bump > ops[0]._ctx.seq:", "if False:",
+    ("autograd.py", "if _last_bump > ctx.seq:  # something", "if False:  # something",
      "in-place: saved tensors modified after recording not detected", API12),
     ("autograd.py", "if _grad_enabled and t.requires_grad and t._ctx is None:", "if False:",
      "in-place: a leaf requiring grad modified in place", API12),
@@ -111,7 +125,8 @@ MUTATIONS = [
     ("check/layer.py", "result[index] = (plus - minus) / (2 * H)",
      "result[index] = (plus - minus) / H", "check.layer: wrong central difference",
      ["tests/test_check_learner.py"]),
-    ("check/layer.py", "if abs(right - left) > 1e-3 *", "if False and abs(right - left) > 1e-3 *",
+    ("check/layer.py", "kink = np.abs(right - left) > 1e-3 *",
+     "kink = 0 * np.abs(right - left) > 1e-3 *",
      "check.layer: kinks not detected (a correct ReLU backward fails at x == 0)",
      ["tests/test_check_learner.py"]),
     ("check/report.py", "inside = (self.manual >= lo - slack) & (self.manual <= hi + slack)",
@@ -168,6 +183,34 @@ MUTATIONS += [
      "MaxPool2d: ties go to the last maximum, not the first (PyTorch)", CONV_TESTS),
     ("ops.py", "view += g_t * (arg_t == k)", "np.copyto(view, g_t, where=arg_t == k)",
      "MaxPool2d: overlapping windows overwrite instead of accumulating", CONV_TESTS),
+]
+
+# tg.compile (issue #14): a broken rule or replay must be caught by the compiled-vs-eager tests
+COMPILE_TESTS = ["tests/test_compile.py"]
+MUTATIONS += [
+    ("jit/rules.py", "            gx *= spare\n", "            pass\n",
+     "compile: Sigmoid rule drops (1 - s) from the derivative", COMPILE_TESTS),
+    ("jit/rules.py", "np.add.reduce(g, axis=0, out=gb())", "np.multiply(g[0], 1.0, out=gb())",
+     "compile: Linear rule's bias gradient from the first example only", COMPILE_TESTS),
+    ("jit/rules.py", "return np.multiply(g, y, out=target())",
+     "return np.multiply(g, x, out=target())",
+     "compile: Mul rule multiplies by the wrong input", COMPILE_TESTS),
+    ("jit/rules.py", '            lr = group["lr"]\n',
+     '            lr = optimizer.defaults["lr"]\n',
+     "compile: SGD rule ignores the scheduler's lr", COMPILE_TESTS),
+    ("jit/program.py", "                grads[s] = pg if previous is None else previous + pg",
+     "                grads[s] = pg", "compile: fallback gradients overwritten, not summed",
+     COMPILE_TESTS),
+    ("jit/program.py", "t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)",
+     "t.grad = Tensor._make(g, None)", "compile: .grad replaced, not accumulated",
+     COMPILE_TESTS),
+    ("jit/program.py", "holder[0], holder[1] = holder[1], holder[0]", "pass",
+     "compile: a gradient buffer overwritten while it is still .grad", COMPILE_TESTS),
+    ("jit/program.py", "            if module.training != training:\n                return False",
+     "            if False:\n                return False",
+     "compile: train/eval mode not guarded", COMPILE_TESTS),
+    ("jit/program.py", "                vals[slot] = draw()", "                pass",
+     "compile: dropout's mask frozen at trace time", COMPILE_TESTS),
 ]
 
 

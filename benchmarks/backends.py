@@ -268,6 +268,62 @@ class TinygradModuleBackend(Backend):
         return [(m.weight.data.astype(np.float64), m.bias.data.astype(np.float64)) for m in linears]
 
 
+@register("api")
+class PublicApiBackend(Backend):
+    """The step exactly as issue #14 writes it: ``nn.Linear`` layers, ``.sigmoid()``, the loss
+    ``(diff * diff).sum() * (0.5 / m)``, ``optim.SGD(lr=eta)``, zero_grad/backward/step."""
+
+    description = "public API step, eager (nn.Linear, .sigmoid(), (d*d).sum()*(0.5/m), SGD)"
+    compiled = False
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return TinygradModuleBackend.unavailable()
+
+    def setup(self, params: Params, dtype: str) -> None:
+        import tinygrad_nn as tg
+        from tinygrad_nn import nn, optim
+
+        self.layers = []
+        for w, b in params:
+            linear = nn.Linear(w.shape[1], w.shape[0], dtype=dtype)
+            linear.weight.data[...] = w
+            linear.bias.data[...] = b
+            self.layers.append(linear)
+        self.opt = optim.SGD([p for layer in self.layers for p in layer.parameters()], lr=1.0)
+        wrap = tg.Tensor.from_numpy
+        layers, opt = self.layers, self.opt
+
+        def train_step(x: np.ndarray, y: np.ndarray) -> object:
+            opt.zero_grad()
+            a = wrap(x)
+            for layer in layers:
+                a = layer(a).sigmoid()
+            diff = a - wrap(y)
+            loss = (diff * diff).sum() * (0.5 / len(x))
+            loss.backward()
+            opt.step()
+            return loss
+
+        self.train_step = tg.compile(train_step) if self.compiled else train_step
+
+    def step(self, x: np.ndarray, y: np.ndarray, lr: float) -> None:
+        self.opt.param_groups[0]["lr"] = lr * len(x)  # eta: the loss is already a mean
+        self.train_step(x, y)
+
+    def weights(self) -> Params:
+        return [(m.weight.data.astype(np.float64), m.bias.data.astype(np.float64))
+                for m in self.layers]
+
+
+@register("api-compiled")
+class PublicApiCompiledBackend(PublicApiBackend):
+    """The same step through ``tg.compile`` (traced once per mini-batch shape, then replayed)."""
+
+    description = "public API step, tg.compile"
+    compiled = True
+
+
 # --------------------------------------------------------------------------------------------
 # (c) PyTorch CPU: plain autograd, manual SGD (the same update torch.optim.SGD performs)
 # --------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ GRID = [
     for sizes, batch, dtype in itertools.product(
         [(784, 30, 10), (784, 100, 10)], [10, 128], ["float64", "float32"]
     )
-]
+] + [Case((784, 1024, 1024, 10), 256, "float32")]  # BLAS-bound (issue #14)
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 
 import tinygrad_nn as tg
 from tinygrad_nn import check
+from tinygrad_nn.reference import cs231n_conv
 
 rng = np.random.default_rng(0)
 X45, W53, B3 = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
@@ -126,50 +127,34 @@ def test_given_dout_is_used():
 # --------------------------------------------------------------------------------------------
 
 
-def conv_forward_naive(x, w, b, conv_param):
-    """CS231n's loops, writing into an ndarray made by np.zeros (autodiff cannot see that)."""
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
-    H_out, W_out = 1 + (H + 2 * pad - HH) // stride, 1 + (W + 2 * pad - WW) // stride
-    out = np.zeros((N, F, H_out, W_out))
-    for n in range(N):
-        for f in range(F):
-            for i in range(H_out):
-                for j in range(W_out):
-                    patch = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
-                    out[n, f, i, j] = np.sum(patch * w[f]) + b[f]
-    return out, (x, w, b, conv_param)
-
-
-def conv_backward_naive(dout, cache):
-    x, w, b, conv_param = cache
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    F, _, HH, WW = w.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
-    dx_pad, dw = np.zeros_like(x_pad), np.zeros_like(w)
-    db = dout.sum(axis=(0, 2, 3))
-    for n in range(x.shape[0]):
-        for f in range(F):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = (n, slice(None), slice(i * stride, i * stride + HH),
-                              slice(j * stride, j * stride + WW))
-                    dw[f] += x_pad[window] * dout[n, f, i, j]
-                    dx_pad[window] += w[f] * dout[n, f, i, j]
-    return dx_pad[:, :, pad:-pad, pad:-pad], dw, db
-
-
 def test_conv_with_kwargs_falls_back_to_central_differences_and_says_why():
+    """CS231n's naive loops write into an ndarray made by np.zeros: autodiff cannot see that."""
     x, w, b = rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((2, 3, 3, 3)), \
         rng.standard_normal(2)
-    report = check.layer(conv_forward_naive, conv_backward_naive, x, w, b,
-                         conv_param={"stride": 2, "pad": 1})
+    report = check.layer(cs231n_conv.conv_forward_naive, cs231n_conv.conv_backward_naive, x, w,
+                         b, conv_param={"stride": 2, "pad": 1})
     assert report.ok, str(report)
     assert any("central differences only" in n for n in report.notes), report.notes
     assert all(r.autodiff is None and r.vs_numeric < 1e-7 for r in report.rows)
     assert "central differences only" in str(report)
+
+
+@pytest.mark.parametrize("kind", ["conv", "max_pool"])
+def test_vectorized_conv_and_pool_run_on_autodiff(kind):
+    """im2col (np.pad, fancy indexing, reshapes, dot) runs on Tensors; so does pooling."""
+    x = rng.standard_normal((2, 3, 4, 4))
+    if kind == "conv":
+        args, kwargs = (x, rng.standard_normal((2, 3, 3, 3)), rng.standard_normal(2)), \
+            {"conv_param": {"stride": 1, "pad": 1}}
+    else:
+        args, kwargs = (x,), {"pool_param": {"pool_height": 2, "pool_width": 2, "stride": 2}}
+    for speed in ("naive", "fast"):
+        forward = getattr(cs231n_conv, f"{kind}_forward_{speed}")
+        backward = getattr(cs231n_conv, f"{kind}_backward_{speed}")
+        report = check.layer(forward, backward, *args, **kwargs)
+        assert report.ok, str(report)
+        if speed == "fast":  # naive loops write into np.zeros: central differences only
+            assert_passes_on_autodiff(report)
 
 
 def test_a_forward_with_an_op_autodiff_lacks_names_it():
@@ -324,3 +309,15 @@ def test_inputs_on_a_kink_accept_either_one_sided_derivative():
     ties[1, 2] = ties[1, 3] = 5.0  # a tie for the maximum of row 1
     report = check.layer(rowmax_forward, rowmax_backward_first, ties)
     assert report.ok and any("2 entries sit on a kink" in n for n in report.notes), str(report)
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    for name in ("layer", "cmp", "network", "report", "diagnose", "files"):
+        module = importlib.import_module(f"tinygrad_nn.check.{name}")
+        result = doctest.testmod(module, extraglobs={"np": np})
+        assert result.failed == 0, name
+    assert doctest.testmod(importlib.import_module("tinygrad_nn.check.layer"),
+                           extraglobs={"np": np}).attempted >= 1

@@ -1,12 +1,13 @@
-"""search.random_search on executors: the same trials sequentially, in a process pool, in a
-thread pool and on a local Dask cluster; a failing trial is reported and the others kept; a
+"""search.random_search on executors: the same trials sequentially, in a forked and a spawned
+process pool and on a local Dask cluster; a failing trial is reported and the others kept; a
 progress bar per stage."""
 
 from __future__ import annotations
 
 import math
+import multiprocessing
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -57,10 +58,13 @@ def test_a_process_pool_gives_the_sequential_trials(sequential: list[Trial]) -> 
 
 
 def test_any_executor_gives_the_sequential_trials(sequential: list[Trial]) -> None:
-    with ThreadPoolExecutor(3) as pool:
-        threaded = random_search(_train_moons, SPACE, trials=4, fine_trials=2, seed=3,
-                                 executor=pool, progress=False)
-    assert _summary(threaded) == _summary(sequential)
+    # NOTE: processes, not threads: grad mode (no_grad) is one flag per process, so two
+    # trainings in threads of one process would switch each other's gradients off.
+    spawn = multiprocessing.get_context("spawn")  # fresh interpreters: nothing inherited
+    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        spawned = random_search(_train_moons, SPACE, trials=4, fine_trials=2, seed=3,
+                                executor=pool, progress=False)
+    assert _summary(spawned) == _summary(sequential)
 
 
 def test_a_local_dask_cluster_gives_the_sequential_trials(sequential: list[Trial]) -> None:

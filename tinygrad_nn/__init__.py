@@ -45,8 +45,10 @@ from .dtypes import (  # noqa: A004  (PyTorch's names: tg.float32, tg.bool, ...)
     bool, double, float, float16, float32, float64, half, int, int32, int64, long, uint8,
 )
 from .gradcheck import gradcheck
+from .threads import get_num_threads, set_num_threads
 from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
 from .checkpoint import load, save  # noqa: E402
+from .jit import TraceError, compile  # noqa: E402  (tg.compile: issue #14)
 from .viz import summary  # noqa: E402
 from . import check  # noqa: E402  (your backprop vs autodiff: tg.check.layer, ...)
 
@@ -70,7 +72,7 @@ max, min = Tensor.max, Tensor.min  # noqa: A001  (torch.max(x, dim) -> (values, 
 softmax, log_softmax = Tensor.softmax, Tensor.log_softmax
 std, var = Tensor.std, Tensor.var
 
-__version__ = "0.1.0"
+from .version import __version__ as __version__  # noqa: E402
 
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "eye", "arange", "randn", "rand",
@@ -88,4 +90,5 @@ __all__ = [
     "expm1", "log", "log1p", "log2", "log10", "gather", "index_select", "masked_fill",
     "logaddexp", "logsumexp", "norm", "matmul", "mm", "mv", "outer", "max", "min", "relu",
     "sigmoid", "sqrt", "square", "softmax", "log_softmax", "std", "var",
+    "set_num_threads", "get_num_threads", "compile", "TraceError",
 ]

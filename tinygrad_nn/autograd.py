@@ -20,7 +20,7 @@ import contextlib
 import functools
 import inspect
 import itertools
-import operator
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +31,20 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _grad_enabled = True
-_sequence = itertools.count()  # creation order of recorded ops: a topological order for free
+# The recorder of tg.compile (jit/trace.py) while it traces a step, else None: the engine
+# reports every op, backward() and grad() to it. One global read per op when not tracing.
+_tracer: Any = None
+_sequence = itertools.count()  # creation order of ops and of in-place changes (versions)
+
+
+def derived(fn: Any, *tensors: Tensor) -> np.ndarray:
+    """``fn(*arrays)`` on the tensors' values, for a mask or constant an op needs that is not
+    itself differentiated (leaky_relu's ``x > 0``). Computing it here rather than on
+    ``tensor.data`` directly lets ``tg.compile`` recompute it on every call."""
+    out = fn(*[t.data for t in tensors])
+    if _tracer is not None:
+        _tracer.derived(out, fn, tensors)
+    return out
 
 
 def is_grad_enabled() -> bool:
@@ -109,12 +122,14 @@ class Function:
     wants a gradient: formulas skip the ones that do not.
     """
 
-    __slots__ = ("parents", "inputs", "needs_input_grad", "seq")
+    __slots__ = ("parents", "inputs", "needs_input_grad", "seq", "pos", "g")
 
     parents: tuple[Tensor, ...] | None
     inputs: list[np.ndarray]  # the parents' arrays as forward saw them (backward's fast path)
     needs_input_grad: tuple[bool, ...]
-    seq: int
+    seq: int  # creation order, shared with in-place version bumps
+    pos: int  # position on the tape (renumbered when the tape is compacted)
+    g: Any  # the output's gradient, summed during backward; None outside it
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -146,8 +161,16 @@ class Function:
                 ctx.inputs = inputs
                 ctx.needs_input_grad = needs
                 ctx.seq = next(_sequence)
-                return Tensor._make(data, ctx)
-        return Tensor._make(data, None)
+                ctx.g = None
+                out = Tensor._make(data, ctx)
+                _record(out, ctx)
+                if _tracer is not None:
+                    _tracer.op(cls, ctx, parents, kwargs, out)
+                return out
+        out = Tensor._make(data, None)
+        if _tracer is not None:
+            _tracer.op(cls, ctx, parents, kwargs, out)
+        return out
 
 
 def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
@@ -161,11 +184,43 @@ def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
 
 
 # --------------------------------------------------------------------------------------------
-# the backward pass
+# the tape: every recorded op in creation order
 # --------------------------------------------------------------------------------------------
 
+# An op's inputs exist before the op runs, so creation order is a topological order: backward
+# walks the tape from the root down, and every consumer of a tensor is visited before the op that
+# made it. The tape holds weak references to the ops' outputs (it never keeps a graph alive); it
+# is compacted, dead and freed entries dropped and ``seq`` renumbered, when it has doubled since
+# the last compaction.
+_tape: list[weakref.ref[Tensor]] = []
+_compact_at = 1024
+_walking = 0  # backward passes running: the tape must not be renumbered under them
 
-_by_creation = operator.attrgetter("_ctx.seq")
+
+def _record(out: Tensor, ctx: Function) -> None:
+    ctx.pos = len(_tape)
+    _tape.append(weakref.ref(out))
+    if ctx.pos >= _compact_at and not _walking:
+        _compact()
+
+
+def moved(t: Tensor) -> None:
+    """``t`` is now the output of ``t._ctx`` (code that re-points a graph, as in-place
+    ``__setitem__`` does, must say so): the tape entry of that op refers to ``t``."""
+    if t._ctx is not None:
+        _tape[t._ctx.pos] = weakref.ref(t)
+
+
+def _compact() -> None:
+    global _compact_at
+    live = []
+    for ref in _tape:
+        t = ref()
+        if t is not None and t._ctx is not None and t._ctx.parents is not None:
+            t._ctx.pos = len(live)
+            live.append(ref)
+    _tape[:] = live
+    _compact_at = max(1024, 2 * len(live))
 
 
 class GraphFreedError(RuntimeError):
@@ -175,29 +230,28 @@ class GraphFreedError(RuntimeError):
 def collect(roots: Sequence[Tensor], every_input: bool = False
             ) -> tuple[list[Tensor], list[Tensor]]:
     """(leaves, op outputs in the order the ops were recorded) reachable from ``roots``: the one
-    walk of the graph (backward, ``viz.trace``, ``check``).
+    walk of a graph for the tools that list it (``viz.trace``, ``check``); backward needs no walk
+    (it follows the tape).
 
-    An op's inputs exist before the op runs, so the order in which ops were recorded
-    (``Function.seq``) is already topological: collect the reachable tensors with an explicit
-    stack (no recursion: a 100,000-op chain costs a list, not 100,000 Python frames), then sort
-    the op outputs by it, in C. Leaves have no inputs; they come last in backward. Inputs that
-    need no gradient are skipped unless ``every_input`` (a drawing shows them).
+    Creation order (``Function.seq``, the tape position) is topological: collect the reachable
+    tensors with an explicit stack (no recursion: a 100,000-op chain costs a list, not 100,000
+    Python frames), then sort the op outputs by it. Inputs that need no gradient are skipped
+    unless ``every_input`` (a drawing shows them).
     """
     leaves: list[Tensor] = []
-    ops: list[Tensor] = []
+    outputs: list[Tensor] = []
     seen: set[int] = set()
     stack = list(roots)
     while stack:
         t = stack.pop()
-        key = id(t)
-        if key in seen:
+        if id(t) in seen:
             continue
-        seen.add(key)
+        seen.add(id(t))
         ctx = t._ctx
         if ctx is None:
             leaves.append(t)
             continue
-        ops.append(t)
+        outputs.append(t)
         parents = ctx.parents
         if parents is None:
             raise GraphFreedError(
@@ -208,8 +262,13 @@ def collect(roots: Sequence[Tensor], every_input: bool = False
         for p in parents:
             if every_input or p.requires_grad:
                 stack.append(p)
-    ops.sort(key=_by_creation)
-    return leaves, ops
+    outputs.sort(key=lambda t: t._ctx.seq)  # creation order
+    return leaves, outputs
+
+
+# --------------------------------------------------------------------------------------------
+# the backward pass: compute the gradients, then deliver them
+# --------------------------------------------------------------------------------------------
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
@@ -229,6 +288,14 @@ def unbroadcast(g: Any, shape: tuple[int, ...], op: str) -> Any:
     return g
 
 
+def _freed(ctx: Function) -> GraphFreedError:
+    return GraphFreedError(
+        f"backward: trying to backward through the graph a second time (at op "
+        f"{type(ctx).__name__}); its buffers were freed after the first backward(). "
+        "Pass retain_graph=True to the first backward() to keep them."
+    )
+
+
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Any],
@@ -242,64 +309,137 @@ def run_backward(
     ``retain_grad()``), like ``Tensor.backward``. With ``inputs``: touch no ``.grad``; return
     {id(input): gradient} for them, like ``torch.autograd.grad``.
     """
-    global _grad_enabled
-    leaves, ops = collect(roots)
-    if ops and _last_bump > ops[0]._ctx.seq:  # type: ignore[union-attr]
-        _check_versions(ops)
-    pending: dict[int, Any] = {}
+    keep = set() if inputs is None else {id(t) for t in inputs if t._ctx is not None}
+    grads = compute_gradients(roots, root_grads, retain_graph, create_graph, keep)
+    if inputs is None:
+        delivered: set[int] = set()
+        for t, g in grads:
+            _accumulate_grad(t, g, delivered)
+        return {}
+    wanted = {id(t) for t in inputs}
+    return {id(t): g for t, g in grads if id(t) in wanted}
+
+
+def compute_gradients(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    keep: set[int],
+) -> list[tuple[Tensor, Any]]:
+    """(tensor, gradient) for the leaves that require grad, for the ops' outputs whose ``id`` is
+    in ``keep``, and (when ``keep`` is empty) for those that called ``retain_grad()``.
+
+    Each op's pending gradient waits on the op itself (``Function.g``), summed as consumers
+    deliver terms; the tape walk visits ops from the newest root down and stops when no op has
+    a gradient pending.
+    """
+    global _grad_enabled, _walking
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient]
+    found: list[tuple[Tensor, Any]] = []
+    done: list[Function] = []  # kept alive until the end: their gradients live on them
+    pending = 0
+    top = -1
     for r, g in zip(roots, root_grads):
-        pending[id(r)] = g if id(r) not in pending else pending[id(r)] + g
-    wanted = None if inputs is None else {id(t) for t in inputs}
-    found: dict[int, Any] = {}
-    delivered: set[int] = set()
+        pending += _route(r, g, leaves)
+        if r._ctx is not None:
+            top = max(top, r._ctx.pos)
     previous_mode, _grad_enabled = _grad_enabled, create_graph
+    _walking += 1
+    i = top
     try:
-        for t in reversed(ops):  # every consumer of a tensor runs before the tensor's own op
-            ctx: Any = t._ctx  # never None here: collect put leaves apart
-            g = pending.pop(id(t), None)
-            if g is not None:
-                if _hooks and id(t) in _hooks:
-                    g = _run_hooks(t, g)
-                if wanted is not None:
-                    if id(t) in wanted:
-                        found[id(t)] = g
-                elif t._retains_grad:
-                    _accumulate_grad(t, g, delivered)
-                parents = ctx.parents
-                if create_graph:
-                    grads = ctx.backward(g, t, *parents)
-                else:
-                    grads = ctx.backward(g, t.data, *ctx.inputs)
-                if type(grads) is not tuple:
-                    grads = (grads,)
-                for p, pg in zip(parents, grads):
-                    if pg is None or not p.requires_grad:
-                        continue
-                    data = p.data
-                    # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
-                    if pg.shape != data.shape or (pg.dtype is not data.dtype
-                                                  and pg.dtype != data.dtype):
-                        pg = _fit(pg, data, ctx)
-                    key = id(p)
-                    previous = pending.get(key)
-                    # NOTE: out of place: ``pg`` may be shared (Add hands the same array to both
-                    # inputs), so adding in place could corrupt another gradient.
-                    pending[key] = pg if previous is None else previous + pg
-            if not retain_graph:
-                ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
-        for t in leaves:
-            g = pending.pop(id(t), None)
+        while pending:
+            if i < 0:
+                raise RuntimeError("engine: gradients are waiting on ops missing from the tape "
+                                   "(a tensor was re-pointed without autograd.moved())")
+            t = _tape[i]()
+            i -= 1
+            if t is None:
+                continue
+            ctx: Any = t._ctx
+            g = ctx.g
             if g is None:
                 continue
+            if ctx.pos != i + 1:
+                raise RuntimeError(
+                    f"engine: the tape is out of sync at {type(ctx).__name__} (a tensor was given "
+                    "another op's output without autograd.moved())")
+            ctx.g = None
+            pending -= 1
+            done.append(ctx)
+            if _last_bump > ctx.seq:  # something changed in place since this op was recorded
+                _check_versions(t)
             if _hooks and id(t) in _hooks:
                 g = _run_hooks(t, g)
-            if wanted is None:
-                _accumulate_grad(t, g, delivered)
-            elif id(t) in wanted:
-                found[id(t)] = g
+            if keep:
+                if id(t) in keep:
+                    found.append((t, g))
+            elif t._retains_grad:
+                found.append((t, g))
+            pending += _backward_one(t, ctx, g, create_graph, leaves)
+    except BaseException:
+        for ref in _tape[: i + 1]:  # a failed pass leaves no gradient behind on the graph
+            t = ref()
+            if t is not None and t._ctx is not None:
+                t._ctx.g = None
+        raise
     finally:
         _grad_enabled = previous_mode
+        _walking -= 1
+    if not retain_graph:  # only after a pass that succeeded: a failed one leaves the graph
+        for ctx in done:
+            ctx.parents = ctx.inputs = None  # free: drop the inputs and saved arrays
+        if len(done) >= 1024 and not _walking:  # a big graph just died: so did its entries
+            _compact()
+    for t, g in leaves.values():
+        if _hooks and id(t) in _hooks:
+            g = _run_hooks(t, g)
+        found.append((t, g))
     return found
+
+
+def _backward_one(
+    t: Tensor, ctx: Any, g: Any, create_graph: bool, leaves: dict[int, list[Any]]
+) -> int:
+    """Run ``t``'s op backward and hand each input its term; returns how many ops newly wait."""
+    parents = ctx.parents
+    if create_graph:
+        grads = ctx.backward(g, t, *parents)
+    else:
+        grads = ctx.backward(g, t.data, *ctx.inputs)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    newly = 0
+    for p, pg in zip(parents, grads):
+        if pg is not None and p.requires_grad:
+            data = p.data
+            # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
+            if pg.shape != data.shape or (pg.dtype is not data.dtype and pg.dtype != data.dtype):
+                pg = _fit(pg, data, ctx)
+            newly += _route(p, pg, leaves)
+    return newly
+
+
+def _route(t: Tensor, g: Any, leaves: dict[int, list[Any]]) -> int:
+    """Add ``g`` to what ``t`` is owed: on its op, or for a leaf in ``leaves``. Returns 1 when
+    ``t``'s op had no gradient waiting before (one more op to visit), else 0."""
+    ctx = t._ctx
+    if ctx is None:
+        entry = leaves.get(id(t))
+        if entry is None:
+            leaves[id(t)] = [t, g]
+        else:
+            # NOTE: out of place: ``g`` may be shared (Add hands the same array to both
+            # inputs), so adding in place could corrupt another gradient.
+            entry[1] = entry[1] + g
+        return 0
+    if ctx.parents is None:
+        raise _freed(ctx)
+    if ctx.g is None:
+        ctx.g = g
+        return 1
+    ctx.g = ctx.g + g
+    return 0
 
 
 def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:
@@ -382,6 +522,8 @@ def backward(
     seeds = []
     for root, gradient in zip(roots, grad_tensors):
         _check_requires_grad(root, "backward")
+        if _tracer is not None:
+            _tracer.backward(root, gradient, create_graph)
         seeds.append(seed_gradient(root, gradient, "backward"))
     if retain_graph is None:
         retain_graph = create_graph
@@ -403,6 +545,8 @@ def grad(
     Leaves' ``.grad`` are not touched. With ``create_graph=True`` the returned gradients are
     themselves differentiable (Hessian-vector products, gradient penalties).
     """
+    if _tracer is not None:
+        _tracer.unsupported("torch.autograd.grad-style grad()")
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
@@ -458,21 +602,21 @@ def bump_version(t: Tensor) -> None:
         bumps.append(seq)
 
 
-def _check_versions(ops: list[Tensor]) -> None:
-    for t in ops:
-        ctx: Any = t._ctx
-        for i, p in enumerate((*ctx.parents, t)):
-            bumps = getattr(p, "_bumps", None)
-            if bumps and bumps[-1] > ctx.seq:
-                saved = sum(1 for b in bumps if b < ctx.seq)
-                role = "its output" if p is t else f"input {i}"
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: a tensor of shape {p.shape} {p.dtype}, {role} of "
-                    f"{type(ctx).__name__}, is at version {len(bumps)}; expected version "
-                    f"{saved} instead. Modify a copy (x.clone()) or do the in-place change "
-                    "(an optimizer step, add_, ...) after backward()."
-                )
+def _check_versions(t: Tensor) -> None:
+    """Raise when an input of ``t``'s op, or ``t`` itself, changed in place after the op."""
+    ctx: Any = t._ctx
+    for i, p in enumerate((*ctx.parents, t)):
+        bumps = getattr(p, "_bumps", None)
+        if bumps and bumps[-1] > ctx.seq:
+            saved = sum(1 for b in bumps if b < ctx.seq)
+            role = "its output" if p is t else f"input {i}"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: a tensor of shape {p.shape} {p.dtype}, {role} of "
+                f"{type(ctx).__name__}, is at version {len(bumps)}; expected version "
+                f"{saved} instead. Modify a copy (x.clone()) or do the in-place change "
+                "(an optimizer step, add_, ...) after backward()."
+            )
 
 
 def inplace(t: Tensor, op: str, compute: Any) -> Tensor:
@@ -501,7 +645,9 @@ def inplace(t: Tensor, op: str, compute: Any) -> Tensor:
         if not result.requires_grad:  # a constant overwrote a tensor in the graph: zero grad
             from . import ops
             result = ops.Where.apply(result, old, cond=np.ones(t.shape, dtype=bool))
+        moved(old)  # the tape: t's old op now outputs `old`, the new op outputs t
         t.data, t._ctx, t._requires_grad = result.data, result._ctx, True
+        moved(t)
     else:
         t.data[...] = result.data
     return t
@@ -582,7 +728,10 @@ def _torch_style_apply(cls: Any, *args: Any) -> Any:
         ctx.inputs = [p.data for p in parents]
         ctx._positions = tensor_positions
         ctx.seq = next(_sequence)
-        return Tensor._make(out.data, ctx)
+        ctx.g = None
+        result = Tensor._make(out.data, ctx)
+        _record(result, ctx)
+        return result
     return Tensor._make(out.data, None)
 
 

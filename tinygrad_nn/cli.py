@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import __version__, io, viz
+from . import io, viz
 from .check import files
 from .compare import run_check
 from .config import read_document
@@ -41,6 +41,7 @@ from .nn.spec import SpecError, load_spec, spec_to_string
 from .optim import OPTIMIZERS, Adam, get_optimizer, get_scheduler
 from .tensor import Tensor
 from .train import EarlyStopping, evaluate, fit, make_loss
+from .version import __version__
 
 PROG = "tinygrad-nn"
 DEMO_SPEC = "2-16-16-2:relu"
@@ -184,6 +185,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.0, "schedule": None, "epochs": 10, "batch_size": 32, "seed": 0,
     "dtype": "float32", "early_stopping": None, "save": None, "history": None,
     "no_progress": False, "quiet": False,
+    "no_compile": False,  # issue #14: the step runs through tg.compile unless --no-compile
 }
 
 
@@ -289,7 +291,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                   batch_size=opts.batch_size, scheduler=scheduler, seed=opts.seed,
                   early_stopping=early, checkpoint=opts.save,
                   progress=not opts.no_progress and not opts.quiet, log=None,
-                  on_epoch_end=epoch_end)
+                  on_epoch_end=epoch_end, compile=not opts.no_compile)
     final = evaluate(model, X_test, y_test)
     if test_correct:
         peak = int(np.argmax(test_correct))
@@ -601,6 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
     outputs.add_argument("--no-progress", action="store_true", default=None, help="no progress bar")
     outputs.add_argument("--quiet", action="store_true", default=None,
                          help="print only the final result")
+    opt.add_argument("--no-compile", action="store_true", default=None,
+                     help="run each step eagerly instead of through tg.compile (same results)")
     train.set_defaults(run=cmd_train)
 
     check = sub.add_parser("check", help="autodiff vs hand-derived reference vs numeric",
@@ -642,7 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="draw the training graph of a network",
                            description="Draw the computation graph of one training step (forward, "
                            "loss, backward: gradient norms shown) of the network on a random "
-                           "batch, or with --model the module tree.")
+                           "batch, or with --model the architecture.")
     graph.add_argument("--spec", default=GRAPH_SPEC, help=_spec_help(GRAPH_SPEC))
     graph.add_argument("--loss", choices=LOSSES, default="cross-entropy",
                        help="default: cross-entropy")
@@ -652,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: graph.svg)")
     graph.add_argument("--collapse", action="store_true", help="one node per layer")
     graph.add_argument("--values", action="store_true", help="show value statistics")
-    graph.add_argument("--model", action="store_true", help="draw the module tree instead")
+    graph.add_argument("--model", action="store_true", help="draw the architecture instead")
     graph.add_argument("--seed", type=int, default=0, help="default: 0")
     graph.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                        help="default: float32")

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import autograd, ops
 from .autograd import Function, is_grad_enabled
 from .tensor import Tensor, _normalize_index, cat, einsum, stack, where
 
@@ -508,9 +508,11 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
                          "the last write, which has no gradient: write each element once")
     old = Tensor._make(t.data, t._ctx)
     old.requires_grad = t.requires_grad
+    autograd.moved(old)  # the engine's tape: t's old op now outputs `old`
     _repoint_consumers(t, old)
     new = ops.Where.apply(old, ops.IndexAdd.apply(v, index=idx, shape=t.shape), cond=count == 0)
     t.data, t._ctx, t.requires_grad, t.grad = new.data, new._ctx, new.requires_grad, None
+    autograd.moved(t)
 
 
 def _repoint_consumers(t: Tensor, old: Tensor) -> None:

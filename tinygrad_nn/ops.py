@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import threads
 from .autograd import Function
 from .tensor import Tensor
 
@@ -544,9 +545,11 @@ class Matmul(Function):
             raise ValueError(
                 f"shapes {x.shape} and {y.shape} do not align ({x.shape[-1]} != {inner_y})"
             )
+        threads.fit(x.size * (y.shape[-1] if y.ndim > 1 else 1))
         return x @ y
 
     def backward(self, g, out, x, y):
+        threads.fit(int(np.prod(x.shape)) * (y.shape[-1] if y.ndim > 1 else 1))
         if x.ndim == 2 and y.ndim == 2:  # the common case, without the promotions below
             gx = g @ y.T if self.needs_input_grad[0] else None
             gy = x.T @ g if self.needs_input_grad[1] else None
@@ -581,7 +584,9 @@ class Linear(Function):
                 f"input {x.shape} does not match weight {w.shape} (expected an input of shape "
                 "(..., in) and a weight of shape (out, in))"
             )
-        out = x @ w.T
+        threads.fit(x.size * w.shape[0])
+        # NOTE: np.dot costs less than the matmul ufunc's dispatch for 2-D operands
+        out = np.dot(x, w.T) if x.ndim == 2 else x @ w.T
         if b is None:
             return out
         if b.dtype == out.dtype:
@@ -591,13 +596,19 @@ class Linear(Function):
 
     def backward(self, g, out, x, w, b=None):
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # rows: one per example
-        gx = g @ w if self.needs_input_grad[0] else None
-        gw = None
-        if self.needs_input_grad[1]:
-            gw = g2.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        threads.fit(g2.shape[0] * w.shape[0] * w.shape[1])
+        need = self.needs_input_grad
+        if type(g) is np.ndarray:  # np.dot: less dispatch than @ (tg.compile makes the same calls)
+            gx = (np.dot(g2, w).reshape(x.shape) if g.ndim != 2 else np.dot(g, w)) if need[0] \
+                else None
+            gw = np.dot(g2.T, x2) if need[1] else None
+        else:  # recorded (create_graph): Tensor operators
+            gx = g @ w if need[0] else None
+            gw = g2.T @ x2 if need[1] else None
         if b is None:
             return gx, gw
-        gb = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        gb = g2.sum(axis=0) if need[2] else None
         return gx, gw, gb
 
 

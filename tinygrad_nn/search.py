@@ -12,6 +12,9 @@ executors), as long as ``build_and_train_fn`` is deterministic given its paramet
 inside it). A trial that raises is kept, with ``error`` set and a NaN score (sorted last); the
 others are unaffected. ``build_and_train_fn`` must be picklable for a process pool (a function
 defined at module level; Dask also takes lambdas and closures).
+
+NOTE: not a thread pool (nor Dask workers with several threads): grad mode (``no_grad``) is
+one flag per process, so trainings in threads of one process switch each other's gradients off.
 """
 
 from __future__ import annotations

@@ -152,6 +152,8 @@ class Tensor:
         self._retains_grad = False
         if requires_grad is not False:
             self.requires_grad_(requires_grad)
+        if autograd._tracer is not None:
+            autograd._tracer.created(self, data)
 
     @classmethod
     def _make(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
@@ -162,6 +164,8 @@ class Tensor:
         t._requires_grad = ctx is not None
         t._ctx = ctx
         t._retains_grad = False
+        if ctx is None and autograd._tracer is not None:  # tg.compile: where a leaf comes from
+            autograd._tracer.created(t, data)
         return t
 
     @staticmethod
@@ -218,11 +222,15 @@ class Tensor:
         return self.data
 
     def item(self) -> Scalar:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, ".item()")
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors convert, not shape {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, ".tolist()")
         return self.data.tolist()
 
     def detach(self) -> Tensor:
@@ -291,6 +299,8 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, "bool(tensor)")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
@@ -299,6 +309,8 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self) -> builtins.float:
+        if autograd._tracer is not None:
+            autograd._tracer.data_dependent(self, "float(tensor)")
         numpy_dispatch.to_array(self)  # under check's tracing(), refuses to cut the graph
         return float(self.item())
 
@@ -622,7 +634,8 @@ class Tensor:
 
     def leaky_relu(self, negative_slope: builtins.float = 0.01) -> Tensor:
         """x where x > 0, else negative_slope * x; the slope at 0 is negative_slope (PyTorch)."""
-        return where(self.data > 0, self, self * negative_slope)
+        # NOTE: the mask through autograd.derived, so tg.compile recomputes it on every call
+        return where(autograd.derived(_positive, self), self, self * negative_slope)
 
     def amin(self, dim: Axis = None, keepdim: bool | None = None, *, axis: Axis = None,
              keepdims: bool | None = None) -> Tensor:
@@ -1099,6 +1112,10 @@ class Tensor:
 
 def _as_tensor(x: ArrayLike) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    return a > 0
 
 
 def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from . import jit
 from .autograd import no_grad
 from .data.loader import DataLoader
 from .data.preprocess import one_hot
@@ -381,6 +382,41 @@ def _format(record: Mapping[str, float], epochs: int) -> str:
     return "  ".join(parts)
 
 
+def _training_step(model: Module, loss_fn: LossFn, optimizer: Optimizer, where: list[int],
+                   compiled: bool) -> Callable[[np.ndarray, np.ndarray], tuple[Tensor, Tensor]]:
+    """fit's step: forward, loss, the finite-loss check (before backward, so the parameters
+    stay the last finite ones), zero_grad, backward, step; through tg.compile when asked and
+    possible (a TraceError on the first batch switches to eager for the rest of the run)."""
+
+    def step(xb: np.ndarray, tb: np.ndarray) -> tuple[Tensor, Tensor]:
+        out = model(Tensor.from_numpy(xb))
+        batch_loss = loss_fn(out, tb)
+        jit.callback(_check_loss, batch_loss)
+        optimizer.zero_grad()
+        batch_loss.backward()
+        optimizer.step()
+        return out, batch_loss
+
+    def _check_loss(value: np.ndarray) -> None:
+        check_finite_loss(float(value), where[0], where[1])
+
+    if not compiled:
+        return step
+    compiled_step = jit.compile(step)
+    use: list[Any] = [compiled_step]
+
+    def run(xb: np.ndarray, tb: np.ndarray) -> tuple[Tensor, Tensor]:
+        try:
+            return use[0](xb, tb)
+        except jit.TraceError as e:
+            if getattr(e, "side_effects", True):
+                raise  # the step was applied already: running it again would apply it twice
+            use[0] = step  # cannot be replayed: eager from now on, this batch included
+            return step(xb, tb)
+
+    return run
+
+
 def fit(
     model: Module,
     loss: str | Module | LossFn,
@@ -399,6 +435,7 @@ def fit(
     log: Callable[[str], Any] | None = print,
     on_epoch_end: Callable[[dict[str, float]], Any] | None = None,
     plot: bool = False,
+    compile: bool = True,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train = (X, y)``; returns the History.
 
@@ -421,6 +458,9 @@ def fit(
     on_epoch_end  called with each epoch's record; returning True stops training.
     plot        in Jupyter, redraw the loss/accuracy curves in the cell after every epoch
                 (``viz.LivePlot``; needs matplotlib).
+    compile     run the training step through ``tg.compile`` (the same arithmetic, less Python
+                per step); a step it cannot replay (BatchNorm, a loss that reads values in
+                Python) is detected on the first batch and runs eagerly. False: always eager.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -458,6 +498,8 @@ def fit(
 
         check_save_path(checkpoint)  # a bad path fails now, not after the first epoch
     history = History()
+    where = [0, 0]  # (epoch, step) for the non-finite-loss message, read inside the step
+    train_step = _training_step(model, loss_fn, optimizer, where, compile)
     use_bar = _use_bar(progress)
     live = None
     if plot:
@@ -476,13 +518,9 @@ def fit(
         total_loss, correct, seen = 0.0, 0, 0
         for step, batch in enumerate(batches, start=1):
             xb, tb = batch[0], batch[1]
-            out = model(Tensor.from_numpy(xb))
-            batch_loss = loss_fn(out, tb)
+            where[:] = [epoch, step]
+            out, batch_loss = train_step(xb, tb)
             value = float(batch_loss.data)
-            check_finite_loss(value, epoch, step)
-            optimizer.zero_grad()
-            batch_loss.backward()
-            optimizer.step()
             n = len(xb)
             total_loss += value * n
             seen += n

@@ -31,6 +31,7 @@ import numpy as np
 from ..nn import Module
 from ..optim import Optimizer
 from ..tensor import Tensor
+from ..version import __version__
 
 FORMAT = "tinygrad_nn.checkpoint"
 VERSION = 2  # 1: .npz + JSON header (read-only now); 2: safetensors
@@ -54,9 +55,6 @@ class Stored:
 
 
 def library_version() -> str:
-    # imported here: the package's __init__ imports this module before defining __version__
-    from .. import __version__
-
     return __version__
 
 
@@ -115,7 +113,7 @@ def describe_optimizer(optimizer: Optimizer, model: Module, arrays: dict[str, np
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"save: optimizer must be an Optimizer, got {type(optimizer).__name__}")
     names = {id(p): name for name, p in model.named_parameters()}
-    param_names = [names.get(id(p)) for _, p in optimizer._indexed_params()]
+    param_names = [names.get(id(p)) for p in optimizer.parameters()]
     state_dict = optimizer.state_dict()
     state: dict[str, dict[str, Any]] = {}
     for index, entry in state_dict["state"].items():

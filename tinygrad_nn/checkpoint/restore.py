@@ -82,7 +82,7 @@ def check_optimizer_matches(path: PathLike, saved: dict[str, Any], optimizer: Op
         raise CheckpointError(f"{path}: the file holds {saved['class']} state, the optimizer "
                               f"given is {type(optimizer).__name__}")
     names = {id(p): name for name, p in model.named_parameters()}
-    current = [names.get(id(p)) for _, p in optimizer._indexed_params()]
+    current = [names.get(id(p)) for p in optimizer.parameters()]
     stored = saved["param_names"]
     # NOTE: state is matched by position, as in PyTorch; when both sides know the parameter
     # names, a different order is caught here instead of silently swapping state.

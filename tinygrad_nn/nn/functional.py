@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import autograd, ops
 from ..convolution import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -238,7 +238,7 @@ def kl_div(input: Tensor, target: ArrayLike, reduction: str = "mean",
     if log_target:
         pointwise = y.exp() * (y - input)
     else:
-        safe_log = Tensor._make(np.log(np.where(y.data > 0, y.data, 1.0)), None)
+        safe_log = Tensor.from_numpy(np.asarray(np.log(np.where(y.data > 0, y.data, 1.0))))
         pointwise = where(y.data > 0, y * (safe_log - input), 0.0)
     if reduction == "batchmean":
         return pointwise.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
@@ -340,8 +340,17 @@ def _softplus(x: Tensor) -> Tensor:
 
     Its gradient e^(x-m) / (e^-m + e^(x-m)) is sigmoid(x) exactly, at 0 too (a relu/abs form
     would give the wrong slope at x = 0 through the kink conventions)."""
-    m = np.maximum(x.data, 0.0)
-    return (Tensor.from_numpy(np.exp(-m)) + (x - m).exp()).log() + m
+    m = autograd.derived(_softplus_shift, x)
+    e = autograd.derived(_exp_of_minus_shift, x)
+    return (Tensor.from_numpy(e) + (x - m).exp()).log() + m
+
+
+def _softplus_shift(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _exp_of_minus_shift(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.maximum(x, 0.0))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: ArrayLike, reduction: str = "mean",
@@ -451,14 +460,14 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
 def _filled(x: Tensor, axis: int, width: int, value: float) -> Tensor:
     """A constant block shaped like ``x`` but ``width`` long along ``axis`` (pad's sides)."""
     shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
-    return Tensor._make(np.full(shape, value, dtype=x.dtype), None)
+    return Tensor.from_numpy(np.full(shape, value, dtype=x.dtype))
 
 
 def one_hot(tensor: ArrayLike, num_classes: int = -1) -> Tensor:
     """Integer labels -> int64 tensor of shape labels.shape + (num_classes,) (PyTorch's)."""
     labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
     classes = None if num_classes == -1 else num_classes
-    return Tensor._make(preprocess_one_hot(labels, classes, dtype=np.int64), None)
+    return Tensor.from_numpy(preprocess_one_hot(labels, classes, dtype=np.int64))
 
 
 def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
@@ -535,4 +544,17 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
                              f"{x.shape}")
     if p == 1.0:
         return x * 0.0
-    return x * Tensor.from_numpy((keep * (1.0 / (1.0 - p))).astype(x.dtype))
+    scaled = _scaled_mask(keep, p, x.dtype)
+    if mask is None and autograd._tracer is not None:  # tg.compile: a fresh draw per call
+        shape, dtype = x.shape, x.dtype
+
+        def draw() -> np.ndarray:
+            rng = default_rng() if generator is None else generator
+            return _scaled_mask(rng.random(shape) >= p, p, dtype)
+
+        autograd._tracer.random(scaled, draw)
+    return x * Tensor.from_numpy(scaled)
+
+
+def _scaled_mask(keep: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
+    return (keep * (1.0 / (1.0 - p))).astype(dtype)

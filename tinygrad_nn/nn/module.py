@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import bump_version
 from ..dtypes import _DTYPE_NAMES
 from ..tensor import ArrayLike, Tensor, _check_device, _dtype_arg
@@ -147,6 +148,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # NOTE: the fast path is one attribute check per hook kind: no hooks, no overhead.
+        if autograd._tracer is not None:
+            autograd._tracer.module(self)
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 hook(self, args)
@@ -277,11 +280,13 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the accumulated gradients: ``grad = None`` (PyTorch's default), or zeros."""
+        if autograd._tracer is not None:
+            autograd._tracer.call(self.zero_grad, set_to_none)
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor._make(np.zeros_like(p.data), None)
+                p.grad = Tensor.from_numpy(np.zeros_like(p.data))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 from ..validation import check_bool, check_number
@@ -56,6 +57,7 @@ class Optimizer:
         # NOTE: keyed by the Tensor itself, as in PyTorch. Tensor hashes by identity, and a dict
         # lookup of the very same object never calls Tensor.__eq__ (which is elementwise).
         self.state: dict[Tensor, State] = {}
+        self._scratch_arrays: dict[Tensor, np.ndarray] = {}
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
@@ -75,6 +77,14 @@ class Optimizer:
     def _state_layout(self, group: ParamGroup) -> dict[str, str]:
         """The keys of a stepped parameter's state: "array" (shaped like p) or "int"."""
         raise NotImplementedError
+
+    def _scratch(self, p: Tensor) -> np.ndarray:
+        """A reused array shaped like ``p`` for an update's intermediate (not state: never saved).
+        NOTE: a fresh ``lr * grad`` per parameter per step is an allocation small steps feel."""
+        buffer = self._scratch_arrays.get(p)
+        if buffer is None or buffer.shape != p.data.shape or buffer.dtype != p.data.dtype:
+            buffer = self._scratch_arrays[p] = np.empty_like(p.data)
+        return buffer
 
     # options that are True/False; every other option is a finite number (or a tuple of them)
     _flags: tuple[str, ...] = ("maximize",)
@@ -146,16 +156,20 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (default), or fresh zero arrays."""
+        if autograd._tracer is not None:
+            autograd._tracer.call(self.zero_grad, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
                     # a new array, not an in-place fill: the old one may be shared
-                    p.grad = Tensor._make(np.zeros_like(p.grad.data), None)
+                    p.grad = Tensor.from_numpy(np.zeros_like(p.grad.data))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if one is given."""
+        if autograd._tracer is not None:
+            autograd._tracer.optimizer_step(self, closure)
         loss = None
         if closure is not None:
             with enable_grad():
@@ -183,6 +197,10 @@ class Optimizer:
     def _indexed_params(self) -> list[tuple[int, Tensor]]:
         """(group index, parameter) in state_dict order: the index is the list position."""
         return [(g, p) for g, group in enumerate(self.param_groups) for p in group["params"]]
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter, in state_dict order: a parameter's index there is its position."""
+        return [p for _, p in self._indexed_params()]
 
     def state_dict(self) -> StateDict:
         """``{"state": {index: {key: value}}, "param_groups": [{**options, "params": [index]}]}``.

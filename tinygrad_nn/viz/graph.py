@@ -407,7 +407,7 @@ def _walk(roots: list[Tensor], names: Mapping[int, str]) -> tuple[Graph, dict[in
     return graph, node_of
 
 
-def _module_parents(names: Iterable[str]) -> dict[str, str | None]:
+def module_parents(names: Iterable[str]) -> dict[str, str | None]:
     """{module name: nearest called ancestor} from dotted names ("" is the outermost model)."""
     called = set(names)
     parents: dict[str, str | None] = {}
@@ -441,7 +441,7 @@ def _assign_modules(graph: Graph, cap: Capture, node_of: Mapping[int, str]) -> N
     A call covers everything reachable walking back from its outputs without passing its inputs.
     Calls are processed outermost first, so an inner call overwrites its parent's claim.
     """
-    parents = _module_parents(call.name for call in cap.calls)
+    parents = module_parents(call.name for call in cap.calls)
     preds: dict[str, list[str]] = {}
     for e in graph.edges:
         preds.setdefault(e.dst, []).append(e.src)

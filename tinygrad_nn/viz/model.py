@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor, get_default_dtype
-from .graph import Capture, ModuleLike, _module_parents, capture
+from .graph import Capture, ModuleLike, capture, module_parents
 from .notebook import esc, html_table
 
 ShapeLike = Sequence[int]
@@ -119,7 +119,7 @@ def summary(
     """
     cap = run_forward(model, input_shape, dtype)
     own, names = _own_parameters(model)
-    parents = _module_parents(names)
+    parents = module_parents(names)
     calls: dict[str, list[tuple[int, ...]]] = {}
     n_calls: dict[str, int] = {}
     for call in cap.calls:

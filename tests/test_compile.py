@@ -1,0 +1,470 @@
+"""tg.compile: compiled training equals eager training, guards retrace, traps raise.
+
+The equality tests train two identical copies of a network for 100 steps, one eagerly and one
+through ``tg.compile``, in float64, and require every parameter, every loss and every gradient
+to agree to 1e-12 relative (the rules make the same NumPy calls as the ops: in practice they
+agree exactly). They cover every layer, loss and optimizer of the library.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import tinygrad_nn as tg
+from tinygrad_nn import nn, optim
+
+STEPS = 100
+RTOL = 1e-12
+
+
+def _data(n=40, features=6, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, features))
+    labels = rng.integers(0, classes, n)
+    return x, labels, np.eye(classes)[labels]
+
+
+def _close(a, b, what):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = max(np.max(np.abs(a)), 1e-300)
+    error = np.max(np.abs(a - b)) / scale if a.size else 0.0
+    assert error <= RTOL, f"{what}: relative difference {error:.3e}"
+
+
+def _train_both(make_model, loss_fn, make_opt, targets, *, batch=8, steps=STEPS, seed=0,
+                scheduler=None, x=None):
+    """Train an eager copy and a compiled copy side by side; compare after every step."""
+    tg.manual_seed(seed)
+    model = make_model()
+    twin = copy.deepcopy(model)
+    opt_e, opt_c = make_opt(model.parameters()), make_opt(twin.parameters())
+    sched_e = scheduler(opt_e) if scheduler else None
+    sched_c = scheduler(opt_c) if scheduler else None
+    x = _data()[0] if x is None else x
+
+    def eager_step(xb, yb):
+        opt_e.zero_grad()
+        loss = loss_fn(model(tg.Tensor.from_numpy(xb)), yb)
+        loss.backward()
+        opt_e.step()
+        return loss
+
+    @tg.compile
+    def compiled_step(xb, yb):
+        opt_c.zero_grad()
+        loss = loss_fn(twin(tg.Tensor.from_numpy(xb)), yb)
+        loss.backward()
+        opt_c.step()
+        return loss
+
+    rng_e, rng_c = np.random.default_rng(seed + 1), None
+    for step in range(steps):
+        i = (step * batch) % (len(x) - batch + 1)
+        xb, yb = x[i:i + batch], targets[i:i + batch]
+        state = tg.default_rng().bit_generator.state
+        loss_e = eager_step(xb, yb)
+        tg.default_rng().bit_generator.state = state  # the same dropout draws for the twin
+        loss_c = compiled_step(xb, yb)
+        assert isinstance(loss_c, tg.Tensor) and loss_c.shape == loss_e.shape
+        assert loss_c.dtype == loss_e.dtype
+        _close(loss_e.data, loss_c.data, f"loss at step {step}")
+        for (name, p), q in zip(model.named_parameters(), twin.parameters()):
+            _close(p.data, q.data, f"{name} at step {step}")
+            assert (p.grad is None) == (q.grad is None), name
+            if p.grad is not None:
+                _close(p.grad.data, q.grad.data, f"{name}.grad at step {step}")
+        if sched_e:
+            sched_e.step()
+            sched_c.step()
+    del rng_e, rng_c
+    return compiled_step
+
+
+def _mse(out, y):
+    return nn.functional.mse_loss(out, y)
+
+
+def _issue_loss(out, y):
+    diff = out - tg.Tensor.from_numpy(y)
+    return (diff * diff).sum() * (0.5 / len(y))
+
+
+def _mlp(*middle, features=6, hidden=5, classes=4):
+    def make():
+        return nn.Sequential(nn.Linear(features, hidden, dtype=np.float64), *middle,
+                             nn.Linear(hidden, classes, dtype=np.float64))
+    return make
+
+
+def test_the_issues_step_compiles_to_rules_and_equals_eager():
+    _, _, onehot = _data()
+
+    def make():
+        return nn.Sequential(nn.Linear(6, 5, dtype=np.float64), nn.Sigmoid(),
+                             nn.Linear(5, 4, dtype=np.float64), nn.Sigmoid())
+
+    step = _train_both(make, _issue_loss, lambda p: optim.SGD(p, lr=3.0), onehot)
+    assert step.traces == 1
+    ((program,),) = step._cache.values()
+    used = program.rules_used
+    assert used.count("Linear: rule") == 2 and used.count("Sigmoid: rule") == 2
+    assert "Sub: rule" in used and "Mul: rule" in used
+
+
+LAYERS = {
+    "relu": lambda: [nn.ReLU()],
+    "sigmoid": lambda: [nn.Sigmoid()],
+    "tanh": lambda: [nn.Tanh()],
+    "leaky_relu": lambda: [nn.LeakyReLU(0.1)],
+    "softmax": lambda: [nn.Softmax()],
+    "log_softmax": lambda: [nn.LogSoftmax()],
+    "identity": lambda: [nn.Identity()],
+    "flatten": lambda: [nn.Flatten()],
+    "dropout": lambda: [nn.Tanh(), nn.Dropout(0.3)],
+    "maxout": lambda: [nn.Maxout(5, 5, pieces=2, dtype=np.float64)],
+}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_every_layer_compiled_equals_eager(layer):
+    _, _, onehot = _data()
+    _train_both(_mlp(*LAYERS[layer]()), _mse, lambda p: optim.SGD(p, lr=0.1), onehot)
+
+
+LOSSES = {
+    "mse": (lambda out, y: nn.functional.mse_loss(out, y), "onehot"),
+    "quadratic": (lambda out, y: nn.functional.quadratic_cost(out.sigmoid(), y), "onehot"),
+    "cross_entropy": (lambda out, y: nn.functional.cross_entropy(out, y), "labels"),
+    "cross_entropy_probs": (lambda out, y: nn.functional.cross_entropy(out, y), "onehot"),
+    "nll": (lambda out, y: nn.functional.nll_loss(out.log_softmax(), y), "labels"),
+    "bce_logits": (lambda out, y: nn.functional.binary_cross_entropy_with_logits(out, y),
+                   "onehot"),
+    "issue": (_issue_loss, "onehot"),
+    "sum_squared_error": (lambda out, y: nn.functional.sum_squared_error(out, y, 0.5),
+                          "onehot"),
+}
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_every_loss_compiled_equals_eager(loss):
+    _, labels, onehot = _data()
+    fn, kind = LOSSES[loss]
+    _train_both(_mlp(nn.Tanh()), fn, lambda p: optim.SGD(p, lr=0.1),
+                labels if kind == "labels" else onehot)
+
+
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "sgd_momentum": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-3),
+    "sgd_nesterov": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "adam": lambda p: optim.Adam(p, lr=0.01),
+    "adamw": lambda p: optim.AdamW(p, lr=0.01),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=0.01),
+    "adagrad": lambda p: optim.Adagrad(p, lr=0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_compiled_equals_eager(name):
+    _, _, onehot = _data()
+    _train_both(_mlp(nn.Sigmoid()), _mse, OPTIMIZERS[name], onehot)
+
+
+def test_a_scheduler_changes_lr_without_a_retrace():
+    _, _, onehot = _data()
+    step = _train_both(_mlp(nn.ReLU()), _mse, lambda p: optim.SGD(p, lr=0.5), onehot,
+                       scheduler=lambda o: optim.StepLR(o, step_size=7, gamma=0.5))
+    assert step.traces == 1
+
+
+def test_float32_compiled_equals_eager():
+    x, _, onehot = _data()
+
+    def make():
+        return nn.Sequential(nn.Linear(6, 5, dtype=np.float32), nn.Sigmoid(),
+                             nn.Linear(5, 4, dtype=np.float32))
+
+    _train_both(make, _mse, lambda p: optim.SGD(p, lr=0.1), onehot.astype(np.float32),
+                x=x.astype(np.float32), steps=20)
+
+
+# --------------------------------------------------------------------------------------------
+# guards and the trace cache
+# --------------------------------------------------------------------------------------------
+
+
+def _setup():
+    model = nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.ReLU(),
+                          nn.Linear(4, 2, dtype=np.float64))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def test_one_trace_per_signature_and_a_small_cache():
+    model, _, step = _setup()
+    rng = np.random.default_rng(0)
+    for n in (5, 5, 3, 5, 3, 3):
+        step(tg.Tensor(rng.standard_normal((n, 3))), rng.standard_normal((n, 2)))
+    assert step.traces == 2  # a short last batch traces once, not every epoch
+    step(tg.Tensor(rng.standard_normal((5, 3)).astype(np.float32)), rng.standard_normal((5, 2)))
+    assert step.traces == 3  # a new dtype is a new signature
+
+
+def test_eval_mode_and_a_replaced_parameter_retrace():
+    model, _, step = _setup()
+    x, y = tg.Tensor(np.ones((2, 3))), np.zeros((2, 2))
+    step(x, y)
+    step(x, y)
+    model.eval()
+    step(x, y)
+    assert step.traces == 2
+    model.train()
+    step(x, y)
+    assert step.traces == 2  # the train-mode trace is still cached
+    model.layers[0].weight = nn.Parameter(np.ones((4, 3)))
+    step(x, y)
+    assert step.traces == 3
+    step(x, y)
+    assert step.traces == 3
+
+
+def test_grad_mode_is_part_of_the_signature():
+    model = nn.Linear(3, 2, dtype=np.float64)
+    forward = tg.compile(lambda x: model(x))
+    x = tg.Tensor(np.ones((2, 3)))
+    forward(x)
+    with tg.no_grad():
+        forward(x)
+    assert forward.traces == 2
+
+
+def test_compiled_step_sees_new_parameter_values_and_inputs():
+    model, _, step = _setup()
+    rng = np.random.default_rng(1)
+    twin = copy.deepcopy(model)
+    for _ in range(3):
+        x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+        step(tg.Tensor(x), y)
+    for p in model.parameters():  # a value changed in place from outside, between calls
+        p.data *= 0.5
+    for p in twin.parameters():
+        p.data[...] = 0.0
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    expected = nn.functional.mse_loss(model(tg.Tensor(x)), y).item()
+    assert step(tg.Tensor(x), y).item() == expected
+
+
+def test_returned_loss_is_not_overwritten_by_the_next_call():
+    _, _, step = _setup()
+    rng = np.random.default_rng(2)
+    x, y = tg.Tensor(rng.standard_normal((4, 3))), rng.standard_normal((4, 2))
+    first = step(x, y)
+    value = first.item()
+    for _ in range(3):
+        step(x, y)
+    assert first.item() == value
+    assert first.ndim == 0 and not first.requires_grad
+
+
+def test_gradients_accumulate_without_zero_grad_as_eager():
+    rng = np.random.default_rng(3)
+    model = nn.Linear(3, 2, dtype=np.float64)
+    twin = copy.deepcopy(model)
+
+    def step_of(m):
+        def step(x):
+            (m(x) * m(x)).sum().backward()
+        return step
+
+    eager, compiled = step_of(model), tg.compile(step_of(twin))
+    for _ in range(4):
+        x = tg.Tensor(rng.standard_normal((5, 3)))
+        eager(x)
+        compiled(x)
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.grad.data, q.grad.data, "accumulated grad")
+
+
+def test_input_gradients_are_delivered():
+    w = tg.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+
+    @tg.compile
+    def f(x):
+        (x * x + x).sum().backward()
+
+    for k in range(3):
+        x = tg.Tensor(np.full((2, 3), float(k)), requires_grad=True)
+        f(x)
+        np.testing.assert_array_equal(x.grad.data, 2 * x.data + 1)
+    assert w.grad is None
+
+
+# --------------------------------------------------------------------------------------------
+# what cannot be compiled says so at trace time
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_data_dependent_if_raises_at_trace_time():
+    model = nn.Linear(3, 1, dtype=np.float64)
+
+    @tg.compile
+    def step(x):
+        loss = model(x).sum()
+        if loss > 0:
+            loss = loss * 2.0
+        return loss
+
+    with pytest.raises(tg.TraceError, match="bool.*frozen at trace time"):
+        step(tg.Tensor(np.ones((2, 3))))
+
+
+def test_item_inside_the_step_raises():
+    model = nn.Linear(3, 1, dtype=np.float64)
+    step = tg.compile(lambda x: model(x).sum().item())
+    with pytest.raises(tg.TraceError, match=r"\.item\(\)"):
+        step(tg.Tensor(np.ones((2, 3))))
+
+
+def test_numpy_data_made_a_tensor_inside_the_step_raises():
+    model = nn.Linear(3, 2, dtype=np.float64)
+    step = tg.compile(lambda x, y: nn.functional.mse_loss(model(x), tg.Tensor(y * 2.0)))
+    with pytest.raises(tg.TraceError, match="from NumPy data"):
+        step(tg.Tensor(np.ones((2, 3))), np.zeros((2, 2)))
+
+
+def test_a_loss_that_reads_values_in_python_is_refused_not_frozen():
+    # binary_cross_entropy clamps its logs with masks computed from p.data in Python (not
+    # through autograd.derived): a replay would freeze them, so tracing refuses the step
+    model = nn.Linear(3, 2, dtype=np.float64)
+    step = tg.compile(
+        lambda x, y: nn.functional.binary_cross_entropy(model(x).sigmoid(), y))
+    with pytest.raises(tg.TraceError, match="compile:"):
+        step(tg.Tensor(np.ones((4, 3))), np.full((4, 2), 0.5))
+
+
+def test_batchnorm_is_refused_with_a_reason():
+    model = nn.Sequential(nn.Linear(3, 2, dtype=np.float64), nn.BatchNorm1d(2, dtype=np.float64))
+    step = tg.compile(lambda x: model(x).sum())
+    with pytest.raises(tg.TraceError, match="BatchNorm1d keeps state outside the graph"):
+        step(tg.Tensor(np.ones((4, 3))))
+
+
+def test_bad_arguments_are_named():
+    step = tg.compile(lambda x: x)
+    with pytest.raises(TypeError, match="argument of type dict"):
+        step({"x": 1})
+    with pytest.raises(ValueError, match="cache_size"):
+        tg.compile(lambda x: x, cache_size=0)
+
+
+# --------------------------------------------------------------------------------------------
+# each rule makes the same NumPy calls as its op: bit-for-bit, both dtypes
+# --------------------------------------------------------------------------------------------
+
+RULED = {
+    "Linear": lambda x, w, b: nn.functional.linear(x, w, b),
+    "Sigmoid": lambda x, w, b: (x * 8.0).sigmoid(),
+    "Tanh": lambda x, w, b: x.tanh(),
+    "Relu": lambda x, w, b: x.relu(),
+    "Add": lambda x, w, b: x + x * 3.0,
+    "Sub": lambda x, w, b: x - x * x,
+    "Mul": lambda x, w, b: x * (x + 1.0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", sorted(RULED))
+def test_each_rule_is_bit_for_bit_its_op(op, dtype):
+    rng = np.random.default_rng(5)
+    w = tg.Tensor(rng.standard_normal((4, 3)).astype(dtype), requires_grad=True)
+    b = tg.Tensor(rng.standard_normal(4).astype(dtype), requires_grad=True)
+
+    zero = optim.SGD([w, b], lr=0.0)  # its zero_grad is replayed (p.grad = None is not)
+
+    def step(x):
+        zero.zero_grad()
+        out = RULED[op](x, w, b)
+        (out * out).sum().backward()
+        return out
+
+    compiled = tg.compile(step)
+    for k in range(3):
+        x = tg.Tensor(rng.standard_normal((5, 3)).astype(dtype) * (k + 1), requires_grad=True)
+        twin = tg.Tensor(x.data.copy(), requires_grad=True)
+        expected = step(x)
+        expected_grads = [x.grad.data] + [p.grad.data for p in (w, b) if p.grad is not None]
+        got = compiled(twin)
+        got_grads = [twin.grad.data] + [p.grad.data for p in (w, b) if p.grad is not None]
+        np.testing.assert_array_equal(got.data, expected.data)
+        for e, g in zip(expected_grads, got_grads, strict=True):
+            np.testing.assert_array_equal(g, e)
+    ((program,),) = compiled._cache.values()
+    assert f"{op}: rule" in program.rules_used
+
+
+# --------------------------------------------------------------------------------------------
+# fit() compiles its step by default
+# --------------------------------------------------------------------------------------------
+
+
+def _fit_both(make_model, **kwargs):
+    x, labels, _ = _data(n=64)
+    runs = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = make_model()
+        opt = optim.SGD(model.parameters(), lr=0.5)
+        history = tg.train.fit(model, "cross_entropy", opt, (x, labels), epochs=3,
+                               batch_size=10, seed=1, progress=False, log=None,
+                               compile=compiled, **kwargs)
+        runs.append((history, model))
+    return runs
+
+
+def test_fit_compiled_equals_fit_eager():
+    def make():
+        return nn.Sequential(nn.Linear(6, 8, dtype=np.float64), nn.Tanh(), nn.Dropout(0.2),
+                             nn.Linear(8, 4, dtype=np.float64))
+
+    (eager, m1), (compiled, m2) = _fit_both(make)
+    for a, b in zip(eager.epochs, compiled.epochs):
+        _close(a["loss"], b["loss"], "epoch loss")
+        assert a["accuracy"] == b["accuracy"]
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        _close(p.data, q.data, "parameters after fit")
+
+
+def test_fit_runs_a_step_it_cannot_compile_eagerly():
+    def make():
+        return nn.Sequential(nn.Linear(6, 8, dtype=np.float64),
+                             nn.BatchNorm1d(8, dtype=np.float64), nn.Linear(8, 4,
+                                                                          dtype=np.float64))
+
+    (eager, m1), (compiled, m2) = _fit_both(make)
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_fit_compiled_still_stops_on_a_non_finite_loss_before_the_step():
+    x, labels, _ = _data(n=30)
+    x[25] = np.inf  # the third mini-batch of 10 (no shuffling)
+    model = nn.Linear(6, 4, dtype=np.float64)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+    with pytest.raises(tg.train.NonFiniteError, match="epoch 1, step 3"):
+        tg.train.fit(model, "cross_entropy", opt, (x, labels), epochs=1, batch_size=10,
+                     shuffle=False, progress=False, log=None,
+                     on_epoch_end=lambda r: seen.append(r))
+    assert np.isfinite(model.weight.data).all()  # the last finite parameters are kept

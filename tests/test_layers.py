@@ -1,0 +1,106 @@
+"""The package's layers point down: no module imports a layer above its own.
+
+The layers are the table in docs/design.md (its ``layers`` block), so the map a newcomer reads
+is the one enforced here. Every import counts, the function-local ones too: an upward import
+hidden in a function is still an upward dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "tinygrad_nn"
+
+
+def read_layers(design: str) -> dict[str, int]:
+    """{top-level module name: layer} from the ``layers`` block of docs/design.md."""
+    block = re.search(r"<!-- layers -->\s*```text\n(.*?)```", design, re.S)
+    assert block, "docs/design.md has no '<!-- layers -->' block"
+    layers: dict[str, int] = {}
+    for line in block.group(1).splitlines():
+        match = re.match(r"layer (\d+) +\S.*?  +(.+)$", line)
+        assert match, f"docs/design.md: cannot read layer line {line!r}"
+        for name in match.group(2).split():
+            layers[name] = int(match.group(1))
+    return layers
+
+
+def top_level(dotted: str) -> str:
+    """"tinygrad_nn.nn.layers" -> "nn"; the package itself is "tinygrad_nn"."""
+    parts = dotted.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def imports_of(source: str, module: str, is_package: bool) -> set[str]:
+    """The tinygrad_nn modules ``source`` (the module ``module``) imports, as dotted names."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - node.level + 1]
+            if node.module:
+                found.add(".".join(base + [node.module]))
+            else:  # from . import x, y: each name may be a module
+                found.update(".".join(base + [alias.name]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tinygrad_nn"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("tinygrad_nn"))
+    return found
+
+
+def upward_imports(sources: dict[str, tuple[str, bool]], layers: dict[str, int]) -> list[str]:
+    """Every import of a module in a higher layer, as readable lines; also unplaced modules."""
+    problems = []
+    for module, (source, is_package) in sorted(sources.items()):
+        own = top_level(module)
+        if own not in layers:
+            problems.append(f"{module}: not on the map (add it to docs/design.md's layers)")
+            continue
+        for target in sorted(imports_of(source, module, is_package)):
+            other = top_level(target)
+            if other in layers and layers[other] > layers[own]:
+                problems.append(f"{module} (layer {layers[own]}) imports {target} "
+                                f"(layer {layers[other]})")
+    return problems
+
+
+def package_sources() -> dict[str, tuple[str, bool]]:
+    sources = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        module = ".".join(parts[:-1] if is_package else parts)
+        sources[module] = (path.read_text(), is_package)
+    return sources
+
+
+def test_no_module_imports_a_layer_above_its_own():
+    layers = read_layers((ROOT / "docs" / "design.md").read_text())
+    assert upward_imports(package_sources(), layers) == []
+
+
+def test_every_layer_on_the_map_exists():
+    layers = read_layers((ROOT / "docs" / "design.md").read_text())
+    missing = [name for name in layers if name != "tinygrad_nn"
+               and not (PACKAGE / f"{name}.py").exists() and not (PACKAGE / name).is_dir()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("from ..train import fit", ["tinygrad_nn.nn.layers (layer 2) imports tinygrad_nn.train "
+                                 "(layer 6)"]),
+    ("def f():\n    from .. import cli", ["tinygrad_nn.nn.layers (layer 2) imports "
+                                          "tinygrad_nn.cli (layer 9)"]),
+    ("import tinygrad_nn.viz.graph", ["tinygrad_nn.nn.layers (layer 2) imports "
+                                      "tinygrad_nn.viz.graph (layer 3)"]),
+    ("from ..tensor import Tensor\nfrom . import module", []),
+])
+def test_an_upward_import_is_caught(line, expected):
+    layers = read_layers((ROOT / "docs" / "design.md").read_text())
+    assert upward_imports({"tinygrad_nn.nn.layers": (line, False)}, layers) == expected

@@ -1,0 +1,299 @@
+"""The replay: a traced step as a flat list of closures over preallocated NumPy buffers.
+
+Every slot of the trace (trace.py) is an entry of one list, ``vals``; gradients live in a
+second list, ``grads``. Each recorded op becomes one forward closure, from a rule in rules.py
+when one applies (``out=`` into a buffer made once), else its ``Function``'s own ``forward`` on a
+fresh instance. Each ``backward()`` becomes the ops that lead to its root, newest first, each
+adding its terms into its inputs' entries of ``grads`` (a first term is stored, later ones
+added, as the engine does), then delivery into ``.grad`` with the engine's rules: a gradient
+is never a view, never shared between two tensors, and it accumulates when ``.grad`` is set.
+
+The arrays a replay hands out are never overwritten by the next call, except ``.grad`` of the
+parameters: a rule writes a parameter's gradient straight into that parameter's buffer, which
+becomes ``p.grad``, and the next call writes it again (docs/compile.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import _fit
+from ..tensor import Tensor
+from . import rules
+from .trace import Event, OpRecord, Trace
+
+Closure = Callable[[], None]
+
+
+class Program:
+    """One traced signature of a compiled step: ``guards_ok()`` then ``run(args)``."""
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.vals: list[Any] = [None] * trace.nslots
+        self.grads: list[Any] = [None] * trace.nslots
+        self.ctxs: dict[int, Any] = {}  # op index -> this call's Function instance (fallback)
+        self.owned: set[int] = set()  # ids of buffers the program writes again next call
+        self.leaf_buffers: dict[int, list[np.ndarray]] = {}  # slot -> [current, spare]
+        self.args: tuple[Any, ...] = ()
+        self.steps: list[Closure] = []
+        self.backward_builders: dict[int, Callable[[dict[int, int]], Closure]] = {}
+        self.rules_used: list[str] = []  # what each op compiled to (for tests and docs)
+        ops: list[tuple[int, OpRecord]] = []
+        for event in trace.events:
+            if isinstance(event, OpRecord):
+                ops.append((len(ops), event))
+                self.steps.append(self._forward(len(ops) - 1, event))
+            elif event.kind == "backward":
+                self.steps += self._backward(event.payload, ops)
+            else:
+                self.steps.append(self._event(event))
+
+    # ----------------------------------------------------------------------------------------
+    # calling
+    # ----------------------------------------------------------------------------------------
+
+    def guards_ok(self) -> bool:
+        """The modules are in the mode they were traced in and hold the same parameters."""
+        for module, training in self.trace.modules:
+            if module.training != training:
+                return False
+        for module, name, tensor in self.trace.parameters:
+            if getattr(module, name, None) is not tensor:
+                return False
+        return True
+
+    def same_guards(self, trace: Trace) -> bool:
+        """True when ``trace`` was made in the state this program guards (it replaces us)."""
+        return ([(id(m), t) for m, t in trace.modules]
+                == [(id(m), t) for m, t in self.trace.modules])
+
+    def run(self, args: tuple[Any, ...]) -> Any:
+        vals = self.vals
+        for slot, index, kind in self.trace.inputs:
+            vals[slot] = args[index].data if kind == "tensor" else args[index]
+        self._read_captured()
+        self.args = args
+        for step in self.steps:
+            step()
+        self.args = ()
+        return self._output(self.trace.output)
+
+    def _read_captured(self) -> None:
+        vals = self.vals
+        for slot, tensor in self.trace.captured:
+            vals[slot] = tensor.data
+
+    def _output(self, structure: Any) -> Any:
+        if structure is None:
+            return None
+        if structure[0] == "slot":
+            return Tensor._make(np.array(self.vals[structure[1]]), None)  # a copy: ours to keep
+        kind, items = structure
+        return kind(self._output(item) for item in items)
+
+    # ----------------------------------------------------------------------------------------
+    # building
+    # ----------------------------------------------------------------------------------------
+
+    def buffer(self, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A preallocated array the program overwrites on every call."""
+        array = np.empty(shape, dtype)
+        self.owned.add(id(array))
+        return array
+
+    def leaf_holder(self, slot: int, shape: tuple[int, ...], dtype: Any) -> list[np.ndarray]:
+        """[the buffer a parameter's gradient is written into, a spare]; see _swap_leaves."""
+        holder = self.leaf_buffers.get(slot)
+        if holder is None:
+            holder = self.leaf_buffers[slot] = [np.empty(shape, dtype)]
+        return holder
+
+    def _leaf(self, slot: int) -> Tensor:
+        tensor = self.trace.leaf_tensor.get(slot)
+        return tensor if tensor is not None else self.args[self.trace.input_tensor[slot]]
+
+    def _forward(self, index: int, op: OpRecord) -> Closure:
+        rule = rules.RULES.get(op.cls)
+        built = rule(self, op) if rule is not None else None
+        if built is not None:
+            forward, self.backward_builders[index] = built
+            self.rules_used.append(f"{op.cls.__name__}: rule")
+            return forward
+        self.rules_used.append(f"{op.cls.__name__}: fallback")
+        return self._fallback_forward(index, op)
+
+    def _fallback_forward(self, index: int, op: OpRecord) -> Closure:
+        vals, ctxs, cls, needs = self.vals, self.ctxs, op.cls, op.needs
+        ins, out, static = op.ins, op.out, op.static_kwargs
+        dynamic = list(op.dynamic_kwargs.items())
+
+        def forward() -> None:
+            ctx = cls()
+            ctx.needs_input_grad = needs
+            kwargs = static
+            if dynamic:
+                kwargs = dict(static)
+                for name, where in dynamic:
+                    kwargs[name] = vals[where] if type(where) is int else tuple(
+                        [vals[v] if is_slot else v for is_slot, v in where])
+            vals[out] = ctx.forward(*[vals[slot] for slot in ins], **kwargs)
+            ctxs[index] = ctx
+
+        return forward
+
+    def _event(self, event: Event) -> Closure:
+        if event.kind == "random":
+            slot, draw = event.payload
+            vals = self.vals
+
+            def fresh() -> None:
+                vals[slot] = draw()
+
+            return fresh
+        if event.kind == "convert":  # Tensor(array): a copy, as _to_array makes it
+            source, copy, dtype = event.payload
+            values = self.vals
+
+            def convert() -> None:
+                values[copy] = np.array(values[source], dtype=dtype)
+
+            return convert
+        if event.kind == "derive":  # autograd.derived: the same function of the values
+            fn, ins, slot = event.payload
+            vals = self.vals
+
+            def derive() -> None:
+                vals[slot] = fn(*[vals[s] for s in ins])
+
+            return derive
+        if event.kind == "callback":  # jit.callback: Python on a value, at this point
+            fn, slot = event.payload
+            vals = self.vals
+            return lambda: fn(vals[slot])
+        if event.kind == "call":
+            method, args = event.payload
+            return lambda: method(*args)
+        assert event.kind == "step"
+        update = rules.optimizer_step(event.payload)
+        read_captured = self._read_captured
+
+        def step() -> None:
+            update()
+            read_captured()  # an optimizer may rebind p.data: later ops must see the new array
+
+        return step
+
+    def _backward(self, root: int, ops: list[tuple[int, OpRecord]]) -> list[Closure]:
+        """The closures of one backward(): seed, each op leading to ``root``, delivery."""
+        trace, grads = self.trace, self.grads
+        reached = {root}
+        plan: list[tuple[int, OpRecord]] = []
+        for index, op in reversed(ops):
+            if op.recorded and op.out in reached:
+                plan.append((index, op))
+                reached.update(s for s, need in zip(op.ins, op.needs) if need)
+        terms: dict[int, int] = {}
+        for _, op in plan:
+            for s, need in zip(op.ins, op.needs):
+                if need:
+                    terms[s] = terms.get(s, 0) + 1
+        leaves = [s for s in sorted(reached)
+                  if s in trace.leaf_tensor or s in trace.input_tensor]
+        root_op = next(op for _, op in plan if op.out == root)
+        seed = np.full(root_op.out_shape, 1.0, dtype=root_op.out_dtype)
+        nones = [None] * trace.nslots
+
+        def start() -> None:
+            grads[:] = nones
+            grads[root] = seed
+            self._swap_leaves(leaves)
+
+        closures = [start]
+        for index, op in plan:
+            closures.append(self._op_backward(index, op, terms))
+        closures.append(self._deliver(leaves))
+        return closures
+
+    def gradient_target(self, slot: int, terms: dict[int, int], shape: tuple[int, ...],
+                        dtype: Any) -> Callable[[], np.ndarray]:
+        """Where a rule writes one input's gradient: the parameter's own buffer when this is
+        its only term, else a buffer of the rule's own. Returned as a getter (see swap)."""
+        if terms.get(slot) == 1 and (slot in self.trace.leaf_tensor
+                                     or slot in self.trace.input_tensor):
+            holder = self.leaf_holder(slot, shape, dtype)
+            return lambda: holder[0]
+        array = self.buffer(shape, dtype)
+        return lambda: array
+
+    def _op_backward(self, index: int, op: OpRecord, terms: dict[int, int]) -> Closure:
+        builder = self.backward_builders.get(index)
+        if builder is not None:  # the forward ran as a rule: so does the backward
+            return builder(terms)
+        return self._fallback_backward(index, op)
+
+    def _fallback_backward(self, index: int, op: OpRecord) -> Closure:
+        vals, grads, ctxs = self.vals, self.grads, self.ctxs
+        ins, out = op.ins, op.out
+        targets = [(i, s, shape, dtype) for i, (s, need, (shape, dtype))
+                   in enumerate(zip(op.ins, op.needs, op.shapes)) if need]
+
+        def backward() -> None:
+            g = grads[out]
+            if g is None:
+                return
+            ctx = ctxs[index]
+            result = ctx.backward(g, vals[out], *[vals[s] for s in ins])
+            if type(result) is not tuple:
+                result = (result,)
+            for i, s, shape, dtype in targets:
+                pg = result[i]
+                if pg is None:
+                    continue
+                if pg.shape != shape or pg.dtype != dtype:
+                    pg = _fit(pg, vals[s], ctx)
+                previous = grads[s]
+                grads[s] = pg if previous is None else previous + pg
+
+        return backward
+
+    def _swap_leaves(self, leaves: list[int]) -> None:
+        """A buffer that still is some tensor's ``.grad`` (no zero_grad since the last call)
+        must not be overwritten before that gradient is added to: switch to the spare."""
+        for slot, holder in self.leaf_buffers.items():
+            grad = self._leaf(slot).grad
+            if grad is not None and grad.data is holder[0]:
+                if len(holder) == 1:
+                    holder.append(np.empty_like(holder[0]))
+                holder[0], holder[1] = holder[1], holder[0]
+
+    def _deliver(self, leaves: list[int]) -> Closure:
+        grads, owned, holders = self.grads, self.owned, self.leaf_buffers
+        leaf = self._leaf
+
+        def deliver() -> None:
+            delivered: set[int] = set()
+            for slot in leaves:
+                g = grads[slot]
+                if g is None:
+                    continue
+                holder = holders.get(slot)
+                if holder is None or g is not holder[0]:
+                    if type(g) is not np.ndarray:
+                        g = np.asarray(g)
+                    if g.base is not None or id(g) in delivered or id(g) in owned:
+                        g = g.copy()  # never a view, never shared, never a buffer of ours
+                delivered.add(id(g))
+                t = leaf(slot)
+                t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)
+
+        return deliver
+
+
+def route(grads: list[Any], slot: int, g: Any) -> None:
+    """Add one gradient term for ``slot`` (the first is stored as is, as the engine does)."""
+    previous = grads[slot]
+    grads[slot] = g if previous is None else previous + g
