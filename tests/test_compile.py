@@ -218,7 +218,8 @@ def test_one_trace_per_signature_and_a_small_cache():
     for n in (5, 5, 3, 5, 3, 3):
         step(tg.Tensor(rng.standard_normal((n, 3))), rng.standard_normal((n, 2)))
     assert step.traces == 2  # a short last batch traces once, not every epoch
-    step(tg.Tensor(rng.standard_normal((5, 3)).astype(np.float32)), rng.standard_normal((5, 2)))
+    # (a float32 input to this float64 model would raise, as in PyTorch: the target changes)
+    step(tg.Tensor(rng.standard_normal((5, 3))), rng.standard_normal((5, 2)).astype(np.float32))
     assert step.traces == 3  # a new dtype is a new signature
 
 
@@ -468,3 +469,27 @@ def test_fit_compiled_still_stops_on_a_non_finite_loss_before_the_step():
                      shuffle=False, progress=False, log=None,
                      on_epoch_end=lambda r: seen.append(r))
     assert np.isfinite(model.weight.data).all()  # the last finite parameters are kept
+
+
+def test_a_rule_never_overwrites_a_gradient_still_held_in_grad():
+    # one use of the layer: Linear's rule writes the weight gradient into the buffer that is
+    # .grad; without zero_grad the next call must add to it, not overwrite it first
+    rng = np.random.default_rng(4)
+    model = nn.Linear(3, 2, dtype=np.float64)
+    twin = copy.deepcopy(model)
+
+    def step_of(m):
+        def step(x):
+            m(x).tanh().sum().backward()
+        return step
+
+    eager, compiled = step_of(model), tg.compile(step_of(twin))
+    for k in range(6):
+        if k % 2 == 0:  # zeroed outside the step: the next replay delivers its own buffer
+            model.zero_grad()
+            twin.zero_grad()
+        x = tg.Tensor(rng.standard_normal((5, 3)))
+        eager(x)
+        compiled(x)
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.grad.data, q.grad.data, f"accumulated grad, call {k}")

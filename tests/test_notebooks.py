@@ -17,11 +17,13 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "examples" / "notebooks"
 
 
-def execute(nb, timeout: int = 120, cwd: Path = REPO):
+def execute(nb, timeout: int = 300, cwd: Path = REPO):
     """Run every cell in a fresh kernel (in ``cwd``) that imports this repository's code."""
     env_path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     os.environ["PYTHONPATH"] = env_path  # the kernel is a child process: it inherits this
-    client = nbclient.NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    # NOTE: generous timeouts: a loaded 2-core CI machine can take a while to start a kernel
+    client = nbclient.NotebookClient(nb, timeout=timeout, startup_timeout=180,
+                                     kernel_name="python3",
                                      resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return nb

@@ -46,7 +46,7 @@ from .dtypes import (  # noqa: A004  (PyTorch's names: tg.float32, tg.bool, ...)
 )
 from .gradcheck import gradcheck
 from .threads import get_num_threads, set_num_threads
-from . import nn, optim, checkpoint, io, viz, train  # noqa: E402,I001  (built on the engine above)
+from . import nn, optim, checkpoint, io, viz, train, utils  # noqa: E402,I001  (built on the engine above)
 from .checkpoint import load, save  # noqa: E402
 from .jit import TraceError, compile  # noqa: E402  (tg.compile: issue #14)
 from .viz import summary  # noqa: E402
@@ -82,8 +82,8 @@ __all__ = [
     "nn", "optim", "io", "viz", "train", "summary", "check", "checkpoint", "save", "load",
     # PyTorch's spellings (docs/from_pytorch.md)
     "ValuesIndices", "as_tensor", "einsum", "from_numpy", "linspace", "randint", "randperm",
-    "autograd", "dtypes", "bool", "double", "float", "float16", "float32", "float64", "half",
-    "int", "int32", "int64", "long", "uint8",
+    "autograd", "dtypes", "utils", "bool", "double", "float", "float16", "float32", "float64",
+    "half", "int", "int32", "int64", "long", "uint8",
     "abs", "amax", "amin", "argmax", "argmin", "ceil", "floor", "round", "sign", "chunk",
     "split", "flip", "roll", "clamp", "clip", "cos", "cosh", "sin", "sinh", "tan", "tanh",
     "cumsum", "prod", "sum", "mean", "diag", "diagonal", "trace", "tril", "triu", "erf", "exp",

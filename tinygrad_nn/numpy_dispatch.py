@@ -101,7 +101,7 @@ def _constant(ufunc: np.ufunc) -> Callable[..., Tensor]:
     """A ufunc whose result carries no gradient (comparisons, masks, rounding: zero a.e.)."""
 
     def run(*operands: Any) -> Tensor:
-        return Tensor._make(np.asarray(ufunc(*_arrays(operands))), None)
+        return Tensor.from_numpy(np.asarray(ufunc(*_arrays(operands))))
 
     return run
 
@@ -385,7 +385,7 @@ def _pad(array: Any, pad_width: Any, mode: str = "constant", *,
         parts = []
         for width in (before, after):
             shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
-            parts.append(Tensor._make(np.full(shape, constant_values, dtype=x.dtype), None))
+            parts.append(Tensor.from_numpy(np.full(shape, constant_values, dtype=x.dtype)))
         if before or after:
             x = cat([parts[0], x, parts[1]], axis=axis)
     return x
@@ -399,13 +399,14 @@ def copy(a: Any) -> Tensor:
 def _constant_like(fill: float) -> Callable[..., Tensor]:
     def like(a: Any, dtype: Any = None, shape: Any = None) -> Tensor:
         array = np.full_like(_arrays(a), fill, dtype=dtype, shape=shape)
-        return Tensor._make(array, None)
+        return Tensor.from_numpy(array)
 
     return like
 
 
 def _full_like(a: Any, fill_value: Any, dtype: Any = None, shape: Any = None) -> Tensor:
-    return Tensor._make(np.full_like(_arrays(a), _arrays(fill_value), dtype, shape=shape), None)
+    return Tensor.from_numpy(np.full_like(_arrays(a), _arrays(fill_value), dtype,
+                                          shape=shape))
 
 
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
@@ -494,7 +495,7 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
     if isinstance(value, Tensor):
         v = value if value.dtype == t.dtype else value.astype(t.dtype)
     else:  # a constant takes the target's dtype, as NumPy's assignment casts it
-        v = Tensor._make(np.asarray(_arrays(value), dtype=t.dtype), None)
+        v = Tensor.from_numpy(np.asarray(_arrays(value), dtype=t.dtype))
     if v.shape != target:
         try:
             v = v.expand(target)

@@ -181,8 +181,9 @@ class History:
 
         if not self.epochs:
             return "<i>History: no epochs recorded</i>"
-        lines = "".join(sparkline(self[k], k) for k in ("loss", "val_loss", "accuracy",
-                                                         "val_accuracy") if k in self.epochs[0])
+        lines = "".join(sparkline(self[k], k, fmt=lambda v, k=k: _cell(k, v))
+                        for k in ("loss", "val_loss", "accuracy", "val_accuracy")
+                        if k in self.epochs[0])
         rows = self._cells()
         if len(rows) > 12:  # the curves show every epoch; the table the first and last ones
             rows = [*rows[:5], ["..."] * len(rows[0]), *rows[-5:]]

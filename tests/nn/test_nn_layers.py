@@ -25,7 +25,7 @@ def test_linear_computes_x_w_transpose_plus_b_with_pytorch_layout():
     x = np.random.default_rng(0).standard_normal((5, 3))
     expected = x @ layer.weight.data.T + layer.bias.data
     np.testing.assert_allclose(layer(tg.Tensor(x)).data, expected, rtol=1e-14)
-    assert nn.Linear(3, 2, bias=False)(tg.Tensor(x)).shape == (5, 2)
+    assert nn.Linear(3, 2, bias=False, dtype=np.float64)(tg.Tensor(x)).shape == (5, 2)
 
 
 def test_linear_uses_the_fused_primitive():

@@ -16,10 +16,10 @@ class Block(Module):
     def __init__(self):
         super().__init__()
         self.first = nn.Linear(3, 4)
-        self.scale = Parameter(np.ones(4))
+        self.scale = Parameter(np.ones(4, dtype=np.float32))  # the layers' dtype
         self.layers = [nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2)]
         self.heads = {"a": nn.Linear(2, 1), "b": nn.Linear(2, 1, bias=False)}
-        self.pair = (Parameter(np.zeros(2)), nn.BatchNorm1d(2))
+        self.pair = (Parameter(np.zeros(2, dtype=np.float32)), nn.BatchNorm1d(2))
         self.not_state = tg.Tensor([1.0, 2.0])  # a plain Tensor is not a parameter
         self.numbers = [1, 2, 3]
 

@@ -72,6 +72,7 @@ def test_history_text_and_html():
     assert repr(h).startswith("History(3 epochs; last: loss 0.3333")
     page = h._repr_html_()
     assert page.count("<polyline") == 2 and "loss: 1 &rarr; <b>0.3333</b>" in page
+    assert "accuracy: 50.00% &rarr; <b>70.00%</b>" in page
     long = _history(30)._repr_html_()
     assert "..." in long and long.count("<tr>") == 1 + 11  # head, 5 first, gap, 5 last
     assert "no epochs" in History()._repr_html_() and str(History()).startswith("History: no")

@@ -63,7 +63,7 @@ def test_summary_runs_in_eval_mode_and_restores_everything() -> None:
 
 
 def test_summary_of_nested_modules_and_several_inputs() -> None:
-    table = viz.summary(Net(), (3, 4), dtype=np.float64)
+    table = viz.summary(Net().double(), (3, 4), dtype=np.float64)  # float64 data, float64 model
     assert rows(table) == {
         "Net": ["(3, 2)", "--"],
         "b1 (Block)": ["(3, 4)", "4"],  # its own scale parameter

@@ -8,7 +8,8 @@
     >>> loss = nn.functional.quadratic_cost(net(tg.zeros(5, 784)), tg.zeros(5, 10))
 """
 
-from . import functional, init
+from . import functional, init, utils
+from .containers import ModuleDict, ModuleList
 from .conv import (  # convolution and pooling layers (issue #17)
     AdaptiveAvgPool2d,
     AvgPool2d,
@@ -19,11 +20,15 @@ from .conv import (  # convolution and pooling layers (issue #17)
     MaxPool2d,
 )
 from .layers import (
+    ELU,
+    GELU,
     MLP,
     BatchNorm1d,
     Dropout,
+    Embedding,
     Flatten,
     Identity,
+    LayerNorm,
     LeakyReLU,
     Linear,
     LogSoftmax,
@@ -31,8 +36,11 @@ from .layers import (
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
+    Unflatten,
 )
 from .losses import (
     LOSSES,
@@ -56,6 +64,8 @@ __all__ = [
     "LOSSES", "get_loss", "takes_one_hot",
     "build", "load_spec", "parse_spec_string", "spec_to_string", "save_spec", "SpecError",
     "functional", "init",
+    "ModuleList", "ModuleDict", "GELU", "SiLU", "ELU", "Softplus", "Unflatten", "LayerNorm",
+    "Embedding", "utils",
 ]
 __all__ += ["Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d",
             "Dropout2d"]

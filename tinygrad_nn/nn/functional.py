@@ -238,8 +238,9 @@ def kl_div(input: Tensor, target: ArrayLike, reduction: str = "mean",
     if log_target:
         pointwise = y.exp() * (y - input)
     else:
-        safe_log = Tensor.from_numpy(np.asarray(np.log(np.where(y.data > 0, y.data, 1.0))))
-        pointwise = where(y.data > 0, y * (safe_log - input), 0.0)
+        positive = y.data > 0
+        safe = where(positive, y, 1.0)  # log(1) = 0 where y is 0: no nan in either branch
+        pointwise = where(positive, y * (safe.log() - input), 0.0)
     if reduction == "batchmean":
         return pointwise.sum() * (1.0 / (input.shape[0] if input.ndim else 1))
     return _reduce(pointwise, reduction)

@@ -12,11 +12,24 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, default_rng, get_default_dtype
 from . import functional as nnf
 from . import init as nn_init
 from .init import Generator
 from .module import Buffer, Module, Parameter
+
+
+def check_input_dtype(layer: Module, x: Any, weight: Tensor) -> None:
+    """A float input of another dtype than the layer's parameters is an error, as in PyTorch:
+    never a silent promotion of the whole network to float64 (or a silent cast down)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype != weight.dtype and dtype.kind == "f":
+        name = type(layer).__name__
+        fix = ("x.float()", "model.double()") if weight.dtype == np.float32 else \
+            ("x.double()", "model.float()")
+        raise TypeError(f"{name}: the input is {dtype} but the layer's parameters are "
+                        f"{weight.dtype}; convert the input ({fix[0]}) or the model "
+                        f"({fix[1]}) so they match")
 
 
 def _positive_int(layer: str, name: str, value: Any) -> int:
@@ -53,6 +66,8 @@ class Linear(Module):
         scheme(self.weight, self.bias, nn_init.as_generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
+        if type(x) is Tensor and x.dtype is not self.weight.dtype:  # one check on the fast path
+            check_input_dtype(self, x, self.weight)
         return nnf.linear(x, self.weight, self.bias)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -60,7 +75,7 @@ class Linear(Module):
         # layer at small batches); it is taken only when that chain would do exactly the same.
         if (type(self) is Linear and not self._forward_pre_hooks and not self._forward_hooks
                 and not kwargs and len(args) == 1 and isinstance(args[0], Tensor)
-                and autograd._tracer is None):
+                and args[0].dtype is self.weight.dtype and autograd._tracer is None):
             return nnf.linear(args[0], self.weight, self.bias)
         return super().__call__(*args, **kwargs)
 
@@ -292,6 +307,8 @@ class BatchNorm1d(Module):
         return (0, 2), (self.num_features, 1)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.weight is not None:
+            check_input_dtype(self, x, self.weight)
         axes, shape = self._axes_and_shape(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
@@ -480,3 +497,118 @@ class MLP(Sequential):
         if self.layers != self._built_layers:
             return {"type": "Sequential", "layers": [layer.spec() for layer in self.layers]}
         return {"type": "MLP", **self._config}
+
+
+# ============================================================================================
+# more of PyTorch's layers (issue #12): activations, shape, normalization, lookup
+# ============================================================================================
+
+
+class GELU(Module):
+    """x Phi(x) (``approximate="tanh"``: PyTorch's tanh approximation)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return nnf.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x sigmoid(x)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return nnf.silu(x)
+
+
+class ELU(Module):
+    """x where x > 0, else alpha (e^x - 1)."""
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return nnf.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """log(1 + exp(beta x)) / beta (x itself where beta x > threshold)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return nnf.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (the inverse of Flatten)."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]):
+        super().__init__()
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        d = self.dim % x.ndim
+        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class LayerNorm(Module):
+    """Normalize over the last ``normalized_shape`` axes of each example (biased variance),
+    then scale by ``weight`` (ones) and shift by ``bias`` (zeros), as torch.nn.LayerNorm."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps = float(eps)
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        affine = elementwise_affine
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype)) if affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if affine and bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.weight is not None:
+            check_input_dtype(self, x, self.weight)
+        return nnf.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.weight is not None}")
+
+
+class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight`` (num_embeddings, embedding_dim) for index i,
+    initialized N(0, 1) as in PyTorch."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = None,
+                 generator: Generator = None):
+        super().__init__()
+        self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim)
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        rng = nn_init.as_generator(generator) or default_rng()
+        self.weight = Parameter(rng.standard_normal((self.num_embeddings,
+                                                     self.embedding_dim)).astype(dtype))
+
+    def forward(self, indices: Any) -> Tensor:
+        return nnf.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"

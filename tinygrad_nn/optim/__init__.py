@@ -5,15 +5,28 @@
     >>> opt.zero_grad(); loss.backward(); opt.step()                # doctest: +SKIP
 """
 
-from .clip import clip_grad_norm_, clip_grad_value_
+from ..nn.clip import clip_grad_norm_, clip_grad_value_  # torch.nn.utils's, also here
+from . import lr_scheduler
 from .factories import OPTIMIZERS, SCHEDULES, get_optimizer, get_scheduler
 from .optimizer import Optimizer, ParamGroup
 from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
-from .schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, ReduceLROnPlateau, StepLR
+from .schedulers import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+    StepLR,
+)
 
 __all__ = [
     "Optimizer", "ParamGroup", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
     "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau",
     "clip_grad_norm_", "clip_grad_value_", "OPTIMIZERS", "SCHEDULES",
     "get_optimizer", "get_scheduler",
+    "lr_scheduler", "LambdaLR", "MultiStepLR", "LinearLR", "OneCycleLR", "SequentialLR",
 ]

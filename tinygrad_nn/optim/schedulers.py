@@ -12,6 +12,7 @@ The CS231n annealing recipes map onto them: "halve every 5 epochs" is ``StepLR(o
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Any
 
@@ -58,10 +59,15 @@ class LRScheduler(_SchedulerState):
         """The lr of each group at epoch ``last_epoch`` (called by ``step``)."""
         raise NotImplementedError
 
-    def step(self) -> None:
-        """Advance one epoch and set the optimizer's lrs. Call after ``optimizer.step()``."""
-        self.last_epoch += 1
-        lrs = self.get_lr()
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch and set the optimizer's lrs. Call after ``optimizer.step()``.
+        ``step(epoch)`` jumps to that epoch (the closed form; SequentialLR uses it)."""
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            self.last_epoch = int(epoch)
+            lrs = self._closed_form()
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -72,6 +78,10 @@ class LRScheduler(_SchedulerState):
 
     def _group_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
+
+    def _closed_form(self) -> list[float]:
+        """The lrs at ``last_epoch`` from ``base_lrs`` alone (for ``step(epoch)``)."""
+        return self.get_lr()
 
 
 class StepLR(LRScheduler):
@@ -90,6 +100,9 @@ class StepLR(LRScheduler):
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
 
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply each lr by ``gamma`` every epoch: ``lr_epoch = initial_lr * gamma ** epoch``."""
@@ -102,6 +115,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return self._group_lrs()
         return [lr * self.gamma for lr in self._group_lrs()]
+
+    def _closed_form(self) -> list[float]:
+        return [base * self.gamma**self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -131,6 +147,10 @@ class CosineAnnealingLR(LRScheduler):
                     for lr, base in zip(self._group_lrs(), self.base_lrs, strict=True)]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in self._group_lrs()]
+
+    def _closed_form(self) -> list[float]:
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
 
 
 class ReduceLROnPlateau(_SchedulerState):
@@ -243,3 +263,210 @@ class ReduceLROnPlateau(_SchedulerState):
 
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
+
+
+# --------------------------------------------------------------------------------------------
+# more of torch.optim.lr_scheduler (issue #12)
+# --------------------------------------------------------------------------------------------
+
+
+def _per_group(value: Any, optimizer: Optimizer, name: str) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{name}: {len(value)} values for {len(optimizer.param_groups)} "
+                             "param groups")
+        return list(value)
+    return [value] * len(optimizer.param_groups)
+
+
+class LambdaLR(LRScheduler):
+    """``lr_epoch = initial_lr * lr_lambda(epoch)`` (one function, or one per param group)."""
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any):
+        self.lr_lambdas = _per_group(lr_lambda, optimizer, "LambdaLR")
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self) -> dict[str, Any]:
+        """As PyTorch: the functions are not saved (they may be lambdas)."""
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        for key, value in state_dict.items():
+            setattr(self, key, list(value) if isinstance(value, list) else value)
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply each lr by ``gamma`` at every epoch in ``milestones`` (a repeated milestone
+    multiplies once per repetition)::
+
+        lr_epoch = initial_lr * gamma ** (number of milestones <= epoch)
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1):
+        self.milestones = sorted(int(m) for m in milestones)
+        self.gamma = check_number(gamma, "gamma", "MultiStepLR", low=0, low_open=True)
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        hits = self.milestones.count(self.last_epoch)
+        if hits == 0:
+            return self._group_lrs()
+        return [lr * self.gamma**hits for lr in self._group_lrs()]
+
+    def _closed_form(self) -> list[float]:
+        n = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma**n for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale each lr linearly from ``start_factor`` to ``end_factor`` of its initial value over
+    ``total_iters`` epochs, then keep it (warm-up)."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5):
+        self.start_factor = check_number(start_factor, "start_factor", "LinearLR", low=0,
+                                         low_open=True, high=1)
+        self.end_factor = check_number(end_factor, "end_factor", "LinearLR", low=0, high=1)
+        self.total_iters = check_number(total_iters, "total_iters", "LinearLR", low=1,
+                                        integer=True)
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        # NOTE: PyTorch's recursive form (the ratio of consecutive factors), for its exact floats
+        t, s, e, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
+        if t == 0:
+            return [lr * s for lr in self._group_lrs()]
+        if t > n:
+            return self._group_lrs()
+        ratio = 1.0 + (e - s) / (n * s + (t - 1) * (e - s))
+        return [lr * ratio for lr in self._group_lrs()]
+
+    def _closed_form(self) -> list[float]:
+        t, s, e, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
+        return [base * (s + (e - s) * min(n, t) / n) for base in self.base_lrs]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin), stepped once per BATCH: the lr rises from
+    ``max_lr / div_factor`` to ``max_lr`` over ``pct_start`` of ``total_steps``, then anneals
+    to ``initial_lr / final_div_factor``; momentum (or Adam's beta1) moves the opposite way
+    between ``max_momentum`` and ``base_momentum``. As torch.optim.lr_scheduler.OneCycleLR."""
+
+    def __init__(self, optimizer: Optimizer, max_lr: Any, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum: Any = 0.85,
+                 max_momentum: Any = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False):
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+            total_steps = int(epochs) * int(steps_per_epoch)
+        self.total_steps = check_number(total_steps, "total_steps", "OneCycleLR", low=1,
+                                        integer=True)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        if three_phase:
+            ends = [pct_start * total_steps - 1, 2 * pct_start * total_steps - 2,
+                    total_steps - 1]
+            self.phases = [(ends[0], "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                           (ends[1], "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                           (ends[2], "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            ends = [pct_start * total_steps - 1, total_steps - 1]
+            self.phases = [(ends[0], "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                           (ends[1], "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        self.cycle_momentum = cycle_momentum
+        self.use_beta1 = "betas" in optimizer.defaults
+        if cycle_momentum and "momentum" not in optimizer.defaults and not self.use_beta1:
+            raise ValueError("OneCycleLR: cycle_momentum needs an optimizer with momentum or "
+                             "betas; pass cycle_momentum=False")
+        groups = optimizer.param_groups
+        for group, top, low, high in zip(groups, _per_group(max_lr, optimizer, "OneCycleLR"),
+                                         _per_group(base_momentum, optimizer, "OneCycleLR"),
+                                         _per_group(max_momentum, optimizer, "OneCycleLR")):
+            group["initial_lr"] = top / div_factor
+            group["max_lr"] = top
+            group["min_lr"] = group["initial_lr"] / final_div_factor
+            if cycle_momentum:
+                self._set_momentum(group, high)
+                group["max_momentum"], group["base_momentum"] = high, low
+        super().__init__(optimizer)
+
+    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {step} times, more than total_steps="
+                             f"{self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, (end_step, lr0, lr1, m0, m1) in enumerate(self.phases):
+                if step <= end_step or i == len(self.phases) - 1:
+                    pct = (step - start_step) / (end_step - start_step)
+                    lrs.append(self._anneal(group[lr0], group[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m0], group[m1], pct))
+                    break
+                start_step = end_step
+        return lrs
+
+
+class SequentialLR(LRScheduler):
+    """``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (restarted at its epoch
+    0) until ``milestones[1]``, ... (warm-up then decay)."""
+
+    def __init__(self, optimizer: Optimizer, schedulers: list[LRScheduler],
+                 milestones: list[int]):
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: {len(schedulers)} schedulers need "
+                             f"{len(schedulers) - 1} milestones, got {len(milestones)}")
+        if any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("SequentialLR: every scheduler must drive the same optimizer")
+        self.optimizer = optimizer
+        self._schedulers = list(schedulers)
+        self.milestones = [int(m) for m in milestones]
+        self.last_epoch = 0
+        for group in optimizer.param_groups:  # undo the constructors' epoch-0 steps
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:
+            scheduler.last_epoch -= 1
+        self._schedulers[0].step()
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self._last_lr = self._schedulers[0].get_last_lr()
+
+    def step(self, epoch: int | None = None) -> None:
+        self.last_epoch += 1
+        index = bisect.bisect_right(self.milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self.milestones[index - 1] == self.last_epoch:
+            scheduler.step(0)  # the next scheduler starts over at its epoch 0
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last_epoch": self.last_epoch, "milestones": list(self.milestones),
+                "_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.last_epoch = state_dict["last_epoch"]
+        self.milestones = list(state_dict["milestones"])
+        for scheduler, state in zip(self._schedulers, state_dict["_schedulers"], strict=True):
+            scheduler.load_state_dict(state)

@@ -12,7 +12,7 @@ import html
 import math
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 TABLE_STYLE = (
@@ -69,7 +69,7 @@ def html_table(
 
 
 def sparkline(values: Sequence[float], label: str, *, width: int = 160, height: int = 36,
-              colour: str = "#1f4e9c") -> str:
+              colour: str = "#1f4e9c", fmt: Callable[[float], str] = "{:.4g}".format) -> str:
     """An inline SVG line of ``values`` (non-finite ones skipped) with its first and last value."""
     points = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
     if not points:
@@ -86,7 +86,7 @@ def sparkline(values: Sequence[float], label: str, *, width: int = 160, height: 
     first, last = points[0][1], points[-1][1]
     return (
         f'<div style="display:inline-block;margin-right:16px;font-family:sans-serif;'
-        f'font-size:11px">{esc(label)}: {first:.4g} &rarr; <b>{last:.4g}</b><br>'
+        f'font-size:11px">{esc(label)}: {fmt(first)} &rarr; <b>{fmt(last)}</b><br>'
         f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
         f'<title>{esc(label)} per epoch</title>'
         f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{xy}"/></svg></div>'
