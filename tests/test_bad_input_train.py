@@ -28,6 +28,22 @@ def _sched(cls, *args, **kw):
     return cls(optim.SGD(_p(), lr=0.1), *args, **kw)
 
 
+def _adam_state(**entries):
+    p = _p()
+    opt = optim.Adam(p)
+    p[0].grad = tg.Tensor(np.ones(3, np.float32))
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0].update(entries)
+    opt.load_state_dict(state)
+
+
+def _sched_state(**entries):
+    scheduler = _sched(optim.StepLR, 2)
+    state = {**scheduler.state_dict(), **entries}
+    scheduler.load_state_dict(state)
+
+
 def _load_group(**options):
     group = {**_sgd().state_dict()["param_groups"][0], **options}
     _sgd().load_state_dict({"state": {}, "param_groups": [group]})
@@ -108,6 +124,16 @@ ROWS = [
     bad("load_state_dict lr nan", lambda: _load_group(lr=math.nan), ValueError, "lr"),
     bad("load_state_dict maximize string", lambda: _load_group(maximize="false"), ValueError,
         "maximize"),
+    bad("optimizer state step 10**400", lambda: _adam_state(step=10**400), ValueError,
+        "'step'", "huge"),
+    bad("optimizer state nan moments", lambda: _adam_state(exp_avg=np.full(3, np.nan,
+                                                                          np.float32)),
+        ValueError, "exp_avg", "nan"),
+    bad("scheduler state gamma string", lambda: _sched_state(gamma="x"), ValueError, "gamma"),
+    bad("scheduler state last_epoch float", lambda: _sched_state(last_epoch=2.5), ValueError,
+        "last_epoch"),
+    bad("scheduler state base_lrs nan", lambda: _sched_state(base_lrs=[math.nan]), ValueError,
+        "base_lrs"),
     # ---- schedulers
     bad("StepLR gamma nan", lambda: _sched(optim.StepLR, 2, gamma=math.nan), ValueError,
         "StepLR", "gamma"),
