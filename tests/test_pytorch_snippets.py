@@ -93,6 +93,8 @@ SNIPPETS = [
      None),
     ("squeeze", "out = x.unsqueeze(1).squeeze(1)", None),
     ("flatten", "out = x.unsqueeze(0).flatten(1)", None),
+    ("flatten_dims", "out = (x.unsqueeze(dim=0).flatten(start_dim=1), "
+     "nn.Flatten(start_dim=0)(x), x.unsqueeze(-1).squeeze(dim=-1))", None),
     ("expand", "out = v.expand(3, 4)", None),
     ("repeat", "out = x.repeat(2, 1)", None),
     ("flip_roll", "out = (x.flip(0), x.roll(1, 1))", None),

@@ -17,6 +17,8 @@ Invariants (all enforced here, in one place):
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import itertools
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -65,6 +67,33 @@ class _GradMode(contextlib.ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
         _grad_enabled = self._previous.pop()
+
+    def __call__(self, func: Any) -> Any:
+        """Decorate ``func``; a generator function gets the mode at every resume (PyTorch),
+        not only while the generator object is created (contextlib's behaviour)."""
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+        enabled = self.enabled
+
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = func(*args, **kwargs)
+            method, value = gen.send, None
+            while True:
+                with _GradMode(enabled):
+                    try:
+                        item = method(value)
+                    except StopIteration as stop:
+                        return stop.value
+                try:
+                    method, value = gen.send, (yield item)
+                except GeneratorExit:
+                    gen.close()
+                    raise
+                except BaseException as e:  # noqa: BLE001  (thrown in: pass it on, in mode)
+                    method, value = gen.throw, e
+
+        return generator
 
 
 def no_grad() -> _GradMode:
@@ -458,6 +487,15 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
     return np.array(data, dtype=root.dtype)  # a copy: the user's array must never become .grad
 
 
+def _graph_seed(seed: np.ndarray, given: Any) -> Tensor:
+    """The seed of a recorded backward pass: a given gradient that requires grad stays in the
+    graph (PyTorch differentiates through grad_outputs under create_graph=True); any other is a
+    constant."""
+    if isinstance(given, Tensor) and given.requires_grad:
+        return given if given.dtype == seed.dtype else given.astype(seed.dtype)
+    return Tensor._make(seed, None)
+
+
 def _check_requires_grad(t: Tensor, what: str) -> None:
     if not t.requires_grad:
         raise RuntimeError(
@@ -475,7 +513,9 @@ def backward(
     """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf that requires grad
     (``Tensor.backward``, or ``torch.autograd.backward`` with a list of tensors)."""
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
+    if isinstance(tensors, Tensor):  # one tensor: its gradient may be a list (x.backward([1, 2]))
+        grad_tensors = [grad_tensors]
+    elif grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
         grad_tensors = [grad_tensors] * len(roots)
     if len(grad_tensors) != len(roots):
         raise ValueError(f"backward: {len(roots)} tensors but {len(grad_tensors)} grad_tensors")
@@ -487,7 +527,8 @@ def backward(
         seeds.append(seed_gradient(root, gradient, "backward"))
     if retain_graph is None:
         retain_graph = create_graph
-    root_grads: Any = [Tensor._make(s, None) for s in seeds] if create_graph else seeds
+    root_grads: Any = ([_graph_seed(s, g) for s, g in zip(seeds, grad_tensors)]
+                       if create_graph else seeds)
     run_backward(roots, root_grads, retain_graph, create_graph)
 
 
@@ -520,7 +561,8 @@ def grad(
     seeds = [seed_gradient(o, go, "grad") for o, go in zip(outs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    root_grads: list[Any] = [Tensor._make(s, None) for s in seeds] if create_graph else seeds
+    root_grads: list[Any] = ([_graph_seed(s, go) for s, go in zip(seeds, grad_outputs)]
+                             if create_graph else seeds)
     found = run_backward(outs, root_grads, retain_graph, create_graph, inputs=ins)
     result: list[Tensor | None] = []
     for i, t in enumerate(ins):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -322,8 +323,30 @@ def _check_train_options(opts: argparse.Namespace) -> None:
             raise UsageError(f"{key}: expected a positive integer, got {value!r}")
     for key in ("lr", "momentum", "weight_decay", "noise"):
         value = getattr(opts, key)
-        if value is not None and not (isinstance(value, (int, float)) and value >= 0):
-            raise UsageError(f"{key}: expected a number >= 0, got {value!r}")
+        if value is not None and not (isinstance(value, (int, float)) and value >= 0
+                                      and math.isfinite(value)):
+            raise UsageError(f"{key}: expected a finite number >= 0, got {value!r}")
+    for key in ("no_download", "nesterov", "no_progress", "quiet"):
+        if not isinstance(getattr(opts, key), bool):  # a config's "false" is a truthy string
+            raise UsageError(f"{key}: expected true or false, got {getattr(opts, key)!r}")
+    for key in ("save", "history"):  # before training, not after it
+        _check_output_path(getattr(opts, key), key)
+
+
+def _check_output_path(path: Any, option: str) -> None:
+    """An output file the run will write: its directory must exist and be writable."""
+    if path is None:
+        return
+    if not isinstance(path, str) or not path:
+        raise UsageError(f"{option}: expected a file path, got {path!r}")
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option}: {path!r} is a directory, expected a file path")
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError(f"{option}: directory {str(parent)!r} of {path!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{option}: directory {str(parent)!r} of {path!r} is not writable")
 
 
 # ============================================================================================
@@ -671,7 +694,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help and --version exit 0 from inside argparse
         return int(e.code or 0)
     try:
-        return int(args.run(args))
+        with warnings.catch_warnings():  # NumPy's overflow warnings: a diverged run is one line
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return int(args.run(args))
     except UsageError as e:
         return _fail(str(e), 2)
     except CommandError as e:

@@ -29,9 +29,15 @@ def read_document(path: str | os.PathLike, what: str = "file") -> Any:
     if file.suffix not in SUFFIXES:
         raise ValueError(f"{what} {str(file)!r}: unknown extension {file.suffix!r}; "
                          "allowed: .json, .toml")
-    text = file.read_text()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{what} {str(file)!r}: not UTF-8 text ({e.reason} at byte "
+                         f"{e.start})") from None
     try:
         return json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
     except ValueError as e:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         kind = "JSON" if file.suffix == ".json" else "TOML"
         raise ValueError(f"{what} {str(file)!r}: invalid {kind}: {e}") from None
+    except RecursionError:  # a few KB of "[[[[..." is not a config
+        raise ValueError(f"{what} {str(file)!r}: nested too deeply to read") from None

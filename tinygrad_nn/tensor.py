@@ -740,18 +740,29 @@ class Tensor:
         safe = where(total.data > 0, total, 1.0)
         return where(total.data > 0, safe ** (1.0 / p), 0.0)
 
-    def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
+    def squeeze(self, dim: Axis = None, *, axis: Axis = None) -> Tensor:
         """Drop size-1 axes (all, or those named; a named axis of another size is kept, as in
         torch)."""
+        axis = _dim_args("squeeze", dim, None, axis, None)[0]
         candidates = _axes(axis, self.ndim, "squeeze")
         return self.reshape(tuple(s for i, s in enumerate(self.shape)
                                   if not (i in candidates and s == 1)))
 
-    def unsqueeze(self, axis: int) -> Tensor:
+    def unsqueeze(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        axis = _dim_args("unsqueeze", dim, None, axis, None)[0]
+        if axis is None:
+            raise TypeError("unsqueeze: give the position of the new axis, e.g. x.unsqueeze(0)")
         position = _axis(axis, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    def flatten(self, start_dim: int | None = None, end_dim: int | None = None, *,
+                start_axis: int | None = None, end_axis: int | None = None) -> Tensor:
+        """Merge axes start..end into one (torch's ``start_dim``/``end_dim``, or
+        ``start_axis``/``end_axis``)."""
+        start_axis = _dim_args("flatten", start_dim, None, start_axis, None)[0]
+        end_axis = _dim_args("flatten", end_dim, None, end_axis, None)[0]
+        start_axis = 0 if start_axis is None else start_axis
+        end_axis = -1 if end_axis is None else end_axis
         if self.ndim == 0:
             return self.reshape(1)
         start = _axis(start_axis, self.ndim, "flatten")

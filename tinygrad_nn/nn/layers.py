@@ -217,9 +217,13 @@ class LogSoftmax(Softmax):
 class Flatten(Module):
     """Merge axes start_axis..end_axis into one (default: all but the batch axis)."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1):
+    def __init__(self, start_dim: int | None = None, end_dim: int | None = None, *,
+                 start_axis: int | None = None, end_axis: int | None = None):
         super().__init__()
-        self.start_axis, self.end_axis = int(start_axis), int(end_axis)
+        start = start_axis if start_dim is None else start_dim  # torch's names, or NumPy's
+        end = end_axis if end_dim is None else end_dim
+        self.start_axis = 1 if start is None else int(start)
+        self.end_axis = -1 if end is None else int(end)
 
     def forward(self, x: Tensor) -> Tensor:
         return x.flatten(self.start_axis, self.end_axis)

@@ -344,19 +344,24 @@ def parse_spec_string(text: str) -> dict[str, Any]:
         raise _fail("sizes", f"expected sizes joined by '-' like 784-30-10 (at least two), "
                     f"got {sizes_part!r} in the spec string {text!r}")
     spec: dict[str, Any] = {"type": "MLP", "sizes": [int(s) for s in sizes_part.split("-")]}
+    given: dict[str, str] = {}  # field -> the option that set it: each field is set once
     for option in filter(None, options_part.split(",")):
         key, eq, value = option.partition("=")
         if not eq:
             if key in _FLAGS:
-                field, flag = _FLAGS[key]
-                spec[field] = flag
+                field, setting = _FLAGS[key]
             else:
-                spec["activation"] = key  # a bare word is the hidden activation
-            continue
-        if key not in _KEYS:
+                field, setting = "activation", key  # a bare word is the hidden activation
+        elif key in _KEYS:
+            field, setting = _KEYS[key], _string_value(_KEYS[key], value)
+        else:
             raise _fail(key, f"unknown option in the spec string {text!r}; allowed: "
                         f"{', '.join(_KEYS)}, an activation name, batchnorm, nobias")
-        spec[_KEYS[key]] = _string_value(_KEYS[key], value)
+        if field in given:
+            raise _fail(field, f"set twice in the spec string {text!r}, by {given[field]!r} "
+                        f"and {option!r}; give it once")
+        given[field] = option
+        spec[field] = setting
     return spec
 
 

@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from ..validation import check_bool, check_number
 
 ParamGroup = dict[str, Any]
+_MAX_STEP = 2**63 - 1  # a step count beyond int64 is corrupt (beta ** step would overflow)
 Params = Iterable[Tensor] | Iterable[ParamGroup]
 State = dict[str, Any]  # one parameter's state
 StateDict = dict[str, Any]
@@ -325,9 +326,11 @@ def _check_state(
     checked: dict[str, Any] = {}
     for key, value in entry.items():
         if layout[key] == "int":
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"{name}: {where}[{key!r}] must be a non-negative int, "
-                                 f"got {value!r}")
+            if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0
+                    or value > _MAX_STEP):
+                shown = value if not isinstance(value, int) or value < 10**30 else "a huge int"
+                raise ValueError(f"{name}: {where}[{key!r}] must be a non-negative int "
+                                 f"(at most 2**63 - 1), got {shown!r}")
             checked[key] = int(value)
             continue
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu":
@@ -338,5 +341,7 @@ def _check_state(
                 f"{name}: {where}[{key!r}] has shape {value.shape} but the parameter has "
                 f"shape {p.shape}"
             )
+        if not np.isfinite(value).all():  # a diverged run's state would make the next step nan
+            raise ValueError(f"{name}: {where}[{key!r}] holds nan or inf values")
         checked[key] = value.astype(p.dtype, copy=True)
     return checked

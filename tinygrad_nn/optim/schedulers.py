@@ -37,7 +37,32 @@ class _SchedulerState:
                 f"got {sorted(state_dict)}"
             )
         for key, value in state_dict.items():
+            _check_like(getattr(self, key), value, f"{type(self).__name__}.load_state_dict",
+                        key)
+        for key, value in state_dict.items():
             setattr(self, key, list(value) if isinstance(value, list) else value)
+
+
+def _check_like(current: Any, value: Any, op: str, key: str) -> None:
+    """A loaded scheduler attribute must be of the kind the scheduler holds: a bool, a string,
+    an int, a number (never nan; inf only where the scheduler itself starts from inf, e.g.
+    ``best``) or a list of numbers of the same length."""
+    if isinstance(current, bool) or isinstance(current, str):
+        if type(value) is not type(current):
+            raise ValueError(f"{op}: {key} must be a {type(current).__name__}, got {value!r}")
+    elif isinstance(current, (int, float)):
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
+                or (isinstance(current, int) and not isinstance(value, int))
+                or (math.isinf(value) and not math.isinf(current))):
+            raise ValueError(f"{op}: {key} must be a {type(current).__name__} like {current!r}, "
+                             f"got {value!r}")
+    elif isinstance(current, list):
+        if not isinstance(value, list) or len(value) != len(current):
+            raise ValueError(f"{op}: {key} must be a list of {len(current)} values, got "
+                             f"{value!r}")
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{op}: {key} must hold finite numbers, got {value!r}")
 
 
 class LRScheduler(_SchedulerState):
@@ -294,6 +319,9 @@ class LambdaLR(LRScheduler):
         return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        for key, value in state_dict.items():
+            _check_like(getattr(self, key), value, f"{type(self).__name__}.load_state_dict",
+                        key)
         for key, value in state_dict.items():
             setattr(self, key, list(value) if isinstance(value, list) else value)
 
