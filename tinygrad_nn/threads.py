@@ -21,9 +21,9 @@ from typing import Any
 
 ENV_VAR = "TINYGRAD_NN_NUM_THREADS"
 
-# NOTE: measured on the 2-core test machine (docs/benchmarks.md): a 128 x 784 x 30 product
-# (3M multiply-adds) already runs 1.6x faster on 2 threads when the cores are free, while
-# products under ~1M gain nothing and lose when the machine is loaded.
+# NOTE: measured on the 2-core machine, cores free (docs/logs/issue14_gemm_threads.txt):
+# a 128 x 784 x 30 product (3M multiply-adds) runs 1.6x faster on 2 threads, a 10 x 784 x 30 one
+# (0.2M) gains nothing; threads woken for small products lose when the machine is loaded.
 THRESHOLD = 2_000_000
 
 _controllers: list[Any] | None = None  # threadpoolctl's handles on NumPy's BLAS, found lazily
