@@ -460,8 +460,10 @@ def fit(
     plot        in Jupyter, redraw the loss/accuracy curves in the cell after every epoch
                 (``viz.LivePlot``; needs matplotlib).
     compile     run the training step through ``tg.compile`` (the same arithmetic, less Python
-                per step); a step it cannot replay (BatchNorm, a loss that reads values in
-                Python) is detected on the first batch and runs eagerly. False: always eager.
+                per step) when the loss is a library loss (a name or an nn loss Module); a
+                step it cannot replay (BatchNorm, a loss that reads values in Python) is
+                detected on the first batch and runs eagerly, and so does a loss given as your
+                own callable (its Python would be frozen). False: always eager.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
@@ -500,7 +502,10 @@ def fit(
         check_save_path(checkpoint)  # a bad path fails now, not after the first epoch
     history = History()
     where = [0, 0]  # (epoch, step) for the non-finite-loss message, read inside the step
-    train_step = _training_step(model, loss_fn, optimizer, where, compile)
+    # NOTE: a loss given as your own callable may keep Python state (a counter, a print) that
+    # a replay would freeze: only the library's losses (by name or Module) are compiled
+    library_loss = isinstance(loss, (str, Module))
+    train_step = _training_step(model, loss_fn, optimizer, where, compile and library_loss)
     use_bar = _use_bar(progress)
     live = None
     if plot:
