@@ -106,6 +106,15 @@ def test_output_modified_under_no_grad_raises():
         y.sum().backward()
 
 
+def test_inplace_through_detach_is_seen_by_backward():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    w.detach().add_(1.0)  # the same data: torch's detach shares the version counter too
+    assert w._version == 1
+    with pytest.raises(RuntimeError, match="expected version 0"):
+        loss.backward()
+
+
 def test_data_writes_are_the_unchecked_escape_hatch():
     w = tg.Tensor([1.0, 2.0], requires_grad=True)
     loss = (w * w).sum()

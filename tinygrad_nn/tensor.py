@@ -234,8 +234,14 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor._make(self.data, None)
+        """The same data, cut from the graph; it shares this tensor's version counter, so an
+        in-place change through it is seen by backward (as in PyTorch)."""
+        out = Tensor._make(self.data, None)
+        bumps = getattr(self, "_bumps", None)
+        if bumps is None:
+            bumps = self._bumps = []
+        out._bumps = bumps
+        return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         requires_grad = check_bool(requires_grad, "requires_grad", "requires_grad_")
