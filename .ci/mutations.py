@@ -213,6 +213,13 @@ MUTATIONS += [
      "compile: dropout's mask frozen at trace time", COMPILE_TESTS),
 ]
 
+# hostile files: a dataset pickle must never reach NumPy's trusted dtype state
+MUTATIONS += [
+    ("data/safe_pickle.py", "        if isinstance(inst, np.dtype):\n",
+     "        if False:\n", "safe_pickle: a pickled dtype state passed to NumPy unchecked",
+     ["tests/test_bad_input_data.py"]),
+]
+
 
 def survives(mutation: tuple, workdir: Path) -> bool:
     filename, original, mutated = mutation[:3]

@@ -58,6 +58,9 @@ NDARRAY_CALL = b"\x80\x02cnumpy\nndarray\nJ\x00\x84\xd7\x17\x85R."  # ndarray((4
 RECONSTRUCT_BIG = (b"\x80\x02" + GLOBAL + b"cnumpy\nndarray\nJ\x00\x84\xd7\x17\x85C\x01b\x87R.")
 BYTES_BIG = b"\x80\x02c__builtin__\nbytes\nJ\x00\x84\xd7\x17\x85R."
 DTYPE_HUGE_VOID = b"\x80\x02cnumpy\ndtype\nX\x02\x00\x00\x00V9\x85R."
+# numpy.dtype('u1', False, False) (the shared singleton) BUILt with flags 0x3f instead of 0
+DTYPE_TAMPERED_STATE = (b"\x80\x02cnumpy\ndtype\nX\x02\x00\x00\x00u1\x89\x89\x87R"
+                        b"(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tb.")
 BOMBS = {"ndarray(400M)": NDARRAY_CALL, "_reconstruct(ndarray, (400M,))": RECONSTRUCT_BIG,
          "bytes(400M)": BYTES_BIG}
 
@@ -89,8 +92,12 @@ ROWS = [
     bad("nielsen _codecs other codec", nielsen(raw=b"c_codecs\nencode\n(X\x01\x00\x00\x00aX\x05"
                                                b"\x00\x00\x00rot13tR."),
         UnsafePickleError, "rot13"),
-    bad("nielsen huge void dtype is not an array", nielsen(raw=DTYPE_HUGE_VOID), ValueError,
-        "expected a tuple"),
+    bad("nielsen huge void dtype is not an array", nielsen(raw=DTYPE_HUGE_VOID), UnsafePickleError,
+        "V9", "numeric"),
+    # NumPy trusts a dtype's pickled state (flags, item size, fields); only the state NumPy
+    # itself writes is accepted, and __setstate__ is never called on a dtype
+    bad("nielsen dtype state tampered", nielsen(raw=DTYPE_TAMPERED_STATE), UnsafePickleError,
+        "refusing state", "uint8"),
     bad("nielsen truncated", nielsen(raw=pickle.dumps(_nielsen(), protocol=2)[:-30]),
         ValueError, "not a readable pickle"),
     bad("nielsen empty file", nielsen(raw=b""), ValueError, "not a readable pickle"),
@@ -104,8 +111,8 @@ ROWS = [
     bad("nielsen pixel 255", nielsen(_nielsen(x_fill=255.0)), ValueError, "[0, 1]"),
     bad("nielsen int images", nielsen(_nielsen(x_dtype=np.int64, x_fill=1)), ValueError,
         "train images", "int64"),
-    bad("nielsen object images", nielsen(_nielsen(x_dtype=object, x_fill=0.5)), ValueError,
-        "object"),
+    bad("nielsen object images", nielsen(_nielsen(x_dtype=object, x_fill=0.5)), UnsafePickleError,
+        "object", "numeric"),
     bad("nielsen label 10", nielsen(_nielsen(labels=[0, 1, 10])), ValueError, "train labels",
         "0..9"),
     bad("nielsen label -1", nielsen(_nielsen(labels=[0, -1, 2])), ValueError, "labels"),
@@ -127,7 +134,8 @@ ROWS = [
                                                        limit=1024), ValueError, "limit"),
     # ---- CIFAR batches
     bad("cifar float data", _cifar(data=np.zeros((2, 3072))), ValueError, "uint8", "float64"),
-    bad("cifar object data", _cifar(data=np.zeros((2, 3072), object)), ValueError, "uint8"),
+    bad("cifar object data", _cifar(data=np.zeros((2, 3072), object)), UnsafePickleError,
+        "object", "numeric"),
     bad("cifar short rows", _cifar(data=np.zeros((2, 3000), np.uint8)), ValueError, "(2, 3000)"),
     bad("cifar label 10", _cifar(labels=[0, 10]), ValueError, "0..9"),
     bad("cifar label -1", _cifar(labels=[-1, 0]), ValueError, "0..9"),

@@ -13,6 +13,13 @@ and always calls the second with shape (0,) (the real shape arrives with the byt
 resolves to a name that cannot be called, and `_reconstruct` to a stand-in that refuses any
 other shape: an 80-byte file can no longer allocate gigabytes. Decompressed input is capped by
 `MAX_PICKLE_BYTES` (gzip bombs).
+
+Dtypes: pickle rebuilds a dtype by calling `numpy.dtype(name, align, copy)` and then its
+`__setstate__` with a state tuple from the file, which NumPy trusts (flags, item size, fields).
+So only plain numeric dtypes are built, always as fresh objects (never NumPy's shared
+singletons), and BUILD on a dtype never calls `__setstate__`: the state must be exactly the one
+NumPy writes for that dtype (only the byte order may vary), and a dtype with that byte order
+replaces it. This needs the pure-Python unpickler, whose opcode table can be extended.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import struct
 import zlib
 from pathlib import Path
 from typing import IO, Any
@@ -87,9 +95,36 @@ def _reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
     return _RECONSTRUCT(np.ndarray, (0,), dtype)
 
 
+def _dtype(spec: Any, align: Any = False, copy: Any = True) -> np.dtype:
+    """Stand-in for `numpy.dtype`: plain numeric dtypes only (no objects, records or strings,
+    which dataset arrays never use), always a fresh copy (never NumPy's shared singleton)."""
+    if not isinstance(spec, str):
+        raise UnsafePickleError(f"numpy.dtype: refusing spec {spec!r}; only type names like 'f4'")
+    try:
+        dtype = np.dtype(spec)
+    except TypeError as exc:
+        raise UnsafePickleError(f"numpy.dtype: unknown type name {spec!r}") from exc
+    if dtype.kind not in "biufc":
+        raise UnsafePickleError(f"numpy.dtype: refusing {dtype} (kind {dtype.kind!r}); dataset "
+                                "arrays are numeric")
+    return dtype.newbyteorder("=")  # a new object, so no BUILD can reach the shared one
+
+
+def _built_dtype(dtype: np.dtype, state: Any) -> np.dtype:
+    """The dtype a BUILD of `state` on `dtype` means, without calling `__setstate__`."""
+    byteorder = state[1] if isinstance(state, tuple) and len(state) > 1 else None
+    if byteorder not in ("<", ">", "|", "="):
+        raise UnsafePickleError(f"numpy.dtype: refusing state {state!r}")
+    built = dtype if byteorder == "|" else dtype.newbyteorder(byteorder)
+    if built.__reduce__()[2] != state:
+        raise UnsafePickleError(f"numpy.dtype: refusing state {state!r} for {dtype}; NumPy "
+                                f"writes {built.__reduce__()[2]!r}")
+    return built
+
+
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): np.dtype,
+    ("numpy", "dtype"): _dtype,
     ("_codecs", "encode"): _latin1_encode,
     ("builtins", "bytes"): _empty_bytes,
     ("__builtin__", "bytes"): _empty_bytes,
@@ -100,12 +135,27 @@ for _core in ("numpy.core", "numpy._core"):
     _ALLOWED[(f"{_core}.numeric", "_frombuffer")] = _FROMBUFFER
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+class RestrictedUnpickler(pickle._Unpickler):
     """An Unpickler that rebuilds NumPy arrays and plain containers and nothing else.
 
     `source` names the file in error messages. Python 2 pickles need `encoding="latin1"`
     (the default here) so that NumPy can reinterpret their str payloads as raw bytes.
     """
+
+    # NOTE: the pure-Python unpickler, because its opcode table can be extended (BUILD on a
+    # dtype is checked before NumPy sees the state). Dataset pickles are a few large byte
+    # strings, so its slower opcode loop costs little.
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def load_build(self) -> None:
+        state, inst = self.stack[-1], self.stack[-2]
+        if isinstance(inst, np.dtype):
+            self.stack.pop()
+            self.stack[-1] = _built_dtype(inst, state)
+            return
+        super().load_build()
+
+    dispatch[pickle.BUILD[0]] = load_build
 
     def __init__(self, file: IO[bytes], *, source: str = "<pickle>",
                  encoding: str = "latin1") -> None:
@@ -156,5 +206,5 @@ def safe_loads(data: bytes, source: str = "<pickle>") -> Any:
     except UnsafePickleError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError, MemoryError, RecursionError, OverflowError) as exc:
+            AttributeError, MemoryError, RecursionError, OverflowError, struct.error) as exc:
         raise ValueError(f"{source}: not a readable pickle ({type(exc).__name__}: {exc})") from exc
