@@ -112,3 +112,46 @@ def test_ops_along_any_axis(shape, op, data):
     x = _values(shape, data.draw(st.integers(0, 1000)))
     tg_fn, torch_fn = ALONG_AXIS[op]
     _check(lambda t: tg_fn(t, axis), lambda t: torch_fn(t, axis), [x], numeric=x.size <= 24)
+
+
+# issue #12's ops that take shapes and arguments beyond one axis
+
+@given(shape=array_shapes(min_dims=2, max_dims=4, max_side=4), diagonal=st.integers(-3, 3),
+       upper=st.booleans(), seed=st.integers(0, 999))
+def test_tril_triu_any_shape_and_diagonal(shape, diagonal, upper, seed):
+    name = "triu" if upper else "tril"
+    _check(lambda t: getattr(t, name)(diagonal) * t, lambda t: getattr(t, name)(diagonal) * t,
+           [_values(shape, seed)], numeric=False)
+
+
+@given(shape=array_shapes(min_dims=1, max_dims=4, max_side=4), reflect=st.booleans(),
+       data=st.data())
+def test_pad_constant_and_reflect(shape, reflect, data):
+    dims = data.draw(st.integers(1, min(2, len(shape))))
+    pads = []
+    for side in reversed(shape[-dims:]):  # PyTorch's order: last dimension first
+        top = side - 1 if reflect else 3  # reflect needs a pad smaller than the side
+        pads += [data.draw(st.integers(0, top)), data.draw(st.integers(0, top))]
+    mode = "reflect" if reflect else "constant"
+    if reflect:  # torch's reflect takes one or two leading (batch, channel) dimensions, no more
+        shape = (2,) * data.draw(st.integers(1, 2)) + tuple(shape[-dims:])
+    x = _values(shape, data.draw(st.integers(0, 999)))
+    _check(lambda t: tg.nn.functional.pad(t, pads, mode=mode),
+           lambda t: torch.nn.functional.pad(t, pads, mode=mode), [x], numeric=x.size <= 24)
+
+
+EINSUM = {
+    "bij,bjk->bik": lambda b, n, k, m: [(b, n, k), (b, k, m)],
+    "i,j->ij": lambda b, n, k, m: [(n,), (m,)],
+    "ii->": lambda b, n, k, m: [(n, n)],
+    "ij->j": lambda b, n, k, m: [(n, k)],
+    "bi,bi->b": lambda b, n, k, m: [(b, n), (b, n)],
+}
+
+
+@given(spec=st.sampled_from(sorted(EINSUM)), sizes=st.tuples(*[st.integers(1, 4)] * 4),
+       seed=st.integers(0, 999))
+def test_einsum_contractions(spec, sizes, seed):
+    arrays = [_values(s, seed + i) for i, s in enumerate(EINSUM[spec](*sizes))]
+    _check(lambda *t: tg.einsum(spec, *t), lambda *t: torch.einsum(spec, *t), arrays,
+           numeric=sum(a.size for a in arrays) <= 30)
