@@ -5,6 +5,7 @@ or returns the exact right value (see tests/bad_input_table.py)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from bad_input_table import bad, check, good, params
 
 import tinygrad_nn as tg
@@ -217,3 +218,18 @@ ROWS = [
 @params(ROWS)
 def test_bad_input_tensor(row):
     check(row)
+
+
+def test_einsum_refuses_a_subscript_whose_sizes_disagree():
+    # np.einsum would broadcast the size-1 'j' and return a different product without an error
+    x = tg.Tensor(np.array([[1.0, -2.0, 3.0]]), requires_grad=True)
+    with pytest.raises(ValueError, match=r"einsum: subscript 'j' has size 1 .* 3 .*\(1, 3\)"):
+        tg.einsum("ij,jk->ik", x, x)
+
+
+@pytest.mark.parametrize("loss, arg", [("huber_loss", "delta"), ("smooth_l1_loss", "beta")])
+@pytest.mark.parametrize("value", [-1.0, float("nan")])
+def test_smooth_losses_refuse_a_negative_or_nan_threshold(loss, arg, value):
+    x = tg.Tensor(np.array([[1.0, -2.0, 3.0]]))
+    with pytest.raises(ValueError, match=f"{loss}: {arg} must"):
+        getattr(tg.nn.functional, loss)(x, [[0.0, 0.0, 0.0]], **{arg: value})

@@ -622,6 +622,14 @@ class Einsum(Function):
     """
 
     def forward(self, *xs, spec):
+        # NOTE: np.einsum broadcasts a subscript of size 1 against any size, so "ij,jk" with
+        # j = 3 and j = 1 would silently sum a different product; torch refuses it, and so do we
+        sizes: dict[str, int] = {}
+        for subscripts, x in zip(spec.split("->")[0].split(","), xs):
+            for letter, size in zip(subscripts, x.shape):
+                if sizes.setdefault(letter, size) != size:
+                    raise ValueError(f"subscript {letter!r} has size {size} in one operand and "
+                                     f"{sizes[letter]} in another ({spec!r})")
         self.spec = spec
         return np.asarray(np.einsum(spec, *xs))
 

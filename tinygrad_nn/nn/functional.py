@@ -41,6 +41,7 @@ from ..convolution import (
 )
 from ..data.preprocess import one_hot as preprocess_one_hot
 from ..tensor import ArrayLike, Tensor, cat, default_rng, where
+from ..validation import check_number
 from .module import Module, split_weights
 
 __all__ = [
@@ -205,24 +206,29 @@ def l1_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor
 def smooth_l1_loss(input: Tensor, target: ArrayLike, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (PyTorch's SmoothL1Loss)."""
-    _check_reduction("smooth_l1_loss", reduction)
-    input = _check_input("smooth_l1_loss", input)
-    diff = input - _float_target("smooth_l1_loss", input, target)
-    size = diff.abs()
-    if beta == 0:
-        return _reduce(size, reduction)
-    return _reduce(where(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta),
-                   reduction)
+    return _smooth_l1("smooth_l1_loss", input, target, reduction, beta)
 
 
 def huber_loss(input: Tensor, target: ArrayLike, reduction: str = "mean",
                delta: float = 1.0) -> Tensor:
-    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta) (PyTorch's HuberLoss)."""
-    _check_reduction("huber_loss", reduction)
-    input = _check_input("huber_loss", input)
-    diff = input - _float_target("huber_loss", input, target)
+    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta) (PyTorch's HuberLoss): the
+    smooth L1 loss with beta = delta, times delta."""
+    return _smooth_l1("huber_loss", input, target, reduction, delta) * delta
+
+
+def _smooth_l1(name: str, input: Tensor, target: ArrayLike, reduction: str,
+               beta: float) -> Tensor:
+    """The one piecewise-quadratic loss behind both names; errors name the caller."""
+    # a negative or nan beta would give a negative or nan loss without complaint (torch refuses)
+    check_number(beta, "beta" if name == "smooth_l1_loss" else "delta", name, low=0.0,
+                 low_open=name == "huber_loss")
+    _check_reduction(name, reduction)
+    input = _check_input(name, input)
+    diff = input - _float_target(name, input, target)
     size = diff.abs()
-    return _reduce(where(size.data < delta, diff * diff * 0.5, (size - 0.5 * delta) * delta),
+    if beta == 0:
+        return _reduce(size, reduction)
+    return _reduce(where(size.data < beta, diff * diff * (0.5 / beta), size - 0.5 * beta),
                    reduction)
 
 
