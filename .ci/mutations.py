@@ -114,6 +114,8 @@ MUTATIONS = [
      "in-place: a leaf requiring grad modified in place", API12),
     ("optim/optimizer.py", "bump_version(p)  # p changed", "pass  # p changed",
      "in-place: optimizer steps do not bump versions", API12),
+    ("autograd.py", "        del recent[: Versions.KEEP // 2]\n", "        pass\n",
+     "in-place: the version history grows by one entry per optimizer step", API12),
     # --- #13: NumPy dispatch and tinygrad_nn.check (the learner's backprop) ---
     ("numpy_dispatch.py", "np.subtract: _binary(lambda x, y: x - y)",
      "np.subtract: _binary(lambda x, y: y - x)", "NumPy dispatch: subtract's operands swapped",

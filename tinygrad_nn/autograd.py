@@ -597,30 +597,55 @@ def grad(
 _last_bump = -1
 
 
+class Versions:
+    """One tensor's in-place changes (shared with what ``detach()`` returns): how many there
+    were, and the sequence numbers of the latest ones.
+
+    NOTE: only the last ``KEEP`` numbers are kept, so an optimizer stepping a parameter a
+    million times does not grow a million-entry list; the check needs the last one only, the
+    error message the ones after the op (exact unless more than ``KEEP // 2`` came after it).
+    """
+
+    __slots__ = ("count", "recent")
+    KEEP = 64
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.recent: list[int] = []
+
+
 def bump_version(t: Tensor) -> None:
     """Record an in-place change of ``t`` (in-place ops, optimizer steps, load_state_dict)."""
     global _last_bump
     _last_bump = seq = next(_sequence)
-    bumps = getattr(t, "_bumps", None)
-    if bumps is None:
-        t._bumps = [seq]
-    else:
-        bumps.append(seq)
+    versions = getattr(t, "_bumps", None)
+    if versions is None:
+        versions = t._bumps = Versions()
+    versions.count += 1
+    recent = versions.recent
+    recent.append(seq)
+    if len(recent) > Versions.KEEP:
+        del recent[: Versions.KEEP // 2]
 
 
 def _check_versions(t: Tensor) -> None:
     """Raise when an input of ``t``'s op, or ``t`` itself, changed in place after the op."""
     ctx: Any = t._ctx
     for i, p in enumerate((*ctx.parents, t)):
-        bumps = getattr(p, "_bumps", None)
-        if bumps and bumps[-1] > ctx.seq:
-            saved = sum(1 for b in bumps if b < ctx.seq)
+        versions = getattr(p, "_bumps", None)
+        if versions is not None and versions.recent and versions.recent[-1] > ctx.seq:
+            after = sum(1 for b in versions.recent if b > ctx.seq)
+            saved = versions.count - after
+            if after == len(versions.recent) < versions.count:  # older numbers were dropped
+                expected = f"at most {saved}"
+            else:
+                expected = str(saved)
             role = "its output" if p is t else f"input {i}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: a tensor of shape {p.shape} {p.dtype}, {role} of "
-                f"{type(ctx).__name__}, is at version {len(bumps)}; expected version "
-                f"{saved} instead. Modify a copy (x.clone()) or do the in-place change "
+                f"{type(ctx).__name__}, is at version {versions.count}; expected version "
+                f"{expected} instead. Modify a copy (x.clone()) or do the in-place change "
                 "(an optimizer step, add_, ...) after backward()."
             )
 
