@@ -201,7 +201,7 @@ MUTATIONS += [
 # tg.compile (issue #14): a broken rule or replay must be caught by the compiled-vs-eager tests
 COMPILE_TESTS = ["tests/test_compile.py"]
 MUTATIONS += [
-    ("jit/rules.py", "            gx *= spare\n", "            pass\n",
+    ("jit/rules.py", "    gx *= spare\n", "    pass\n",
      "compile: Sigmoid rule drops (1 - s) from the derivative", COMPILE_TESTS),
     ("jit/rules.py", "np.add.reduce(g, axis=0, out=gb())", "np.multiply(g[0], 1.0, out=gb())",
      "compile: Linear rule's bias gradient from the first example only", COMPILE_TESTS),
@@ -224,6 +224,27 @@ MUTATIONS += [
      "compile: train/eval mode not guarded", COMPILE_TESTS),
     ("jit/program.py", "                vals[slot] = draw()", "                pass",
      "compile: dropout's mask frozen at trace time", COMPILE_TESTS),
+    ("jit/rules.py", "            if g is not made[0]:\n", "            if made[0] is None:\n",
+     "compile: Sum rule's gradient view made once, stale when g is a new array",
+     COMPILE_TESTS),
+    ("jit/rules.py", "np.multiply(g * (2.0 * scale), diff,", "np.multiply(g * scale, diff,",
+     "compile: SquaredErrorSum rule drops the factor 2", COMPILE_TESTS),
+    ("jit/rules.py", "_route(grads, ix, np.add(t, t, out=target()))",
+     "_route(grads, ix, np.multiply(t, 1.0, out=target()))",
+     "compile: x * x rule keeps one of its two gradient terms", COMPILE_TESTS),
+    ("jit/rules.py", "(s == () and not need)", "s == ()",
+     "compile: a 0-d operand that needs a gradient taken as a constant", COMPILE_TESTS),
+    ("jit/rules.py", "    np.less_equal(out, 0, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
+     "a nan passes g on\n    np.logical_not(mask, out=mask)\n",
+     "    np.greater(out, 0, out=mask)\n",
+     "compile: ReLU rule stops the gradient at a nan (eager passes it)", COMPILE_TESTS),
+    ("jit/rules.py", "                    bump(p)\n", "                    pass\n",
+     "compile: SGD rule's update not versioned (an older graph backwards silently)",
+     COMPILE_TESTS),
+    ("jit/program.py",
+     "            if attributes.get(name) is not tensor:\n                return False",
+     "            if False:\n                return False",
+     "compile: a replaced Parameter not guarded", COMPILE_TESTS),
 ]
 
 # hostile files: a dataset pickle must never reach NumPy's trusted dtype state
