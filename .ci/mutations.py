@@ -86,7 +86,7 @@ MUTATIONS = [
      "return np.asarray(data, dtype=root.dtype)", "engine: user's gradient array becomes .grad"),
     ("autograd.py", "previous_mode, _grad_enabled = _grad_enabled, create_graph",
      "previous_mode = _grad_enabled", "engine: backward pass recorded without create_graph"),
-    ("threads.py", "(1 if work < THRESHOLD else _max_threads)", "(1 if work < 0 else _max_threads)",
+    ("threads.py", "(1 if work < THRESHOLD else free_cores())", "(1 if work < 0 else free_cores())",
      "BLAS threads: small products spread over every core"),
     ("threads.py", "n = _fixed if _fixed is not None else", "n = _fixed if False else",
      "BLAS threads: set_num_threads ignored"),
@@ -245,6 +245,12 @@ MUTATIONS += [
      "            if attributes.get(name) is not tensor:\n                return False",
      "            if False:\n                return False",
      "compile: a replaced Parameter not guarded", COMPILE_TESTS),
+]
+
+# BLAS threads (issue #14): large products leave the cores other processes keep busy
+MUTATIONS += [
+    ("threads.py", "busy = max(0, math.floor(_load() - 1.0 + 0.5))", "busy = 0",
+     "threads: large products on every core of a busy machine", ["tests/test_threads.py"]),
 ]
 
 # hostile files: a dataset pickle must never reach NumPy's trusted dtype state
