@@ -42,8 +42,8 @@ from .data.loader import DataLoader
 from .data.preprocess import one_hot
 from .nn.losses import LOSSES, get_loss, takes_one_hot
 from .nn.module import Module
+from .optim.lr_scheduler import ReduceLROnPlateau
 from .optim.optimizer import Optimizer
-from .optim.schedulers import ReduceLROnPlateau
 from .tensor import Tensor, manual_seed
 
 __all__ = [
