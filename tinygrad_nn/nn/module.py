@@ -22,8 +22,9 @@ import numpy as np
 
 from .. import autograd
 from ..autograd import bump_version
-from ..dtypes import _DTYPE_NAMES
-from ..tensor import ArrayLike, Tensor, _check_device, _dtype_arg
+from ..dtypes import DTYPE_NAMES, check_dtype
+from ..tensor import ArrayLike, Tensor
+from ..validation import check_device
 
 # Attributes of Module itself that are bookkeeping, never state (hooks may be Modules).
 _BOOKKEEPING = frozenset({"training", "_forward_hooks", "_forward_pre_hooks"})
@@ -334,14 +335,14 @@ class Module:
         (``num_batches_tracked``) are kept, as in PyTorch. Gradients are dropped. ``to("cpu")``
         changes nothing (this library runs on the CPU only; other devices are an error)."""
         for a in args:
-            if isinstance(a, str) and a not in _DTYPE_NAMES:
+            if isinstance(a, str) and a not in DTYPE_NAMES:
                 device = a
             else:
                 dtype = a
-        _check_device(device, f"{type(self).__name__}.to")
+        check_device(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
-        dtype = _dtype_arg(dtype, f"{type(self).__name__}.to")
+        dtype = check_dtype(dtype, f"{type(self).__name__}.to")
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
         for _, t in self._named_state():
