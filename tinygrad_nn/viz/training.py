@@ -22,11 +22,12 @@ def progress_bar(show: bool, iterable: Any, desc: str, unit: str = "batch",
     if not show or not (sys.stderr.isatty() or in_notebook()):
         return None
     try:
-        with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
-            warnings.simplefilter("ignore")
-            from tqdm.auto import tqdm
+        import tqdm  # noqa: F401  (the optional "progress" extra)
     except ImportError:
         return None
+    with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
     return tqdm(iterable, desc=desc, leave=False, unit=unit, total=total)
 
 
