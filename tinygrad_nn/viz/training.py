@@ -8,6 +8,7 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from . import notebook
 from .notebook import in_notebook, inline
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ def progress_bar(show: bool, iterable: Any, desc: str, unit: str = "batch",
     """tqdm.auto's bar over ``iterable`` (a widget in Jupyter, text in a terminal); None when
     ``show`` is False, stderr is neither a terminal nor a notebook, or tqdm (the optional
     "progress" extra) is not installed."""
-    if not show or not (sys.stderr.isatty() or in_notebook()):
+    if not show or not (sys.stderr.isatty() or notebook.in_notebook()):  # looked up now
         return None
     try:
         import tqdm  # noqa: F401  (the optional "progress" extra)
