@@ -125,9 +125,12 @@ class Network3:
         return correct / len(x)
 
 
-def expand(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expand(x: np.ndarray, y: np.ndarray,
+           rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Nielsen's expand_mnist.py: each image plus its one-pixel shifts up, down, left and right
-    (zeros shifted in), 50,000 -> 250,000 images; his order: each image followed by its shifts."""
+    (zeros shifted in), 50,000 -> 250,000 images, then shuffled once as his script does
+    (``random.shuffle(expanded_training_pairs)``): left in order, every mini-batch of 10 would
+    be two images and their shifts. ``rng=None`` keeps each image followed by its shifts."""
     images = x.reshape(-1, 28, 28)
     shifted = [images]
     for d, axis in ((1, 1), (-1, 1), (1, 2), (-1, 2)):
@@ -136,8 +139,11 @@ def expand(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         index[axis] = 0 if d == 1 else -1
         s[tuple(index)] = 0
         shifted.append(s)
-    stacked = np.stack(shifted, axis=1).reshape(-1, 784)
-    return stacked, np.repeat(y, 5)
+    stacked, labels = np.stack(shifted, axis=1).reshape(-1, 784), np.repeat(y, 5)
+    if rng is None:
+        return stacked, labels
+    order = rng.permutation(len(stacked))
+    return stacked[order], labels[order]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -167,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.limit is not None:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     if args.expand:
-        x_train, y_train = expand(x_train, y_train)
+        x_train, y_train = expand(x_train, y_train, np.random.default_rng(args.seed + 2))
     m = args.batch_size
     batches = len(x_train) // m  # network3 drops a last partial mini-batch
     net = Network3(config["layers"], config["act"], config["p"], args.seed)

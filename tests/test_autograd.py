@@ -140,6 +140,17 @@ def test_no_gradient_is_computed_for_inputs_that_do_not_need_one():
     assert data.grad is None
 
 
+def test_a_gradient_an_op_returns_anyway_never_reaches_an_input_without_requires_grad():
+    # Add and Sub hand the gradient to both inputs whatever needs_input_grad says: the engine
+    # must drop the term for a constant, never give it a .grad (PyTorch leaves it None)
+    x = tg.Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    c = tg.Tensor([3.0, 4.0], dtype=np.float64)
+    for y in (x + c, c + x, x - c, (x * 2.0) + c):
+        y.sum().backward()
+    assert c.grad is None
+    assert np.array_equal(x.grad.data, [5.0, 5.0])
+
+
 def test_unused_branch_gets_no_gradient():
     x = tg.Tensor([1.0], requires_grad=True)
     y = tg.Tensor([2.0], requires_grad=True)

@@ -79,6 +79,10 @@ def _train_both(make_model, loss_fn, make_opt, targets, *, batch=8, steps=STEPS,
         if sched_e:
             sched_e.step()
             sched_c.step()
+    state_e, state_c = opt_e.state_dict()["state"], opt_c.state_dict()["state"]
+    assert sorted(state_e) == sorted(state_c), "optimizer state: different parameters"
+    for index, entries in state_e.items():
+        assert sorted(entries) == sorted(state_c[index]), f"optimizer state {index}"
     del rng_e, rng_c
     return compiled_step
 
@@ -382,6 +386,8 @@ RULED = {
     "Add": lambda x, w, b: x + x * 3.0,
     "Sub": lambda x, w, b: x - x * x,
     "Mul": lambda x, w, b: x * (x + 1.0),
+    "Sum": lambda x, w, b: x.sum(axis=0) * x.sum(),
+    "SquaredErrorSum": lambda x, w, b: nn.functional.sum_squared_error(x.tanh(), x, 0.7),
 }
 
 
@@ -493,3 +499,90 @@ def test_a_rule_never_overwrites_a_gradient_still_held_in_grad():
         compiled(x)
         for p, q in zip(model.parameters(), twin.parameters()):
             _close(p.grad.data, q.grad.data, f"accumulated grad, call {k}")
+
+
+def test_sum_rule_follows_a_gradient_array_that_changes_every_call():
+    # the Sum rule makes its broadcast view once per gradient array: upstream of it here is an
+    # op without a rule (exp), whose backward returns a fresh array on every call
+    rng = np.random.default_rng(6)
+    w = tg.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+
+    def step(x):
+        (x @ w.T).sum(axis=0).exp().sum().backward()
+
+    compiled = tg.compile(step)
+    for k in range(4):
+        x = tg.Tensor(rng.standard_normal((5, 3)) * (k + 1))
+        w.grad = None
+        step(x)
+        expected = w.grad.data.copy()
+        w.grad = None
+        compiled(x)
+        np.testing.assert_array_equal(w.grad.data, expected)
+    ((program,),) = compiled._cache.values()
+    assert "Sum: rule" in program.rules_used and "Exp: fallback" in program.rules_used
+
+
+def test_a_scalar_parameter_times_a_tensor_gets_a_scalar_gradient():
+    # a 0-d operand that needs a gradient must be summed back: no rule may take it as a constant
+    x, _, onehot = _data()
+
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(6, 4, dtype=np.float64)
+            self.scale = nn.Parameter(np.array(1.5))
+
+        def forward(self, x):
+            return self.linear(x) * self.scale
+
+    _train_both(Scaled, _mse, lambda p: optim.SGD(p, lr=0.1), onehot)
+
+
+def test_relu_passes_the_gradient_of_a_nan_as_eager():
+    # ops.Relu's backward is g * ~(out <= 0): a nan output passes g on (PyTorch); out > 0 would not
+    def step(x):
+        (x.relu() * 2.0).sum().backward()
+
+    compiled = tg.compile(step)
+    for _ in range(2):
+        x = tg.Tensor(np.array([[1.0, np.nan, -1.0, 0.0]]), requires_grad=True)
+        twin = tg.Tensor(x.data.copy(), requires_grad=True)
+        step(x)
+        compiled(twin)
+        np.testing.assert_array_equal(twin.grad.data, x.grad.data)
+    assert x.grad.data[0, 1] == 2.0
+
+
+def test_a_graph_recorded_before_a_compiled_step_sees_the_update():
+    # the compiled SGD update changes the parameters in place: as eagerly, a graph recorded
+    # before it must refuse to backward instead of using the new values silently
+    model, opt, step = _setup()
+    x, y = tg.Tensor(np.ones((2, 3))), np.zeros((2, 2))
+    step(x, y)  # the trace
+    before = model(x).sum()
+    step(x, y)  # a replay: the update
+    with pytest.raises(RuntimeError, match="modified by an inplace|in place|inplace"):
+        before.backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_activation_rules_equal_their_ops_at_special_values(activation, dtype):
+    x_values = np.array([[0.0, -0.0, np.nan, -np.inf, np.inf, -800.0, 800.0, -1e-300,
+                          1e-300, -30.0, 30.0, -1.5]], dtype=dtype)
+
+    def step(x):
+        getattr(x, activation)().sum().backward()
+        return getattr(x, activation)()
+
+    compiled = tg.compile(step)
+    with np.errstate(all="ignore"):
+        for _ in range(2):  # the trace, then a replay
+            x = tg.Tensor(x_values.copy(), requires_grad=True)
+            twin = tg.Tensor(x_values.copy(), requires_grad=True)
+            expected, got = step(x), compiled(twin)
+            np.testing.assert_array_equal(got.data, expected.data)
+            np.testing.assert_array_equal(twin.grad.data, x.grad.data)
+    ((program,),) = compiled._cache.values()
+    assert f"{activation.capitalize()}: rule" in program.rules_used

@@ -39,6 +39,20 @@ def test_expand_adds_the_four_one_pixel_shifts():
     assert load().expand(edge.reshape(1, 784), np.array([0]))[0].sum() == 3.0
 
 
+def test_expand_shuffles_the_pairs_once_as_expand_mnist_does():
+    ch6 = load()
+    x = np.arange(40 * 784, dtype=float).reshape(40, 784) % 251
+    y = np.arange(40) % 10
+    ordered_x, ordered_y = ch6.expand(x, y)
+    shuffled_x, shuffled_y = ch6.expand(x, y, np.random.default_rng(0))
+    assert not np.array_equal(shuffled_y[:10], ordered_y[:10])  # batches mix many images
+    # the same (image, label) pairs, only reordered: every label still goes with its image
+    order = np.lexsort(shuffled_x.T[::-1])
+    reference = np.lexsort(ordered_x.T[::-1])
+    np.testing.assert_array_equal(shuffled_x[order], ordered_x[reference])
+    np.testing.assert_array_equal(shuffled_y[order], ordered_y[reference])
+
+
 def test_init_follows_network3():
     ch6 = load()
     net = ch6.Network3(ch6.NETS["conv2_relu"]["layers"], "relu", 0.0, seed=0)

@@ -162,6 +162,26 @@ def test_version_check_costs_nothing_without_inplace_changes():
     assert w._version == 3
 
 
+def test_a_long_training_run_keeps_a_bounded_version_history():
+    # a parameter stepped for a whole training run must not grow one entry per step
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=1e-6)
+    loss = (w * w).sum()
+    for _ in range(5000):
+        w.grad = tg.Tensor([1.0, 1.0])
+        opt.step()
+    assert w._version == 5000
+    assert len(w._bumps.recent) <= 64
+    with pytest.raises(RuntimeError, match="is at version 5000; expected version at most"):
+        loss.backward()
+    y = w * w
+    with tg.no_grad():
+        w.add_(1.0)
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="is at version 5002; expected version 5000 instead"):
+        y.sum().backward()
+
+
 # --------------------------------------------------------------------------------------------
 # hooks, custom functions, tg.autograd
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from threadpoolctl import threadpool_info
 import tinygrad_nn as tg
 import tinygrad_nn.nn as nn
 
+tg.threads._load = lambda: 1.0  # a quiet machine: the load is this process alone
+
 def blas_threads():
     return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
             and "numpy" in i["filepath"]][0]
@@ -49,6 +51,18 @@ def test_small_products_one_thread_large_all_cores():
         print(step(10, 30), step(256, 1024), step(10, 30), tg.threads.max_threads())
     """)
     assert out == "1 2 1 2"
+
+
+def test_large_products_leave_the_cores_other_processes_keep_busy():
+    # the load average counts this process too: 2.3 means one other core busy, 0.4 idle
+    out = run("""
+        tg.threads._load = lambda: 2.3
+        busy = step(256, 1024), tg.threads.free_cores()
+        tg.threads._load = lambda: 0.4
+        tg.threads._free = (0.0, 1)  # the load is read again after a second: now
+        print(*busy, step(256, 1024), step(10, 30), tg.threads.free_cores())
+    """)
+    assert out == "1 1 2 1 2"
 
 
 def test_set_num_threads_overrides_and_none_restores_the_policy():

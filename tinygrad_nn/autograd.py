@@ -20,6 +20,7 @@ import contextlib
 import functools
 import inspect
 import itertools
+import operator
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -155,15 +156,25 @@ class Function:
         except (ValueError, IndexError, TypeError) as e:
             raise _op_error(cls.__name__, parents, e) from e
         if _grad_enabled:
-            needs = tuple([p.requires_grad for p in parents])
+            needs = tuple(map(_wants_grad, parents))
             if True in needs:
+                # NOTE: Tensor._make and _record written out: this is the hottest
+                # path of the engine (every op of every forward pass).
                 ctx.parents = parents
                 ctx.inputs = inputs
                 ctx.needs_input_grad = needs
                 ctx.seq = next(_sequence)
                 ctx.g = None
-                out = Tensor._make(data, ctx)
-                _record(out, ctx)
+                ctx.pos = len(_tape)
+                out = _new_tensor(Tensor)
+                out.data = data
+                out.grad = None
+                out._requires_grad = True
+                out._ctx = ctx
+                out._retains_grad = False
+                _tape.append(_weakref(out))
+                if ctx.pos >= _compact_at and not _walking:
+                    _compact()
                 if _tracer is not None:
                     _tracer.op(cls, ctx, parents, kwargs, out)
                 return out
@@ -171,6 +182,11 @@ class Function:
         if _tracer is not None:
             _tracer.op(cls, ctx, parents, kwargs, out)
         return out
+
+
+_wants_grad = operator.attrgetter("_requires_grad")  # Tensor.requires_grad without the property
+_new_tensor = object.__new__
+_weakref = weakref.ref
 
 
 def _op_error(op: str, parents: Sequence[Tensor], e: Exception) -> Exception:
@@ -198,6 +214,7 @@ _walking = 0  # backward passes running: the tape must not be renumbered under t
 
 
 def _record(out: Tensor, ctx: Function) -> None:
+    """Put ``out``, the output of ``ctx``, on the tape (``Function.apply`` does it inline)."""
     ctx.pos = len(_tape)
     _tape.append(weakref.ref(out))
     if ctx.pos >= _compact_at and not _walking:
@@ -332,34 +349,61 @@ def compute_gradients(
 
     Each op's pending gradient waits on the op itself (``Function.g``), summed as consumers
     deliver terms; the tape walk visits ops from the newest root down and stops when no op has
-    a gradient pending.
+    a gradient pending. The roots' gradients are delivered by the same code as every op's.
     """
     global _grad_enabled, _walking
     leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient]
     found: list[tuple[Tensor, Any]] = []
     done: list[Function] = []  # kept alive until the end: their gradients live on them
-    pending = 0
-    top = -1
-    for r, g in zip(roots, root_grads):
-        pending += _route(r, g, leaves)
-        if r._ctx is not None:
-            top = max(top, r._ctx.pos)
+    pending = 0  # ops with a gradient waiting
+    top = max([r._ctx.pos for r in roots if r._ctx is not None], default=-1)
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     _walking += 1
     i = top
+    ctx: Any = None
+    parents, grads = roots, root_grads  # the first delivery: the seeds to the roots
     try:
-        while pending:
-            if i < 0:
-                raise RuntimeError("engine: gradients are waiting on ops missing from the tape "
-                                   "(a tensor was re-pointed without autograd.moved())")
-            t = _tape[i]()
-            i -= 1
-            if t is None:
-                continue
-            ctx: Any = t._ctx
-            g = ctx.g
-            if g is None:
-                continue
+        while True:
+            # deliver: each input that wants a gradient gets its term, reduced to its shape
+            # and cast to its dtype; an op's input waits on its op, a leaf's in `leaves`
+            for p, pg in zip(parents, grads):
+                if pg is None or not p._requires_grad:
+                    continue
+                data = p.data
+                # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
+                if pg.shape != data.shape or (pg.dtype is not data.dtype
+                                              and pg.dtype != data.dtype):
+                    pg = _fit(pg, data, ctx)
+                owner = p._ctx
+                if owner is None:
+                    entry = leaves.get(id(p))
+                    if entry is None:
+                        leaves[id(p)] = [p, pg]
+                    else:
+                        # NOTE: out of place: ``pg`` may be shared (Add hands the same array
+                        # to both inputs), so adding in place could corrupt another gradient.
+                        entry[1] = entry[1] + pg
+                elif owner.g is None:
+                    if owner.parents is None:
+                        raise _freed(owner)
+                    owner.g = pg
+                    pending += 1
+                else:
+                    owner.g = owner.g + pg
+            if not pending:
+                break
+            # the next op down the tape with a gradient waiting (tape order is topological)
+            while True:
+                if i < 0:
+                    raise RuntimeError("engine: gradients are waiting on ops missing from the "
+                                       "tape (a tensor was re-pointed without autograd.moved())")
+                t = _tape[i]()
+                i -= 1
+                if t is not None:
+                    ctx = t._ctx
+                    g = ctx.g
+                    if g is not None:
+                        break
             if ctx.pos != i + 1:
                 raise RuntimeError(
                     f"engine: the tape is out of sync at {type(ctx).__name__} (a tensor was given "
@@ -376,7 +420,13 @@ def compute_gradients(
                     found.append((t, g))
             elif t._retains_grad:
                 found.append((t, g))
-            pending += _backward_one(t, ctx, g, create_graph, leaves)
+            parents = ctx.parents
+            if create_graph:
+                grads = ctx.backward(g, t, *parents)
+            else:
+                grads = ctx.backward(g, t.data, *ctx.inputs)
+            if type(grads) is not tuple:
+                grads = (grads,)
     except BaseException:
         for ref in _tape[: i + 1]:  # a failed pass leaves no gradient behind on the graph
             t = ref()
@@ -396,50 +446,6 @@ def compute_gradients(
             g = _run_hooks(t, g)
         found.append((t, g))
     return found
-
-
-def _backward_one(
-    t: Tensor, ctx: Any, g: Any, create_graph: bool, leaves: dict[int, list[Any]]
-) -> int:
-    """Run ``t``'s op backward and hand each input its term; returns how many ops newly wait."""
-    parents = ctx.parents
-    if create_graph:
-        grads = ctx.backward(g, t, *parents)
-    else:
-        grads = ctx.backward(g, t.data, *ctx.inputs)
-    if type(grads) is not tuple:
-        grads = (grads,)
-    newly = 0
-    for p, pg in zip(parents, grads):
-        if pg is not None and p.requires_grad:
-            data = p.data
-            # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
-            if pg.shape != data.shape or (pg.dtype is not data.dtype and pg.dtype != data.dtype):
-                pg = _fit(pg, data, ctx)
-            newly += _route(p, pg, leaves)
-    return newly
-
-
-def _route(t: Tensor, g: Any, leaves: dict[int, list[Any]]) -> int:
-    """Add ``g`` to what ``t`` is owed: on its op, or for a leaf in ``leaves``. Returns 1 when
-    ``t``'s op had no gradient waiting before (one more op to visit), else 0."""
-    ctx = t._ctx
-    if ctx is None:
-        entry = leaves.get(id(t))
-        if entry is None:
-            leaves[id(t)] = [t, g]
-        else:
-            # NOTE: out of place: ``g`` may be shared (Add hands the same array to both
-            # inputs), so adding in place could corrupt another gradient.
-            entry[1] = entry[1] + g
-        return 0
-    if ctx.parents is None:
-        raise _freed(ctx)
-    if ctx.g is None:
-        ctx.g = g
-        return 1
-    ctx.g = ctx.g + g
-    return 0
 
 
 def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:
@@ -591,30 +597,55 @@ def grad(
 _last_bump = -1
 
 
+class Versions:
+    """One tensor's in-place changes (shared with what ``detach()`` returns): how many there
+    were, and the sequence numbers of the latest ones.
+
+    NOTE: only the last ``KEEP`` numbers are kept, so an optimizer stepping a parameter a
+    million times does not grow a million-entry list; the check needs the last one only, the
+    error message the ones after the op (exact unless more than ``KEEP // 2`` came after it).
+    """
+
+    __slots__ = ("count", "recent")
+    KEEP = 64
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.recent: list[int] = []
+
+
 def bump_version(t: Tensor) -> None:
     """Record an in-place change of ``t`` (in-place ops, optimizer steps, load_state_dict)."""
     global _last_bump
     _last_bump = seq = next(_sequence)
-    bumps = getattr(t, "_bumps", None)
-    if bumps is None:
-        t._bumps = [seq]
-    else:
-        bumps.append(seq)
+    versions = getattr(t, "_bumps", None)
+    if versions is None:
+        versions = t._bumps = Versions()
+    versions.count += 1
+    recent = versions.recent
+    recent.append(seq)
+    if len(recent) > Versions.KEEP:
+        del recent[: Versions.KEEP // 2]
 
 
 def _check_versions(t: Tensor) -> None:
     """Raise when an input of ``t``'s op, or ``t`` itself, changed in place after the op."""
     ctx: Any = t._ctx
     for i, p in enumerate((*ctx.parents, t)):
-        bumps = getattr(p, "_bumps", None)
-        if bumps and bumps[-1] > ctx.seq:
-            saved = sum(1 for b in bumps if b < ctx.seq)
+        versions = getattr(p, "_bumps", None)
+        if versions is not None and versions.recent and versions.recent[-1] > ctx.seq:
+            after = sum(1 for b in versions.recent if b > ctx.seq)
+            saved = versions.count - after
+            if after == len(versions.recent) < versions.count:  # older numbers were dropped
+                expected = f"at most {saved}"
+            else:
+                expected = str(saved)
             role = "its output" if p is t else f"input {i}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: a tensor of shape {p.shape} {p.dtype}, {role} of "
-                f"{type(ctx).__name__}, is at version {len(bumps)}; expected version "
-                f"{saved} instead. Modify a copy (x.clone()) or do the in-place change "
+                f"{type(ctx).__name__}, is at version {versions.count}; expected version "
+                f"{expected} instead. Modify a copy (x.clone()) or do the in-place change "
                 "(an optimizer step, add_, ...) after backward()."
             )
 

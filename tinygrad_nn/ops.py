@@ -264,17 +264,34 @@ class Sigmoid(Function):
     """d sigmoid(x) = g * s * (1 - s) with s = sigmoid(x), the output"""
 
     def forward(self, x):
-        # NOTE: e = exp(-|x|) never overflows; e / (1 + e) keeps full relative precision for
-        # x < 0, where 1/(1 + exp(-x)) overflows and 0.5 + 0.5 tanh(x/2) cancels to 0 (float32
-        # sigmoid(-20) would be 0 instead of 2.06e-9).
-        with np.errstate(under="ignore"):  # exp(-1000) = 0 is the right answer, not an error
-            e = np.exp(-np.abs(x))
-        out = np.where(x < 0, e, e.dtype.type(1))
-        out /= 1.0 + e
-        return out
+        try:
+            return _sigmoid(x)
+        except FloatingPointError:  # np.seterr(under="raise"): exp(-1000) = 0 is right here
+            with np.errstate(under="ignore"):
+                return _sigmoid(x)
 
     def backward(self, g, out, x):
-        return g * out * (1.0 - out)
+        gx = g * out
+        gx *= 1.0 - out  # in place on an ndarray; a Tensor (create_graph) rebinds
+        return gx
+
+
+def _sigmoid(x):
+    """exp(min(x, 0)) / (1 + exp(-|x|)): e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, with
+    e = exp(-|x|), which never overflows.
+
+    NOTE: the form keeps full relative precision for x < 0, where 1/(1 + exp(-x)) overflows and
+    0.5 + 0.5 tanh(x/2) cancels to 0 (float32 sigmoid(-20) would be 0 instead of 2.06e-9), in six
+    ufunc calls on two arrays: no np.where (slow with a scalar branch) and no np.errstate (as
+    costly as two ufuncs on small arrays); only an underflow to 0 can set a floating-point flag.
+    """
+    e = np.copysign(x, -1.0)  # -|x|
+    np.exp(e, out=e)
+    out = np.minimum(x, 0.0)
+    np.exp(out, out=out)  # e where x < 0, else exactly 1
+    e += 1.0
+    out /= e
+    return out
 
 
 class Relu(Function):
@@ -387,7 +404,8 @@ class Sum(Function):
 
     def forward(self, x, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
-        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+        # NOTE: the ufunc's reduce, not x.sum(): one Python frame less (numpy's _methods)
+        return np.asarray(np.add.reduce(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g, out, x):
         if self.axis is not None and not self.keepdims:
@@ -608,7 +626,9 @@ class Linear(Function):
             gw = g2.T @ x2 if need[1] else None
         if b is None:
             return gx, gw
-        gb = g2.sum(axis=0) if need[2] else None
+        if not need[2]:
+            return gx, gw, None
+        gb = np.add.reduce(g2, axis=0) if type(g) is np.ndarray else g2.sum(axis=0)
         return gx, gw, gb
 
 

@@ -219,10 +219,10 @@ class Tensor:
         """The same data, cut from the graph; it shares this tensor's version counter, so an
         in-place change through it is seen by backward (as in PyTorch)."""
         out = Tensor._make(self.data, None)
-        bumps = getattr(self, "_bumps", None)
-        if bumps is None:
-            bumps = self._bumps = []
-        out._bumps = bumps
+        versions = getattr(self, "_bumps", None)
+        if versions is None:
+            versions = self._bumps = autograd.Versions()
+        out._bumps = versions
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -1066,7 +1066,8 @@ class Tensor:
     @property
     def _version(self) -> builtins.int:
         """How many times this tensor was modified in place (as torch's ``_version``)."""
-        return len(getattr(self, "_bumps", ()))
+        versions = getattr(self, "_bumps", None)
+        return 0 if versions is None else versions.count
 
     def _inplace(self, op: str, compute: Any) -> Tensor:
         return autograd.inplace(self, op, compute)

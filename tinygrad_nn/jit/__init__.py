@@ -58,7 +58,13 @@ def compile(fn: Callable[..., Any] | None = None, *,
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
     key: list[Any] = [autograd._grad_enabled]
     for a in args:
-        if isinstance(a, Tensor):
+        kind = type(a)
+        if kind is np.ndarray:  # the common cases first: one type test each
+            key.append((a.shape, a.dtype))
+        elif kind is Tensor:
+            data = a.data
+            key.append((data.shape, data.dtype, a.requires_grad))
+        elif isinstance(a, Tensor):
             key.append((a.data.shape, a.data.dtype, a.requires_grad))
         elif isinstance(a, np.ndarray):
             key.append((a.shape, a.dtype))

@@ -42,6 +42,9 @@ class Program:
         self.steps: list[Closure] = []
         self.backward_builders: dict[int, Callable[[dict[int, int]], Closure]] = {}
         self.rules_used: list[str] = []  # what each op compiled to (for tests and docs)
+        self._held = [(vars(module), name, tensor) for module, name, tensor in trace.parameters]
+        self._tensor_inputs = [(s, i) for s, i, kind in trace.inputs if kind == "tensor"]
+        self._array_inputs = [(s, i) for s, i, kind in trace.inputs if kind != "tensor"]
         ops: list[tuple[int, OpRecord]] = []
         for event in trace.events:
             if isinstance(event, OpRecord):
@@ -61,8 +64,8 @@ class Program:
         for module, training in self.trace.modules:
             if module.training != training:
                 return False
-        for module, name, tensor in self.trace.parameters:
-            if getattr(module, name, None) is not tensor:
+        for attributes, name, tensor in self._held:  # vars(module): no __getattr__ detour
+            if attributes.get(name) is not tensor:
                 return False
         return True
 
@@ -73,9 +76,12 @@ class Program:
 
     def run(self, args: tuple[Any, ...]) -> Any:
         vals = self.vals
-        for slot, index, kind in self.trace.inputs:
-            vals[slot] = args[index].data if kind == "tensor" else args[index]
-        self._read_captured()
+        for slot, index in self._tensor_inputs:
+            vals[slot] = args[index].data
+        for slot, index in self._array_inputs:
+            vals[slot] = args[index]
+        for slot, tensor in self.trace.captured:
+            vals[slot] = tensor.data
         self.args = args
         for step in self.steps:
             step()
@@ -111,10 +117,6 @@ class Program:
         if holder is None:
             holder = self.leaf_buffers[slot] = [np.empty(shape, dtype)]
         return holder
-
-    def _leaf(self, slot: int) -> Tensor:
-        tensor = self.trace.leaf_tensor.get(slot)
-        return tensor if tensor is not None else self.args[self.trace.input_tensor[slot]]
 
     def _forward(self, index: int, op: OpRecord) -> Closure:
         rule = rules.RULES.get(op.cls)
@@ -178,7 +180,9 @@ class Program:
             method, args = event.payload
             return lambda: method(*args)
         assert event.kind == "step"
-        update = rules.optimizer_step(event.payload)
+        update, in_place = rules.optimizer_step(event.payload)
+        if in_place:
+            return update
         read_captured = self._read_captured
 
         def step() -> None:
@@ -206,17 +210,15 @@ class Program:
         root_op = next(op for _, op in plan if op.out == root)
         seed = np.full(root_op.out_shape, 1.0, dtype=root_op.out_dtype)
         nones = [None] * trace.nslots
+        closures = [self._op_backward(index, op, terms) for index, op in plan]
+        swap = self._swap_leaves()
 
         def start() -> None:
             grads[:] = nones
             grads[root] = seed
-            self._swap_leaves(leaves)
+            swap()
 
-        closures = [start]
-        for index, op in plan:
-            closures.append(self._op_backward(index, op, terms))
-        closures.append(self._deliver(leaves))
-        return closures
+        return [start, *closures, self._deliver(leaves)]
 
     def gradient_target(self, slot: int, terms: dict[int, int], shape: tuple[int, ...],
                         dtype: Any) -> Callable[[], np.ndarray]:
@@ -260,40 +262,45 @@ class Program:
 
         return backward
 
-    def _swap_leaves(self, leaves: list[int]) -> None:
+    def _leaves(self, slots: Any) -> list[tuple[int, Tensor | None, int]]:
+        """(slot, the captured leaf or None, the argument index of a Tensor input) per slot."""
+        return [(slot, self.trace.leaf_tensor.get(slot), self.trace.input_tensor.get(slot, -1))
+                for slot in slots]
+
+    def _swap_leaves(self) -> Closure:
         """A buffer that still is some tensor's ``.grad`` (no zero_grad since the last call)
         must not be overwritten before that gradient is added to: switch to the spare."""
-        for slot, holder in self.leaf_buffers.items():
-            grad = self._leaf(slot).grad
-            if grad is not None and grad.data is holder[0]:
-                if len(holder) == 1:
-                    holder.append(np.empty_like(holder[0]))
-                holder[0], holder[1] = holder[1], holder[0]
+        holders = [(holder, tensor, index) for (_, tensor, index), holder
+                   in zip(self._leaves(self.leaf_buffers), self.leaf_buffers.values())]
+
+        def swap() -> None:
+            for holder, tensor, index in holders:
+                grad = (tensor if tensor is not None else self.args[index]).grad
+                if grad is not None and grad.data is holder[0]:
+                    if len(holder) == 1:
+                        holder.append(np.empty_like(holder[0]))
+                    holder[0], holder[1] = holder[1], holder[0]
+
+        return swap
 
     def _deliver(self, leaves: list[int]) -> Closure:
-        grads, owned, holders = self.grads, self.owned, self.leaf_buffers
-        leaf = self._leaf
+        grads, owned = self.grads, self.owned
+        targets = [(slot, self.leaf_buffers.get(slot), tensor, index)
+                   for slot, tensor, index in self._leaves(leaves)]
 
         def deliver() -> None:
             delivered: set[int] = set()
-            for slot in leaves:
+            for slot, holder, tensor, index in targets:
                 g = grads[slot]
                 if g is None:
                     continue
-                holder = holders.get(slot)
                 if holder is None or g is not holder[0]:
                     if type(g) is not np.ndarray:
                         g = np.asarray(g)
                     if g.base is not None or id(g) in delivered or id(g) in owned:
                         g = g.copy()  # never a view, never shared, never a buffer of ours
                 delivered.add(id(g))
-                t = leaf(slot)
+                t = tensor if tensor is not None else self.args[index]
                 t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)
 
         return deliver
-
-
-def route(grads: list[Any], slot: int, g: Any) -> None:
-    """Add one gradient term for ``slot`` (the first is stored as is, as the engine does)."""
-    previous = grads[slot]
-    grads[slot] = g if previous is None else previous + g

@@ -9,7 +9,7 @@ back to its Function's own forward and backward.
 Each rule is ``rule(program, op) -> (forward closure, backward builder) | None``; the backward
 builder gets the number of gradient terms per slot (``terms``) and returns the backward closure.
 Fused here: Linear's product and bias (forward), its three gradients (backward); the
-activations' derivatives from their outputs; plain SGD's update.
+activations' derivatives from their outputs; ``x * x``'s two gradient terms; plain SGD's update.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import ops, threads
+from .. import autograd, ops, threads
 from ..optim import SGD
 
 if TYPE_CHECKING:
@@ -35,6 +35,16 @@ def _uniform(op: OpRecord) -> bool:
     first_shape, first_dtype = op.shapes[0]
     return (first_dtype.kind == "f" and op.out_dtype == first_dtype
             and all(shape == first_shape and dtype == first_dtype for shape, dtype in op.shapes))
+
+
+def _elementwise(op: OpRecord) -> bool:
+    """Operands of the output's float dtype and shape, or 0-d ones that need no gradient (a
+    Python scalar lifted to a tensor): no broadcast is ever summed back."""
+    dtype = op.out_dtype
+    if dtype is None or dtype.kind != "f":
+        return False
+    return all(d == dtype and (s == op.out_shape or (s == () and not need))
+               for (s, d), need in zip(op.shapes, op.needs))
 
 
 def _route(grads: list[Any], slot: int, g: Any) -> None:
@@ -93,126 +103,182 @@ def linear(program: Program, op: OpRecord) -> Built:
 
 
 # --------------------------------------------------------------------------------------------
-# activations: the derivative from the output, fused into two buffers
+# activations: y = f(x) into one buffer, the derivative from the output
 # --------------------------------------------------------------------------------------------
 
 
-def sigmoid(program: Program, op: OpRecord) -> Built:
-    if not _uniform(op):
-        return None
-    vals, grads = program.vals, program.grads
-    ix, o = op.ins[0], op.out
-    shape, dtype = op.shapes[0]
-    out = program.buffer(shape, dtype)
-    e = program.buffer(shape, dtype)
-    negative = program.buffer(shape, np.bool_)
-    one = dtype.type(1)
-
-    def forward() -> None:  # ops.Sigmoid: e = exp(-|x|); where(x < 0, e, 1) / (1 + e)
-        x = vals[ix]
-        np.abs(x, out=e)
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-        np.less(x, 0, out=negative)
-        out.fill(one)
-        np.copyto(out, e, where=negative)
-        np.add(e, 1.0, out=e)
-        np.divide(out, e, out=out)
-        vals[o] = out
-
-    def backward(terms: dict[int, int]) -> Closure:
-        target = program.gradient_target(ix, terms, shape, dtype)
-        spare = program.buffer(shape, dtype)
-
-        def run() -> None:  # g * s * (1 - s)
-            g = grads[o]
-            if g is None:
-                return
-            gx = np.multiply(g, out, out=target())
-            np.subtract(1.0, out, out=spare)
-            gx *= spare
-            _route(grads, ix, gx)
-
-        return run
-
-    return forward, backward
-
-
-def tanh(program: Program, op: OpRecord) -> Built:
-    if not _uniform(op):
-        return None
-    vals, grads = program.vals, program.grads
-    ix, o = op.ins[0], op.out
-    shape, dtype = op.shapes[0]
-    out = program.buffer(shape, dtype)
-
-    def forward() -> None:
-        vals[o] = np.tanh(vals[ix], out=out)
-
-    def backward(terms: dict[int, int]) -> Closure:
-        target = program.gradient_target(ix, terms, shape, dtype)
-        spare = program.buffer(shape, dtype)
-
-        def run() -> None:  # g * (1 - t * t)
-            g = grads[o]
-            if g is None:
-                return
-            np.multiply(out, out, out=spare)
-            np.subtract(1.0, spare, out=spare)
-            _route(grads, ix, np.multiply(g, spare, out=target()))
-
-        return run
-
-    return forward, backward
-
-
-def relu(program: Program, op: OpRecord) -> Built:
-    if not _uniform(op):
-        return None
-    vals, grads = program.vals, program.grads
-    ix, o = op.ins[0], op.out
-    shape, dtype = op.shapes[0]
-    out = program.buffer(shape, dtype)
-    mask = program.buffer(shape, np.bool_)
-
-    def forward() -> None:
-        vals[o] = np.maximum(vals[ix], 0.0, out=out)
-
-    def backward(terms: dict[int, int]) -> Closure:
-        target = program.gradient_target(ix, terms, shape, dtype)
-
-        def run() -> None:  # g where out > 0 (relu'(0) = 0)
-            g = grads[o]
-            if g is None:
-                return
-            np.greater(out, 0, out=mask)
-            _route(grads, ix, np.multiply(g, mask, out=target()))
-
-        return run
-
-    return forward, backward
-
-
-# --------------------------------------------------------------------------------------------
-# elementwise arithmetic on same-shaped operands
-# --------------------------------------------------------------------------------------------
-
-
-def _binary(ufunc: Any, grad_x: Callable[..., Any], grad_y: Callable[..., Any]) -> Any:
-    """A rule for ``x (op) y`` whose gradients ``grad_x(g, x, y, out=)`` need no broadcast."""
+def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
+                backward: Callable[..., Any]) -> Callable[[Program, OpRecord], Built]:
+    """A rule for an elementwise ``y = f(x)``: ``forward(x, out, *tmp)`` fills ``out``,
+    ``backward(g, out, target, *tmp)`` returns the input's gradient written into ``target``.
+    ``scratch`` lists the dtypes of the temporaries (None: the op's dtype); the forward and the
+    backward of one op share them (the backward runs after the forward is done with them)."""
 
     def rule(program: Program, op: OpRecord) -> Built:
         if not _uniform(op):
             return None
         vals, grads = program.vals, program.grads
-        ix, iy, o = op.ins[0], op.ins[1], op.out
+        ix, o = op.ins[0], op.out
         shape, dtype = op.shapes[0]
+        out = program.buffer(shape, dtype)
+        tmp = [program.buffer(shape, dtype if kind is None else kind) for kind in scratch]
+
+        def run_forward() -> None:
+            forward(vals[ix], out, *tmp)
+            vals[o] = out
+
+        def build_backward(terms: dict[int, int]) -> Closure:
+            target = program.gradient_target(ix, terms, shape, dtype)
+
+            def run() -> None:
+                g = grads[o]
+                if g is None:
+                    return
+                _route(grads, ix, backward(g, out, target(), *tmp))
+
+            return run
+
+        return run_forward, build_backward
+
+    return rule
+
+
+def _sigmoid_forward(x: Any, out: Any, e: Any, positive: Any) -> None:
+    # ops.Sigmoid: e = exp(-|x|); where(x < 0, e, 1) / (1 + e). The numerator is taken as
+    # maximum(e, x >= 0) (e <= 1, and a nan stays nan): the same values, without where=, whose
+    # masked copy costs more than the rest of the sigmoid on a 128 x 100 batch
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    np.greater_equal(x, 0, out=positive)
+    np.maximum(e, positive, out=out)
+    np.add(e, 1.0, out=e)
+    np.divide(out, e, out=out)
+
+
+def _sigmoid_backward(g: Any, out: Any, target: Any, spare: Any, positive: Any) -> Any:
+    gx = np.multiply(g, out, out=target)  # g * s * (1 - s)
+    np.subtract(1.0, out, out=spare)
+    gx *= spare
+    return gx
+
+
+def _tanh_backward(g: Any, out: Any, target: Any, spare: Any) -> Any:
+    np.multiply(out, out, out=spare)  # g * (1 - t * t)
+    np.subtract(1.0, spare, out=spare)
+    return np.multiply(g, spare, out=target)
+
+
+def _relu_backward(g: Any, out: Any, target: Any, mask: Any) -> Any:
+    np.less_equal(out, 0, out=mask)  # g where not (out <= 0): relu'(0) = 0, a nan passes g on
+    np.logical_not(mask, out=mask)
+    return np.multiply(g, mask, out=target)
+
+
+sigmoid = _activation((None, np.bool_), _sigmoid_forward, _sigmoid_backward)
+tanh = _activation((None,), lambda x, out, spare: np.tanh(x, out=out), _tanh_backward)
+relu = _activation((np.bool_,), lambda x, out, mask: np.maximum(x, 0.0, out=out),
+                   _relu_backward)
+
+
+# --------------------------------------------------------------------------------------------
+# reductions and the fused squared error
+# --------------------------------------------------------------------------------------------
+
+
+def sum_(program: Program, op: OpRecord) -> Built:
+    """ops.Sum: the same ``np.add.reduce`` into a buffer; its gradient a broadcast view of
+    ``g``, made once per gradient array (the engine fills a copy with the same values)."""
+    ((shape, dtype),) = op.shapes
+    axis, keepdims = op.static_kwargs.get("axis"), op.static_kwargs.get("keepdims")
+    if dtype.kind != "f" or op.out_dtype != dtype or not isinstance(keepdims, bool):
+        return None
+    vals, grads = program.vals, program.grads
+    ix, o = op.ins[0], op.out
+    out = program.buffer(op.out_shape, dtype)
+    kept = None if axis is None or keepdims else ops._keepdims_shape(shape, axis)
+
+    def forward() -> None:
+        vals[o] = np.add.reduce(vals[ix], axis=axis, keepdims=keepdims, out=out)
+
+    def backward(terms: dict[int, int]) -> Closure:
+        made: list[Any] = [None, None]  # [the g the view was made from, the view]
+
+        def run() -> None:
+            g = grads[o]
+            if g is None:
+                return
+            if g is not made[0]:
+                made[:] = [g, np.broadcast_to(g if kept is None else g.reshape(kept), shape)]
+            _route(grads, ix, made[1])
+
+        return run
+
+    return forward, backward
+
+
+def squared_error_sum(program: Program, op: OpRecord) -> Built:
+    """ops.SquaredErrorSum: scale * vdot(x - y, x - y); d = (g * 2 scale) * (x - y), negated
+    for y. The difference is kept from the forward (the engine computes it again)."""
+    if len(op.ins) != 2 or not _uniform(op) or op.out_shape != ():
+        return None
+    vals, grads = program.vals, program.grads
+    ix, iy, o = op.ins[0], op.ins[1], op.out
+    shape, dtype = op.shapes[0]
+    scale = op.static_kwargs["scale"]
+    diff = program.buffer(shape, dtype)
+
+    def forward() -> None:
+        np.subtract(vals[ix], vals[iy], out=diff)
+        vals[o] = np.asarray(scale * np.vdot(diff, diff))
+
+    def backward(terms: dict[int, int]) -> Closure:
+        need_x, need_y = op.needs
+        tx = program.gradient_target(ix, terms, shape, dtype) if need_x else None
+        ty = program.gradient_target(iy, terms, shape, dtype) if need_y else None
+        gx_own = program.buffer(shape, dtype) if tx is None else None
+
+        def run() -> None:
+            g = grads[o]
+            if g is None:
+                return
+            gx = np.multiply(g * (2.0 * scale), diff, out=gx_own if tx is None else tx())
+            if tx is not None:
+                _route(grads, ix, gx)
+            if ty is not None:
+                _route(grads, iy, np.negative(gx, out=ty()))
+
+        return run
+
+    return forward, backward
+
+
+# --------------------------------------------------------------------------------------------
+# elementwise arithmetic on same-shaped operands (or a 0-d constant)
+# --------------------------------------------------------------------------------------------
+
+
+def _binary(ufunc: Any, grad_x: Callable[..., Any], grad_y: Callable[..., Any]) -> Any:
+    """A rule for ``x (op) y`` whose gradients ``grad_x(g, x, y, out=)`` need no broadcast.
+
+    ``x * x`` (one slot twice, and no other use of it) gets its two terms as ``t + t`` with
+    ``t = g * x``: what the engine computes, one product fewer."""
+
+    def rule(program: Program, op: OpRecord) -> Built:
+        if not _elementwise(op):
+            return None
+        vals, grads = program.vals, program.grads
+        ix, iy, o = op.ins[0], op.ins[1], op.out
+        shape, dtype = op.out_shape, op.out_dtype
         out = program.buffer(shape, dtype)
 
         def forward() -> None:
             vals[o] = ufunc(vals[ix], vals[iy], out=out)
 
         def backward(terms: dict[int, int]) -> Closure:
+            if (ix == iy and op.needs[0] and terms.get(ix) == 2
+                    and grad_x is _times_y and grad_y is _times_x):
+                return _square_backward(program, ix, o, shape, dtype)
             tx = program.gradient_target(ix, terms, shape, dtype) if op.needs[0] else None
             ty = program.gradient_target(iy, terms, shape, dtype) if op.needs[1] else None
 
@@ -231,6 +297,22 @@ def _binary(ufunc: Any, grad_x: Callable[..., Any], grad_y: Callable[..., Any]) 
         return forward, backward
 
     return rule
+
+
+def _square_backward(program: Program, ix: int, o: int, shape: tuple[int, ...],
+                     dtype: Any) -> Closure:
+    vals, grads = program.vals, program.grads
+    term = program.buffer(shape, dtype)
+    target = program.gradient_target(ix, {ix: 1}, shape, dtype)  # both terms: one gradient
+
+    def run() -> None:
+        g = grads[o]
+        if g is None:
+            return
+        t = np.multiply(g, vals[ix], out=term)
+        _route(grads, ix, np.add(t, t, out=target()))
+
+    return run
 
 
 def _same(g: Any, x: Any, y: Any, target: Any) -> Any:
@@ -254,6 +336,8 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
     ops.Sigmoid: sigmoid,
     ops.Tanh: tanh,
     ops.Relu: relu,
+    ops.Sum: sum_,
+    ops.SquaredErrorSum: squared_error_sum,
     ops.Add: _binary(np.add, _same, _same),
     ops.Sub: _binary(np.subtract, _same, _negated),
     ops.Mul: _binary(np.multiply, _times_y, _times_x),
@@ -265,29 +349,32 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def optimizer_step(optimizer: Any) -> Closure:
+def optimizer_step(optimizer: Any) -> tuple[Closure, bool]:
     """Plain SGD (no momentum, weight decay, maximize) as its in-place update, reading each
     group's lr on every call (schedulers are honoured); anything else: the optimizer's own
-    ``step()``."""
+    ``step()``. Also says whether the update is in place (no ``p.data`` rebound)."""
     if type(optimizer) is not SGD:
-        return optimizer.step
+        return optimizer.step, False
+    groups, scratch = optimizer.param_groups, optimizer._scratch
+    bump = autograd.bump_version
 
     def step() -> None:
-        groups = optimizer.param_groups
         for group in groups:
             if group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]:
                 optimizer.step()
                 return
             for p in group["params"]:
-                if p.grad is not None and p.grad.data.shape != p.data.shape:
+                grad = p.grad
+                if grad is not None and grad.data.shape != p.data.shape:
                     optimizer.step()  # its own error message
                     return
-        scratch = optimizer._scratch
         for group in groups:
             lr = group["lr"]
             for p in group["params"]:
                 grad = p.grad
-                if grad is not None:
-                    p.data -= np.multiply(grad.data, lr, out=scratch(p))
+                if grad is not None:  # as SGD._update: p -= lr * grad, into a reused buffer
+                    data = p.data
+                    np.subtract(data, np.multiply(grad.data, lr, out=scratch(p)), out=data)
+                    bump(p)
 
-    return step
+    return step, True

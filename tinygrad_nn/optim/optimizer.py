@@ -83,8 +83,9 @@ class Optimizer:
         """A reused array shaped like ``p`` for an update's intermediate (not state: never saved).
         NOTE: a fresh ``lr * grad`` per parameter per step is an allocation small steps feel."""
         buffer = self._scratch_arrays.get(p)
-        if buffer is None or buffer.shape != p.data.shape or buffer.dtype != p.data.dtype:
-            buffer = self._scratch_arrays[p] = np.empty_like(p.data)
+        data = p.data
+        if buffer is None or buffer.shape != data.shape or buffer.dtype is not data.dtype:
+            buffer = self._scratch_arrays[p] = np.empty_like(data)
         return buffer
 
     # options that are True/False; every other option is a finite number (or a tuple of them)
@@ -175,19 +176,24 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        states = self.state
         for group in self.param_groups:
+            maximize = group.get("maximize", False)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 grad = p.grad.data
-                if grad.shape != p.shape:
+                if grad.shape != p.data.shape:
                     raise RuntimeError(
                         f"{type(self).__name__}.step: gradient of shape {grad.shape} for a "
                         f"parameter of shape {p.shape}"
                     )
-                if group.get("maximize", False):
+                if maximize:
                     grad = -grad  # every optimizer here ascends by descending on -grad
-                self._update(p, grad, self.state.setdefault(p, {}), group)
+                state = states.get(p)
+                if state is None:  # lazily, on the first step (no {} built on every step)
+                    state = states[p] = {}
+                self._update(p, grad, state, group)
                 bump_version(p)  # p changed in place: a graph recorded before must not backward
         return loss
 
