@@ -255,6 +255,17 @@ MUTATIONS += [
      "threads: large products on every core of a busy machine", ["tests/test_threads.py"]),
 ]
 
+# state dicts (#10): one check of keys, shapes and dtypes, run before anything is assigned
+MUTATIONS += [
+    ("nn/module.py", "        elif tuple(found[key][1]) != tuple(shape):\n",
+     "        elif False:\n", "state dicts: a shape mismatch loads (module and checkpoint)",
+     ["tests/nn/test_nn_module.py",
+      "tests/test_checkpoint.py::test_file_for_another_architecture_is_refused"]),
+    ("checkpoint/restore.py", 'getattr(scheduler, "check_state_dict", lambda state: None)',
+     "(lambda state: None)", "checkpoint: a mistyped scheduler state assigned after the model",
+     ["tests/test_checkpoint.py::test_bad_file_is_refused_and_nothing_changes"]),
+]
+
 # hostile files: a dataset pickle must never reach NumPy's trusted dtype state
 MUTATIONS += [
     ("data/safe_pickle.py", "        if isinstance(inst, np.dtype):\n",
