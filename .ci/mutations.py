@@ -236,7 +236,8 @@ MUTATIONS += [
      "compile: x * x rule keeps one of its two gradient terms", COMPILE_TESTS),
     ("jit/rules.py", "(s == () and not need)", "s == ()",
      "compile: a 0-d operand that needs a gradient taken as a constant", COMPILE_TESTS),
-    ("jit/rules.py", "    np.less_equal(out, 0, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
+    ("jit/rules.py",
+     "    np.less_equal(out, zero, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
      "a nan passes g on\n    np.logical_not(mask, out=mask)\n",
      "    np.greater(out, 0, out=mask)\n",
      "compile: ReLU rule stops the gradient at a nan (eager passes it)", COMPILE_TESTS),
