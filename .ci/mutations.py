@@ -28,7 +28,7 @@ MUTATIONS = [
      "Mul: x * x gets one term of its gradient, not both"),
     ("ops.py", "        gx *= 1.0 - out  # in place", "        pass  # in place",
      "Sigmoid: dropped s(1 - s)"),
-    ("ops.py", "    out = np.maximum(e, x >= 0)\n", "    out = np.maximum(e, x <= 0)\n",
+    ("ops.py", "    out = np.sign(x)\n", "    out = -np.sign(x)\n",
      "Sigmoid: the numerator of the overflow-free form on the wrong side of 0"),
     ("ops.py", "share = is_max / is_max.sum(axis=self.axis, keepdims=True)", "share = is_max",
      "Max: ties get the full gradient each"),

@@ -280,18 +280,23 @@ class Sigmoid(Function):
 
 
 def _sigmoid(x):
-    """max(e, x >= 0) / (1 + e) with e = exp(-|x|): e / (1 + e) for x < 0, 1 / (1 + e) for
-    x >= 0; exp(-|x|) never overflows.
+    """max(e, sign(x)) / (1 + e) with e = exp(-|x|): e / (1 + e) for x < 0, 1 / (1 + e) for
+    x >= 0 (the numerator is exactly e or 1: e <= 1, and e = 1 at x = 0); exp(-|x|) never
+    overflows, and nan stays nan (sign and maximum propagate it).
 
     NOTE: the form keeps full relative precision for x < 0, where 1/(1 + exp(-x)) overflows and
-    0.5 + 0.5 tanh(x/2) cancels to 0 (float32 sigmoid(-20) would be 0 instead of 2.06e-9), in six
-    ufunc calls and one exp: no np.where (slow with a scalar branch) and no np.errstate (as
+    0.5 + 0.5 tanh(x/2) cancels to 0 (float32 sigmoid(-20) would be 0 instead of 2.06e-9), in
+    seven ufunc calls on same-dtype arrays and one exp: no np.where (slow with a scalar branch),
+    no bool or Python-scalar operand where a mixed-type loop would be slow, no np.errstate (as
     costly as two ufuncs on small arrays); only an underflow to 0 can set a floating-point flag.
-    The numerator is exactly e or 1 (e <= 1), and nan stays nan (np.maximum propagates it).
     """
-    e = np.copysign(x, -1.0)  # -|x|
+    if x.dtype.kind != "f":  # integers and bools: float64, as before
+        x = x.astype(np.float64)
+    e = np.abs(x)
+    np.negative(e, out=e)
     np.exp(e, out=e)
-    out = np.maximum(e, x >= 0)
+    out = np.sign(x)
+    np.maximum(out, e, out=out)
     e += 1.0
     out /= e
     return out
