@@ -232,6 +232,8 @@ MUTATIONS += [
     ("jit/rules.py", "            if g is not made[0]:\n", "            if made[0] is None:\n",
      "compile: Sum rule's gradient view made once, stale when g is a new array",
      COMPILE_TESTS),
+    ("jit/rules.py", "np.maximum(e, positive, out=out)", "np.minimum(e, positive, out=out)",
+     "compile: Sigmoid rule's numerator e for x >= 0 (1 is right)", COMPILE_TESTS),
     ("jit/rules.py", "np.multiply(g * (2.0 * scale), diff,", "np.multiply(g * scale, diff,",
      "compile: SquaredErrorSum rule drops the factor 2", COMPILE_TESTS),
     ("jit/rules.py", "_route(grads, ix, np.add(t, t, out=target()))",
@@ -256,6 +258,17 @@ MUTATIONS += [
 MUTATIONS += [
     ("threads.py", "busy = max(0, math.floor(_load() - 1.0 + 0.5))", "busy = 0",
      "threads: large products on every core of a busy machine", ["tests/test_threads.py"]),
+]
+
+# state dicts (#10): one check of keys, shapes and dtypes, run before anything is assigned
+MUTATIONS += [
+    ("nn/module.py", "        elif tuple(found[key][1]) != tuple(shape):\n",
+     "        elif False:\n", "state dicts: a shape mismatch loads (module and checkpoint)",
+     ["tests/nn/test_nn_module.py",
+      "tests/test_checkpoint.py::test_file_for_another_architecture_is_refused"]),
+    ("checkpoint/restore.py", 'getattr(scheduler, "check_state_dict", lambda state: None)',
+     "(lambda state: None)", "checkpoint: a mistyped scheduler state assigned after the model",
+     ["tests/test_checkpoint.py::test_bad_file_is_refused_and_nothing_changes"]),
 ]
 
 # hostile files: a dataset pickle must never reach NumPy's trusted dtype state

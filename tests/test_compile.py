@@ -564,3 +564,25 @@ def test_a_graph_recorded_before_a_compiled_step_sees_the_update():
     step(x, y)  # a replay: the update
     with pytest.raises(RuntimeError, match="modified by an inplace|in place|inplace"):
         before.backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_activation_rules_equal_their_ops_at_special_values(activation, dtype):
+    x_values = np.array([[0.0, -0.0, np.nan, -np.inf, np.inf, -800.0, 800.0, -1e-300,
+                          1e-300, -30.0, 30.0, -1.5]], dtype=dtype)
+
+    def step(x):
+        getattr(x, activation)().sum().backward()
+        return getattr(x, activation)()
+
+    compiled = tg.compile(step)
+    with np.errstate(all="ignore"):
+        for _ in range(2):  # the trace, then a replay
+            x = tg.Tensor(x_values.copy(), requires_grad=True)
+            twin = tg.Tensor(x_values.copy(), requires_grad=True)
+            expected, got = step(x), compiled(twin)
+            np.testing.assert_array_equal(got.data, expected.data)
+            np.testing.assert_array_equal(twin.grad.data, x.grad.data)
+    ((program,),) = compiled._cache.values()
+    assert f"{activation.capitalize()}: rule" in program.rules_used

@@ -104,3 +104,54 @@ def test_every_layer_on_the_map_exists():
 def test_an_upward_import_is_caught(line, expected):
     layers = read_layers((ROOT / "docs" / "design.md").read_text())
     assert upward_imports({"tinygrad_nn.nn.layers": (line, False)}, layers) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# private names stay in their module
+# --------------------------------------------------------------------------------------------
+
+# Imports of a private name that are known and left, each with its reason.
+PRIVATE_IMPORTS_LEFT = {
+    # the compiled replay uses the engine's own gradient fitting (autograd and jit are #14's)
+    "tinygrad_nn.jit.program imports _fit from tinygrad_nn.autograd",
+}
+
+
+def private_imports(sources: dict[str, tuple[str, bool]]) -> list[str]:
+    """Every ``from <another module> import _name``: a name with a leading underscore is its
+    module's own, so a second module that needs it needs a public name in the right home."""
+    found = []
+    for module, (source, is_package) in sorted(sources.items()):
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                target = ".".join(package[: len(package) - node.level + 1]
+                                  + ([node.module] if node.module else []))
+            elif (node.module or "").startswith("tinygrad_nn"):
+                target = node.module
+            else:
+                continue
+            for alias in node.names:
+                name = alias.name
+                if name.startswith("_") and not name.startswith("__") and target != module:
+                    found.append(f"{module} imports {name} from {target}")
+    return found
+
+
+def test_no_module_imports_another_modules_private_names():
+    assert [f for f in private_imports(package_sources()) if f not in PRIVATE_IMPORTS_LEFT] == []
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("from ..train import _mode", ["tinygrad_nn.nn.layers imports _mode from tinygrad_nn.train"]),
+    ("def f():\n    from .module import _flatten",
+     ["tinygrad_nn.nn.layers imports _flatten from tinygrad_nn.nn.module"]),
+    ("from tinygrad_nn.tensor import _generator",
+     ["tinygrad_nn.nn.layers imports _generator from tinygrad_nn.tensor"]),
+    ("from ..tensor import Tensor\nfrom __future__ import annotations\n"
+     "from ..version import __version__\nfrom numpy import _core", []),
+])
+def test_a_private_import_is_caught(line, expected):
+    assert private_imports({"tinygrad_nn.nn.layers": (line, False)}) == expected

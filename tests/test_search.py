@@ -16,6 +16,7 @@ import pytest
 from tinygrad_nn import nn, optim, search, train
 from tinygrad_nn.data import make_moons
 from tinygrad_nn.search import Trial, choice, log_uniform, random_search, uniform
+from tinygrad_nn.viz import training
 
 SPACE = {"lr": log_uniform(1e-3, 1.0), "width": choice(4, 8), "momentum": uniform(0.0, 0.9)}
 
@@ -122,8 +123,8 @@ class _Bar:
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_progress_bar_per_stage(monkeypatch: pytest.MonkeyPatch, n_jobs: int) -> None:
-    monkeypatch.setattr(train, "_use_bar", lambda progress: progress)
-    monkeypatch.setattr(train, "_bar", _Bar)
+    monkeypatch.setattr(training, "progress_bar", lambda show, *args, **kwargs:
+                        _Bar(*args, **kwargs) if show else None)
     _Bar.made = []
     random_search(_fails_when_wide, SPACE, trials=3, fine_trials=2, seed=0, n_jobs=n_jobs)
     assert [(b.desc, b.unit, b.total, b.updates, b.closed) for b in _Bar.made] == [

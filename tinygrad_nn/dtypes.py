@@ -19,7 +19,7 @@ uint8 = np.dtype(np.uint8)
 bool = np.dtype(np.bool_)  # noqa: A001 (PyTorch's name)
 _ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
             "int": "int32"}
-_DTYPE_NAMES = {"float32", "float64", "float16", "int64", "int32", "uint8", "bool", "float",
+DTYPE_NAMES = {"float32", "float64", "float16", "int64", "int32", "uint8", "bool", "float",
                 "double", "half", "long", "int"}
 
 
@@ -29,8 +29,19 @@ def as_dtype(dtype: Any) -> np.dtype:
         name = str(dtype).replace("torch.", "")
         raise TypeError(f"got the PyTorch dtype {dtype}; write tg.{name} (tinygrad_nn's dtypes "
                         "are NumPy dtypes)")
-    if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
+    if isinstance(dtype, str) and dtype in DTYPE_NAMES:
         return np.dtype(_ALIASES.get(dtype, dtype))
     return np.dtype(dtype)
 
 
+
+
+def check_dtype(dtype: Any, op: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype of numbers, or a TypeError naming the op."""
+    try:
+        result = as_dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype ({e})") from None
+    if result.kind not in "biuf":
+        raise TypeError(f"{op}: dtype must be bool, int or float, got {result}")
+    return result

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import autograd, ops
 from .autograd import Function, is_grad_enabled
-from .tensor import Tensor, _normalize_index, cat, einsum, stack, where
+from .tensor import Tensor, cat, einsum, normalize_index, stack, where
 
 
 class NotDifferentiableError(TypeError):
@@ -490,7 +490,7 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
         raise RuntimeError(
             f"setitem: a leaf Tensor of shape {t.shape} that requires grad cannot be written in "
             "place (as in PyTorch); write into a copy: y = x.copy(); y[...] = ...")
-    idx = _normalize_index(index, t.shape)
+    idx = normalize_index(index, t.shape)
     target = t.data[idx].shape
     if isinstance(value, Tensor):
         v = value if value.dtype == t.dtype else value.astype(t.dtype)

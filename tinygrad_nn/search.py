@@ -139,7 +139,7 @@ def random_search(
     else one after another in this process. ``progress``: a tqdm bar per stage when tqdm is
     installed and stderr is a terminal (or in Jupyter).
     """
-    from .train import _mode
+    from .train import metric_mode
 
     space = dict(DEFAULT_SPACE if space is None else space)
     if not space:
@@ -155,7 +155,7 @@ def random_search(
                         f"{type(executor).__name__}")
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"random_search: n_jobs must be a positive int or -1, got {n_jobs!r}")
-    mode = _mode(metric, mode)
+    mode = metric_mode(metric, mode)
     rng = np.random.default_rng(seed)
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     own_pool = ProcessPoolExecutor(workers) if executor is None and workers > 1 else None
@@ -198,10 +198,9 @@ def random_search(
 def _evaluate(fn: Callable[[dict[str, Any], str], Any], points: Sequence[dict[str, Any]],
               stage: str, metric: str, pool: Executor | None, progress: bool) -> list[Trial]:
     """One Trial per point, in the points' order, however and wherever they ran."""
-    from .train import _bar, _use_bar
+    from .viz import training
 
-    bar = _bar(None, f"{stage} search", unit="trial", total=len(points)) \
-        if _use_bar(progress) else None
+    bar = training.progress_bar(progress, None, f"{stage} search", "trial", total=len(points))
     trials: list[Trial | None] = [None] * len(points)
     try:
         if pool is None:

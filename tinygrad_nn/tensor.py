@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 
-from .dtypes import _DTYPE_NAMES, as_dtype
+from .dtypes import DTYPE_NAMES, check_dtype
 
 if TYPE_CHECKING:
     from .autograd import Function
@@ -53,35 +53,17 @@ def default_rng() -> np.random.Generator:
     return _rng
 
 
-def _check_device(device: Any, op: str) -> None:
-    if device is not None and str(device) not in ("cpu", "cpu:0"):
-        raise RuntimeError(f"{op}: device {device!r} is not available: tinygrad_nn runs on NumPy, "
-                           "on the CPU only; drop the .to(device)/.cuda() call or use 'cpu'")
-
-
-def _generator(generator: Any) -> np.random.Generator:
-    """``generator=``: None (the library's seeded generator), an int seed, or a NumPy
-    Generator."""
-    if generator is None:
-        return _rng
-    if isinstance(generator, np.random.Generator):
+def as_generator(generator: Any) -> np.random.Generator | None:
+    """A ``generator=`` argument: an int seeds a new NumPy Generator, a Generator is used as
+    is, and None stays None, meaning the library's generator (``default_rng()``), looked up
+    when drawing so that ``manual_seed`` after construction still applies."""
+    if generator is None or isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, numbers.Integral) and not isinstance(generator, builtins.bool):
         return np.random.default_rng(builtins.int(generator))
     raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
                     f"{type(generator).__name__} (a torch.Generator cannot drive NumPy: pass "
                     "its seed, e.g. generator=0)")
-
-
-def _dtype_arg(dtype: Any, op: str) -> np.dtype:
-    """``dtype`` as a NumPy dtype of numbers, or a TypeError naming the op."""
-    try:
-        result = as_dtype(dtype)
-    except TypeError as e:
-        raise TypeError(f"{op}: {dtype!r} is not a dtype ({e})") from None
-    if result.kind not in "biuf":
-        raise TypeError(f"{op}: dtype must be bool, int or float, got {result}")
-    return result
 
 
 def cast_checked(array: np.ndarray, dtype: np.dtype, op: str) -> np.ndarray:
@@ -121,7 +103,7 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
             f"{array.dtype}; expected numbers (bool, int or float)"
         )
     if dtype is not None:
-        return cast_checked(array, _dtype_arg(dtype, "Tensor"), "Tensor")
+        return cast_checked(array, check_dtype(dtype, "Tensor"), "Tensor")
     if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)):
         return array.astype(_default_dtype)  # NumPy data keeps its dtype
     return array
@@ -272,7 +254,7 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """This tensor in another dtype; values the dtype cannot hold (nan or 300 as uint8) are
         an error, not wrapped."""
-        dtype = _dtype_arg(dtype, "astype")
+        dtype = check_dtype(dtype, "astype")
         if dtype == self.dtype:
             return self
         if dtype.kind in "iu":
@@ -628,7 +610,7 @@ class Tensor:
         return ops.Expand.apply(self, shape=full)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.Getitem.apply(self, index=_normalize_index(index, self.shape))
+        return ops.Getitem.apply(self, index=normalize_index(index, self.shape))
 
     def __setitem__(self, index: Any, value: ArrayLike) -> None:
         """``t[index] = value``, recorded (CS231n's ``dx[np.arange(N), y] -= 1`` on Tensors)."""
@@ -1038,18 +1020,18 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and a not in _DTYPE_NAMES:
+            elif isinstance(a, str) and a not in DTYPE_NAMES:
                 device = a
             else:
                 dtype = a
-        _check_device(device, "to")
+        check_device(device, "to")
         return self if dtype is None else self.astype(dtype)
 
     def cpu(self) -> Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        _check_device("cuda", "cuda")
+        check_device("cuda", "cuda")
         return self
 
     @property
@@ -1400,7 +1382,7 @@ def _check_masks(items: tuple[Any, ...], shape: Shape) -> None:
         axis += width(a)
 
 
-def _normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
+def normalize_index(index: Any, shape: Shape) -> tuple[Any, ...]:
     """Turn an index into a tuple of ints, slices, None, Ellipsis and integer ndarrays.
 
     Boolean masks become integer arrays (``np.nonzero``), so the backward scatter can
@@ -1445,7 +1427,7 @@ def tensor(data: ArrayLike, dtype: Any = None, requires_grad: bool = False) -> T
 
 
 def _float_dtype(dtype: Any, op: str = "Tensor") -> np.dtype:
-    return _default_dtype if dtype is None else _dtype_arg(dtype, op)
+    return _default_dtype if dtype is None else check_dtype(dtype, op)
 
 
 def zeros(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -1479,7 +1461,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples from ``generator`` (a seed or a NumPy Generator) or the
     library's seeded one."""
-    rng = _generator(generator)
+    rng = (as_generator(generator) or _rng)
     data = rng.standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype, "randn"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
@@ -1489,7 +1471,7 @@ def rand(
     generator: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
-    rng = _generator(generator)
+    rng = (as_generator(generator) or _rng)
     data = rng.random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype, "rand"))
     return Tensor._make(data, None).requires_grad_(requires_grad)
 
@@ -1546,10 +1528,10 @@ def as_tensor(data: ArrayLike, dtype: Any = None) -> Tensor:
     conversion is needed (torch.as_tensor); anything else is copied."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    same = dtype is None or _dtype_arg(dtype, "as_tensor") == data.dtype
+    same = dtype is None or check_dtype(dtype, "as_tensor") == data.dtype
     if isinstance(data, np.ndarray) and same:
         return Tensor.from_numpy(data)
-    return Tensor(data, dtype=None if dtype is None else _dtype_arg(dtype, "as_tensor"))
+    return Tensor(data, dtype=None if dtype is None else check_dtype(dtype, "as_tensor"))
 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] | None = None,
@@ -1562,14 +1544,14 @@ def randint(low: int, high: int | None = None, size: Sequence[int] | None = None
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    data = _generator(generator).integers(low, high, size=tuple(size))
-    kind = np.int64 if dtype is None else _dtype_arg(dtype, "randint")
+    data = (as_generator(generator) or _rng).integers(low, high, size=tuple(size))
+    kind = np.int64 if dtype is None else check_dtype(dtype, "randint")
     return Tensor._make(data.astype(kind), None)
 
 
 def randperm(n: int, generator: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    return Tensor._make(_generator(generator).permutation(n).astype(np.int64), None)
+    return Tensor._make((as_generator(generator) or _rng).permutation(n).astype(np.int64), None)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
@@ -1581,4 +1563,4 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").
 from . import autograd, numpy_dispatch, ops  # noqa: E402
-from .validation import check_bool  # noqa: E402
+from .validation import check_bool, check_device  # noqa: E402

@@ -27,9 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,9 +40,10 @@ from .data.loader import DataLoader
 from .data.preprocess import one_hot
 from .nn.losses import LOSSES, get_loss, takes_one_hot
 from .nn.module import Module
+from .optim.lr_scheduler import ReduceLROnPlateau
 from .optim.optimizer import Optimizer
-from .optim.schedulers import ReduceLROnPlateau
 from .tensor import Tensor, manual_seed
+from .viz.training import progress_bar
 
 __all__ = [
     "EarlyStopping", "History", "NonFiniteError", "Trial", "check_finite_loss", "choice",
@@ -106,7 +105,7 @@ class History:
         if not self.epochs:
             raise ValueError("History.best: no epochs recorded")
         values = self[key]
-        pick = max if _mode(key, mode) == "max" else min
+        pick = max if metric_mode(key, mode) == "max" else min
         finite = [i for i, v in enumerate(values) if math.isfinite(v)]
         if not finite:
             return self.epochs[-1]
@@ -199,7 +198,9 @@ def _cell(key: str, value: float) -> str:
     return f"{value:.2f}s" if key == "time" else f"{value:.4g}"
 
 
-def _mode(key: str, mode: str) -> str:
+def metric_mode(key: str, mode: str) -> str:
+    """"max" or "min": whether ``key`` improves upward; ``mode="auto"`` says max for an
+    accuracy (or a count of correct answers), min otherwise (losses)."""
     if mode == "auto":
         return "max" if "accuracy" in key or "correct" in key else "min"
     if mode not in ("min", "max"):
@@ -221,7 +222,7 @@ class EarlyStopping:
     def __post_init__(self) -> None:
         if self.patience < 1:
             raise ValueError(f"EarlyStopping: patience must be >= 1, got {self.patience}")
-        self.mode = _mode(self.monitor, self.mode)
+        self.mode = metric_mode(self.monitor, self.mode)
         self.best = -math.inf if self.mode == "max" else math.inf
         self.best_epoch: int | None = None
         self.best_state: dict[str, np.ndarray] | None = None
@@ -349,26 +350,6 @@ def evaluate(model: Module, X: Any, y: Any, batch_size: int = 1000,
         result["correct"] = correct
         result["accuracy"] = correct / n if n else math.nan
     return result
-
-
-def _use_bar(progress: bool) -> bool:
-    from .viz.notebook import in_notebook
-
-    if not progress or not (sys.stderr.isatty() or in_notebook()):
-        return False
-    try:
-        import tqdm  # noqa: F401  (the optional "progress" extra)
-    except ImportError:
-        return False
-    return True
-
-
-def _bar(loader: Any, desc: str, unit: str = "batch", total: int | None = None) -> Any:
-    """tqdm.auto's bar: a widget in Jupyter (with ipywidgets), text in a terminal."""
-    with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
-        warnings.simplefilter("ignore")
-        from tqdm.auto import tqdm
-    return tqdm(loader, desc=desc, leave=False, unit=unit, total=total)
 
 
 def _format(record: Mapping[str, float], epochs: int) -> str:
@@ -506,7 +487,6 @@ def fit(
     # a replay would freeze: only the library's losses (by name or Module) are compiled
     library_loss = isinstance(loss, (str, Module))
     train_step = _training_step(model, loss_fn, optimizer, where, compile and library_loss)
-    use_bar = _use_bar(progress)
     live = None
     if plot:
         from .viz.training import LivePlot
@@ -516,11 +496,8 @@ def fit(
         lr = float(optimizer.param_groups[0]["lr"])
         wall, cpu = time.perf_counter(), time.process_time()
         model.train()
-        batches: Iterable[tuple[np.ndarray, ...]] = loader
-        bar = None
-        if use_bar:
-            bar = _bar(loader, f"epoch {epoch}/{epochs}")
-            batches = bar
+        bar = progress_bar(progress, loader, f"epoch {epoch}/{epochs}")
+        batches: Iterable[tuple[np.ndarray, ...]] = loader if bar is None else bar
         total_loss, correct, seen = 0.0, 0, 0
         for step, batch in enumerate(batches, start=1):
             xb, tb = batch[0], batch[1]

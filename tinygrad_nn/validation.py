@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_bool", "check_number"]
+__all__ = ["check_bool", "check_device", "check_number", "check_positive_int",
+           "check_reduction"]
 
 
 def check_bool(value: Any, name: str, op: str) -> bool:
@@ -22,6 +23,13 @@ def check_bool(value: Any, name: str, op: str) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def check_device(device: Any, op: str) -> None:
+    """Refuse any device but the CPU (None means the CPU): this library runs on NumPy."""
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        raise RuntimeError(f"{op}: device {device!r} is not available: tinygrad_nn runs on NumPy, "
+                           "on the CPU only; drop the .to(device)/.cuda() call or use 'cpu'")
 
 
 def check_number(
@@ -45,3 +53,17 @@ def check_number(
         hi = "inf)" if high is None else f"{high}" + (")" if high_open else "]")
         raise ValueError(f"{op}: {name} must be in {lo}, {hi}, got {value}")
     return value
+
+
+def check_positive_int(value: Any, name: str, op: str) -> int:
+    """``value`` as an int if it is a positive integer (a layer's size); otherwise a ValueError
+    naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_reduction(reduction: Any, op: str) -> None:
+    """A loss's ``reduction=``: 'mean', 'sum' or 'none' (PyTorch's), else a ValueError."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")

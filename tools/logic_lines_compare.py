@@ -21,6 +21,7 @@ SUCCESSORS = {
     "tinygrad_nn/io.py": ["tinygrad_nn/io.py", "tinygrad_nn/checkpoint/"],
     "tinygrad_nn/train.py": ["tinygrad_nn/train.py", "tinygrad_nn/search.py"],
     "tinygrad_nn/functional.py": [],
+    "tinygrad_nn/optim/schedulers.py": ["tinygrad_nn/optim/lr_scheduler.py"],
     "tinygrad_nn/cli.py": ["tinygrad_nn/cli.py", "tinygrad_nn/config.py", "tinygrad_nn/version.py",
                            "tinygrad_nn/data/datasets.py", "tinygrad_nn/optim/factories.py"],
 }

@@ -131,7 +131,7 @@ def _compare(title: str, arrays: list[np.ndarray], names: list[str],
     by_name = dict(zip(names, arrays))
     batch = arrays[0].shape[0] if arrays[0].ndim > 0 else None
     for r in rows:
-        _disagreement_note(r, notes)
+        disagreement_note(r, notes)
         if not r.ok:
             true = r.autodiff if r.autodiff is not None else r.numeric
             excused = r.excused
@@ -202,7 +202,7 @@ def _numeric(objective: Callable[..., float], arrays: list[np.ndarray], i: int, 
     return result, (lo, hi)
 
 
-def _disagreement_note(r: GradientCheck, notes: list[str]) -> None:
+def disagreement_note(r: GradientCheck, notes: list[str]) -> None:
     if r.autodiff is None or r.numeric is None or np.isnan(r.numeric).all():
         return
     scale = float(np.nanmax(np.abs(r.numeric), initial=0.0))

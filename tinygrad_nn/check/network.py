@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd import grad
 from ..tensor import Tensor
 from .diagnose import diagnose
-from .layer import H, _disagreement_note
+from .layer import H, disagreement_note
 from .report import GradientCheck, Report
 
 COSTS = ("quadratic", "cross-entropy")
@@ -85,7 +85,7 @@ def network(net: Any, x: Any, y: Any, cost: Any = None, lmbda: float = 0.0, n: i
     notes = [f"cost: {cost_name}" + (f", L2 lmbda={lmbda}, n={n}" if lmbda else "")
              + f"; central differences on up to {numeric} entries per parameter (seed {seed})"]
     for r in rows:
-        _disagreement_note(r, notes)
+        disagreement_note(r, notes)
     title = f"{what}: sizes {[weights[0].shape[1]] + [w.shape[0] for w in weights]}, float64"
     return Report(title, rows, notes, first_wrong)
 

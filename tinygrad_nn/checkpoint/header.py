@@ -265,7 +265,7 @@ def spec_size_lower_bound(spec: Any) -> int | str:
     """A lower bound on the number of values ``nn.build(spec)`` would allocate, read from the
     spec alone (nothing is built); or, for a layer type that allocates arrays but has no bound
     here, its name (so the caller refuses to build what it cannot bound)."""
-    from ..nn.spec import _TAKES_DTYPE, LAYER_FIELDS
+    from ..nn.spec import LAYER_FIELDS, TAKES_DTYPE
 
     types = {name.lower(): cls for name, (cls, _) in LAYER_FIELDS.items()}
     total, stack = 0, [spec]
@@ -279,7 +279,7 @@ def spec_size_lower_bound(spec: Any) -> int | str:
         kind = str(item.get("type", "mlp" if "sizes" in item else "sequential")).lower()
         if kind in _LOWER_BOUNDS:
             total += _LOWER_BOUNDS[kind](item)
-        elif kind in types and issubclass(types[kind], _TAKES_DTYPE):
+        elif kind in types and issubclass(types[kind], TAKES_DTYPE):
             return str(item.get("type"))
         stack.extend(v for k, v in item.items() if k == "layers")
     return total

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import optim as _optim
 from ..nn import Module, build
+from ..nn.module import state_mismatches
 from ..optim import Optimizer
 from .header import CheckpointError, Declared, PathLike, spec_size_lower_bound
 
@@ -22,21 +23,20 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 
 def check_model(path: PathLike, model: Module, tensors: Declared) -> None:
-    """The stored tensors (dtype, shape) fit ``model`` exactly: same names, shapes and dtypes.
+    """The stored tensors (dtype, shape) fit ``model`` exactly: ``nn.state_mismatches``, the
+    check ``Module.load_state_dict`` makes, run on what the file declares before reading it.
     Every problem is listed, so one error shows how a file and a model differ."""
-    own = model.state_dict()
-    problems = [f"model key {name!r} is missing from the file" for name in own
-                if name not in tensors]
-    for name, (dtype, shape) in tensors.items():
-        if name not in own:
-            problems.append(f"the file has model key {name!r}, which {type(model).__name__} "
+    own = {name: (array.dtype, array.shape) for name, array in model.state_dict().items()}
+    problems = []
+    for m in state_mismatches(own, tensors):
+        if m.what == "missing":
+            problems.append(f"model key {m.key!r} is missing from the file")
+        elif m.what == "unexpected":
+            problems.append(f"the file has model key {m.key!r}, which {type(model).__name__} "
                             "does not have")
-        elif tuple(shape) != own[name].shape:
-            problems.append(f"model key {name!r} has shape {tuple(shape)} in the file but "
-                            f"{own[name].shape} in the model")
-        elif dtype != own[name].dtype:
-            problems.append(f"model key {name!r} has dtype {dtype} in the file but "
-                            f"{own[name].dtype} in the model")
+        else:
+            problems.append(f"model key {m.key!r} has {m.what} {m.found} in the file but "
+                            f"{m.expected} in the model")
     if problems:
         raise CheckpointError(f"{path}: " + "; ".join(problems))
 
@@ -134,3 +134,7 @@ def check_scheduler(path: PathLike, saved: dict[str, Any] | None, scheduler: Any
     if expected != found:
         raise CheckpointError(f"{path}: 'scheduler.state' has keys {sorted(found)}, "
                               f"{saved['class']} expects {sorted(expected)}")
+    try:  # what the scheduler's load_state_dict checks (a user's class may not have it)
+        getattr(scheduler, "check_state_dict", lambda state: None)(saved["state"])
+    except ValueError as e:
+        raise CheckpointError(f"{path}: 'scheduler.state': {e}") from e

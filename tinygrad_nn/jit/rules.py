@@ -143,19 +143,20 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
     return rule
 
 
-def _sigmoid_forward(x: Any, out: Any, e: Any, negative: Any) -> None:
-    # ops.Sigmoid: e = exp(-|x|); where(x < 0, e, 1) / (1 + e)
+def _sigmoid_forward(x: Any, out: Any, e: Any, positive: Any) -> None:
+    # ops.Sigmoid: e = exp(-|x|); where(x < 0, e, 1) / (1 + e). The numerator is taken as
+    # maximum(e, x >= 0) (e <= 1, and a nan stays nan): the same values, without where=, whose
+    # masked copy costs more than the rest of the sigmoid on a 128 x 100 batch
     np.abs(x, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    np.less(x, 0, out=negative)
-    out.fill(1)
-    np.copyto(out, e, where=negative)
+    np.greater_equal(x, 0, out=positive)
+    np.maximum(e, positive, out=out)
     np.add(e, 1.0, out=e)
     np.divide(out, e, out=out)
 
 
-def _sigmoid_backward(g: Any, out: Any, target: Any, spare: Any, negative: Any) -> Any:
+def _sigmoid_backward(g: Any, out: Any, target: Any, spare: Any, positive: Any) -> Any:
     gx = np.multiply(g, out, out=target)  # g * s * (1 - s)
     np.subtract(1.0, out, out=spare)
     gx *= spare

@@ -23,9 +23,10 @@ import numpy as np
 
 from .. import convolution as conv_fn
 from ..tensor import Tensor, default_rng, get_default_dtype
+from ..validation import check_positive_int
 from . import init as nn_init
 from .init import Generator
-from .layers import BatchNorm1d, Dropout, _positive_int
+from .layers import BatchNorm1d, Dropout
 from .module import Module, Parameter
 
 IntPair = int | Sequence[int]
@@ -55,9 +56,9 @@ class _ConvNd(Module):
                  kernel_size: tuple[int, ...], groups: int, bias: bool,
                  init: str | nn_init.Scheme, dtype: Any, generator: Generator):
         super().__init__()
-        self.in_channels = _positive_int(layer, "in_channels", in_channels)
-        self.out_channels = _positive_int(layer, "out_channels", out_channels)
-        self.groups = _positive_int(layer, "groups", groups)
+        self.in_channels = check_positive_int(in_channels, "in_channels", layer)
+        self.out_channels = check_positive_int(out_channels, "out_channels", layer)
+        self.groups = check_positive_int(groups, "groups", layer)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
@@ -131,7 +132,7 @@ class Conv1d(_ConvNd):
                  generator: Generator = None):
         for name, value in (("kernel_size", kernel_size), ("stride", stride),
                             ("dilation", dilation)):
-            _positive_int("Conv1d", name, value)
+            check_positive_int(value, name, "Conv1d")
         self.kernel_size, self.stride, self.dilation = int(kernel_size), int(stride), dilation
         self.padding = padding
         super().__init__("Conv1d", in_channels, out_channels, (self.kernel_size,), groups, bias,

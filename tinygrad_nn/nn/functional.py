@@ -41,7 +41,7 @@ from ..convolution import (
 )
 from ..data.preprocess import one_hot as preprocess_one_hot
 from ..tensor import ArrayLike, Tensor, cat, default_rng, where
-from ..validation import check_number
+from ..validation import check_number, check_reduction
 from .module import Module, split_weights
 
 __all__ = [
@@ -56,17 +56,11 @@ __all__ = [
 __all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "unfold",
             "fold"]
 
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ============================================================================================
 # argument checks: errors name the loss, the shapes and the dtypes
 # ============================================================================================
-
-
-def _check_reduction(loss: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{loss}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _check_input(loss: str, input: Any) -> Tensor:
@@ -166,7 +160,7 @@ def sum_squared_error_composed(x: Tensor, y: ArrayLike, scale: float = 1.0) -> T
 
 def mse_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """(input - target)**2, averaged over every element (PyTorch's MSELoss)."""
-    _check_reduction("mse_loss", reduction)
+    check_reduction(reduction, "mse_loss")
     input = _check_input("mse_loss", input)
     target = _float_target("mse_loss", input, target)
     if reduction != "none" and input.data.size:
@@ -183,7 +177,7 @@ def quadratic_cost(output: Tensor, target: ArrayLike, reduction: str = "mean") -
 
     "mean": 1/(2n) sum_x ||a - y||^2, the book's eq. (6); "sum": summed over the batch;
     "none": the vector of C_x."""
-    _check_reduction("quadratic_cost", reduction)
+    check_reduction(reduction, "quadratic_cost")
     output = _check_input("quadratic_cost", output)
     if output.ndim == 0:
         raise ValueError(f"quadratic_cost: input must have a batch axis, got shape {output.shape}")
@@ -198,7 +192,7 @@ def quadratic_cost(output: Tensor, target: ArrayLike, reduction: str = "mean") -
 
 def l1_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """|input - target| (PyTorch's L1Loss); the gradient at 0 is 0."""
-    _check_reduction("l1_loss", reduction)
+    check_reduction(reduction, "l1_loss")
     input = _check_input("l1_loss", input)
     return _reduce((input - _float_target("l1_loss", input, target)).abs(), reduction)
 
@@ -222,7 +216,7 @@ def _smooth_l1(name: str, input: Tensor, target: ArrayLike, reduction: str,
     # a negative or nan beta would give a negative or nan loss without complaint (torch refuses)
     check_number(beta, "beta" if name == "smooth_l1_loss" else "delta", name, low=0.0,
                  low_open=name == "huber_loss")
-    _check_reduction(name, reduction)
+    check_reduction(reduction, name)
     input = _check_input(name, input)
     diff = input - _float_target(name, input, target)
     size = diff.abs()
@@ -238,7 +232,7 @@ def kl_div(input: Tensor, target: ArrayLike, reduction: str = "mean",
     where target is 0). reduction="batchmean" divides the sum by the batch size: the true KL
     divergence; "mean" (PyTorch's default) divides by the number of elements."""
     if reduction != "batchmean":
-        _check_reduction("kl_div", reduction)
+        check_reduction(reduction, "kl_div")
     input = _check_input("kl_div", input)
     y = _float_target("kl_div", input, target)
     if log_target:
@@ -265,7 +259,7 @@ def cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean",
     of the input's shape. ``label_smoothing`` eps mixes the target with the uniform
     distribution: q = (1 - eps) * target + eps / C (PyTorch's definition). "mean" divides by N.
     """
-    _check_reduction("cross_entropy", reduction)
+    check_reduction(reduction, "cross_entropy")
     input = _check_input("cross_entropy", input)
     _check_classes("cross_entropy", input)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -282,7 +276,7 @@ def cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean",
 
 def nll_loss(input: Tensor, target: ArrayLike, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -input[i, target_i], for log-probabilities ``input`` (N, C)."""
-    _check_reduction("nll_loss", reduction)
+    check_reduction(reduction, "nll_loss")
     input = _check_input("nll_loss", input)
     _check_classes("nll_loss", input)
     labels = _labels("nll_loss", input, target)
@@ -296,7 +290,7 @@ def cross_entropy_composed(input: Tensor, target: ArrayLike, reduction: str = "m
                            label_smoothing: float = 0.0) -> Tensor:
     """``cross_entropy`` written as log_softmax + nll_loss (the reference the fused op is
     tested against; same arguments and results)."""
-    _check_reduction("cross_entropy", reduction)
+    check_reduction(reduction, "cross_entropy")
     input = _check_input("cross_entropy", input)
     _check_classes("cross_entropy", input)
     logp = input.log_softmax(-1)
@@ -330,7 +324,7 @@ def binary_cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mea
 
     NOTE: at exactly p = 0 or 1 the gradient of the clamped term is 0 here; PyTorch returns
     (p - y) / max(p (1 - p), 1e-12) there instead. Elsewhere the two agree."""
-    _check_reduction("binary_cross_entropy", reduction)
+    check_reduction(reduction, "binary_cross_entropy")
     input = _check_input("binary_cross_entropy", input)
     y = _float_target("binary_cross_entropy", input, target)
     _check_probabilities("binary_cross_entropy", "input", input.data,
@@ -365,7 +359,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: ArrayLike, reduction
     """BCE on logits x, stable for any x: y * softplus(-x) + (1 - y) * softplus(x), since
     -log sigmoid(x) = softplus(-x) and -log(1 - sigmoid(x)) = softplus(x). ``pos_weight``
     multiplies the positive term, as in PyTorch."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    check_reduction(reduction, "binary_cross_entropy_with_logits")
     input = _check_input("binary_cross_entropy_with_logits", input)
     y = _float_target("binary_cross_entropy_with_logits", input, target)
     positive = y * _softplus(-input)

@@ -33,27 +33,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..tensor import Tensor, default_rng
+from ..tensor import Tensor, as_generator, default_rng
 
 Generator = np.random.Generator | int | None
 Scheme = Callable[[Tensor, Tensor | None, Generator], None]
 
 
-def as_generator(generator: Generator) -> np.random.Generator | None:
-    """A ``generator=`` argument as a numpy Generator: an int seeds a new one, a Generator is
-    used as is, and None stays None: the library's generator, looked up when drawing (so
-    ``manual_seed`` after construction still applies)."""
-    if generator is None or isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-        return np.random.default_rng(int(generator))
-    raise TypeError(f"generator must be a numpy Generator, an int seed or None, "
-                    f"got {type(generator).__name__}")
-
-
 def _rng(generator: Generator) -> np.random.Generator:
-    rng = as_generator(generator)
-    return default_rng() if rng is None else rng
+    return as_generator(generator) or default_rng()
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:

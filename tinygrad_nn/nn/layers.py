@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import autograd, ops
 from ..tensor import Tensor, default_rng, get_default_dtype
+from ..validation import check_positive_int
 from . import functional as nnf
 from . import init as nn_init
 from .init import Generator
@@ -30,12 +31,6 @@ def check_input_dtype(layer: Module, x: Any, weight: Tensor) -> None:
         raise TypeError(f"{name}: the input is {dtype} but the layer's parameters are "
                         f"{weight.dtype}; convert the input ({fix[0]}) or the model "
                         f"({fix[1]}) so they match")
-
-
-def _positive_int(layer: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 # ============================================================================================
@@ -56,8 +51,8 @@ class Linear(Module):
                  init: str | nn_init.Scheme = "pytorch", dtype: Any = None,
                  generator: Generator = None):
         super().__init__()
-        self.in_features = _positive_int("Linear", "in_features", in_features)
-        self.out_features = _positive_int("Linear", "out_features", out_features)
+        self.in_features = check_positive_int(in_features, "in_features", "Linear")
+        self.out_features = check_positive_int(out_features, "out_features", "Linear")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         scheme = nn_init.get_scheme(init)
         self.init = init if isinstance(init, str) else None  # a custom callable has no name
@@ -113,9 +108,9 @@ class Maxout(Module):
                  init: str | nn_init.Scheme = "pytorch", dtype: Any = None,
                  generator: Generator = None):
         super().__init__()
-        self.in_features = _positive_int("Maxout", "in_features", in_features)
-        self.out_features = _positive_int("Maxout", "out_features", out_features)
-        self.pieces = _positive_int("Maxout", "pieces", pieces)
+        self.in_features = check_positive_int(in_features, "in_features", "Maxout")
+        self.out_features = check_positive_int(out_features, "out_features", "Maxout")
+        self.pieces = check_positive_int(pieces, "pieces", "Maxout")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         self.init = init if isinstance(init, str) else None
         rows = self.out_features * self.pieces
@@ -288,7 +283,7 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None):
         super().__init__()
-        self.num_features = _positive_int("BatchNorm1d", "num_features", num_features)
+        self.num_features = check_positive_int(num_features, "num_features", "BatchNorm1d")
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
@@ -460,7 +455,7 @@ class MLP(Sequential):
             raise ValueError(f"MLP: sizes needs at least an input and an output size, "
                              f"got {sizes}")
         for s in sizes:
-            _positive_int("MLP", "every entry of sizes", s)
+            check_positive_int(s, "every entry of sizes", "MLP")
         _activation(ACTIVATIONS, "activation", activation)  # fail early, even with no hidden
         if output_activation not in (None, "none"):
             _activation(OUTPUT_ACTIVATIONS, "output_activation", output_activation)
@@ -608,8 +603,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, dtype: Any = None,
                  generator: Generator = None):
         super().__init__()
-        self.num_embeddings = _positive_int("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = _positive_int("Embedding", "embedding_dim", embedding_dim)
+        self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim", "Embedding")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         rng = nn_init.as_generator(generator) or default_rng()
         self.weight = Parameter(rng.standard_normal((self.num_embeddings,

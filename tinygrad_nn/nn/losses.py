@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import ArrayLike, Tensor
+from ..validation import check_reduction
 from . import functional as nnf
 from .module import Module
 
@@ -16,7 +17,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        nnf._check_reduction(type(self).__name__, reduction)
+        check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self) -> str:

@@ -22,8 +22,9 @@ import numpy as np
 
 from .. import autograd
 from ..autograd import bump_version
-from ..dtypes import _DTYPE_NAMES
-from ..tensor import ArrayLike, Tensor, _check_device, _dtype_arg
+from ..dtypes import DTYPE_NAMES, check_dtype
+from ..tensor import ArrayLike, Tensor
+from ..validation import check_device
 
 # Attributes of Module itself that are bookkeeping, never state (hooks may be Modules).
 _BOOKKEEPING = frozenset({"training", "_forward_hooks", "_forward_pre_hooks"})
@@ -119,6 +120,35 @@ def split_weights(params: Iterable[Parameter]) -> tuple[list[Parameter], list[Pa
     (Nielsen, CS231n)."""
     params = list(params)
     return [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
+
+
+Spec = tuple[np.dtype, tuple[int, ...]]  # what a stored array is: (dtype, shape)
+
+
+class Mismatch(NamedTuple):
+    """One reason a state does not fit: ``what`` is "missing", "unexpected", "shape" or
+    "dtype"; ``found`` and ``expected`` are the state's and the module's shape or dtype."""
+
+    key: str
+    what: str
+    found: Any = None
+    expected: Any = None
+
+
+def state_mismatches(expected: Mapping[str, Spec], found: Mapping[str, Spec]) -> list[Mismatch]:
+    """Why a state with arrays ``found`` cannot load into one with ``expected`` (both {key:
+    (dtype, shape)}): PyTorch's check of keys and shapes, and dtypes (never cast silently). The
+    one state check: ``Module.load_state_dict`` runs it on arrays, the checkpoint loader on what
+    a file declares, before reading it."""
+    mismatches = []
+    for key, (dtype, shape) in expected.items():
+        if key not in found:
+            mismatches.append(Mismatch(key, "missing"))
+        elif tuple(found[key][1]) != tuple(shape):
+            mismatches.append(Mismatch(key, "shape", tuple(found[key][1]), tuple(shape)))
+        elif found[key][0] != dtype:
+            mismatches.append(Mismatch(key, "dtype", found[key][0], dtype))
+    return mismatches + [Mismatch(key, "unexpected") for key in found if key not in expected]
 
 
 class Module:
@@ -305,14 +335,14 @@ class Module:
         (``num_batches_tracked``) are kept, as in PyTorch. Gradients are dropped. ``to("cpu")``
         changes nothing (this library runs on the CPU only; other devices are an error)."""
         for a in args:
-            if isinstance(a, str) and a not in _DTYPE_NAMES:
+            if isinstance(a, str) and a not in DTYPE_NAMES:
                 device = a
             else:
                 dtype = a
-        _check_device(device, f"{type(self).__name__}.to")
+        check_device(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
-        dtype = _dtype_arg(dtype, f"{type(self).__name__}.to")
+        dtype = check_dtype(dtype, f"{type(self).__name__}.to")
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are allowed, got {dtype}")
         for _, t in self._named_state():
@@ -339,53 +369,55 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy arrays from ``state`` into the parameters and buffers, all or nothing.
 
-        Every key, shape and dtype is checked before anything is written: on any problem a
-        StateDictError names each offending key (with both shapes or dtypes) and the module is
-        left unchanged. Missing or unexpected keys are errors when ``strict``; otherwise they are
-        skipped and returned. Shape and dtype mismatches are always errors (as in PyTorch for
-        shapes; dtypes are not silently cast, so a float64 checkpoint never turns into float32).
+        Every key, shape and dtype is checked (``state_mismatches``) before anything is written:
+        on any problem a StateDictError names each offending key (with both shapes or dtypes)
+        and the module is left unchanged. Missing or unexpected keys are errors when ``strict``;
+        otherwise they are skipped and returned. Shape and dtype mismatches are always errors
+        (as in PyTorch for shapes; dtypes are not silently cast, so a float64 checkpoint never
+        turns into float32).
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of name -> array, "
                             f"got {type(state).__name__}")
         own = dict(self._named_state())
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
+        own_specs = {key: (t.dtype, t.shape) for key, t in own.items()}
         problems: list[str] = []
         arrays: dict[str, np.ndarray] = {}
-        for key, target in own.items():
-            if key not in state:
+        found: dict[str, Any] = {}  # an unexpected key's value is never read
+        for key, value in state.items():
+            if key not in own:
+                found[key] = None
                 continue
-            value = state[key]
             try:
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                arrays[key] = value.data if isinstance(value, Tensor) else np.asarray(value)
+                found[key] = (arrays[key].dtype, arrays[key].shape)
             except Exception as e:  # noqa: BLE001 - reported with the key below
                 problems.append(f'"{key}": cannot be read as an array ({e})')
-                continue
-            if array.shape != target.shape:
-                problems.append(f'"{key}": shape {array.shape} in the state, '
-                                f"shape {target.shape} in the model")
-            elif array.dtype != target.dtype:
-                problems.append(f'"{key}": dtype {array.dtype} in the state, '
-                                f"dtype {target.dtype} in the model (convert one of them)")
-            else:
-                arrays[key] = array
-        if strict:
-            problems += [f'"{k}": missing from the state' for k in missing]
-            problems += [f'"{k}": unexpected (not in the model)' for k in unexpected]
+                own_specs.pop(key)
+        mismatches = state_mismatches(own_specs, found)
+        for m in mismatches:
+            if m.what in ("shape", "dtype"):
+                problems.append(f'"{m.key}": {m.what} {m.found} in the state, '
+                                f"{m.what} {m.expected} in the model"
+                                + (" (convert one of them)" if m.what == "dtype" else ""))
+            elif strict:
+                problems.append(f'"{m.key}": ' + ("missing from the state" if m.what == "missing"
+                                                  else "unexpected (not in the model)"))
         if problems:
             raise StateDictError(
                 f"load_state_dict for {type(self).__name__}: nothing was loaded; "
                 f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)
             )
-        for key, array in arrays.items():
-            target = own[key]
+        for key, target in own.items():
+            if key not in arrays:
+                continue
             if target.data.flags.writeable:
-                np.copyto(target.data, array)  # in place: optimizers may hold the arrays
+                np.copyto(target.data, arrays[key])  # in place: optimizers may hold the arrays
             else:
-                target.data = array.copy()
+                target.data = arrays[key].copy()
             bump_version(target)
-        return LoadResult(missing, unexpected)
+        return LoadResult([m.key for m in mismatches if m.what == "missing"],
+                          [m.key for m in mismatches if m.what == "unexpected"])
 
     # ----------------------------------------------------------------------------------------
     # description

@@ -199,8 +199,8 @@ LAYER_FIELDS.update({
 
 _TYPE_NAMES = {name.lower(): name for name in LAYER_FIELDS}
 # Constructors that accept build()'s dtype / generator keywords.
-_TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP, C.Conv2d, C.Conv1d)
-_TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP, C.Conv2d, C.Conv1d, C.Dropout2d)
+TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP, C.Conv2d, C.Conv1d)
+TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP, C.Conv2d, C.Conv1d, C.Dropout2d)
 
 
 def _fail(where: str, message: str) -> SpecError:
@@ -278,9 +278,9 @@ def _build(spec: Any, where: str, extras: dict[str, Any]) -> Module:
         return _build_sequential(spec, where, extras)
     cls, fields = LAYER_FIELDS[type_name]
     kwargs = _arguments(spec, where, type_name, fields)
-    if extras["dtype"] is not None and issubclass(cls, _TAKES_DTYPE):
+    if extras["dtype"] is not None and issubclass(cls, TAKES_DTYPE):
         kwargs["dtype"] = extras["dtype"]
-    if extras["generator"] is not None and issubclass(cls, _TAKES_GENERATOR):
+    if extras["generator"] is not None and issubclass(cls, TAKES_GENERATOR):
         kwargs["generator"] = extras["generator"]
     return cls(**kwargs)
 

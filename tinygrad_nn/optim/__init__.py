@@ -6,11 +6,8 @@
 """
 
 from ..nn.clip import clip_grad_norm_, clip_grad_value_  # torch.nn.utils's, also here
-from . import lr_scheduler
 from .factories import OPTIMIZERS, SCHEDULES, get_optimizer, get_scheduler
-from .optimizer import Optimizer, ParamGroup
-from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
-from .schedulers import (
+from .lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
     LambdaLR,
@@ -22,6 +19,8 @@ from .schedulers import (
     SequentialLR,
     StepLR,
 )
+from .optimizer import Optimizer, ParamGroup
+from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 
 __all__ = [
     "Optimizer", "ParamGroup", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",

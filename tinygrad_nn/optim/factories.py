@@ -11,9 +11,9 @@ from typing import Any
 
 from ..nn.module import Module, split_weights
 from ..tensor import Tensor
+from .lr_scheduler import CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau, StepLR
 from .optimizer import Optimizer
 from .optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
-from .schedulers import CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau, StepLR
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad,

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .collapse import collapse_modules
-from .draw import LOOK, SYMBOLS, _attach_clusters, _clusters, _shape
+from .draw import LOOK, SYMBOLS, attach_clusters, module_clusters, shape_text
 from .graph import Graph, ModuleLike, Node, trace
-from .model import ShapeLike, _own_parameters, run_forward
+from .model import ShapeLike, own_parameters, run_forward
 
 if TYPE_CHECKING:
     from .drawing import Drawing
@@ -48,7 +48,7 @@ def draw_model(
         edge_attr={"color": "#555555", "arrowsize": "0.6", "fontname": "Helvetica",
                    "fontsize": "8", "fontcolor": "#333333"},
     )
-    own, _ = _own_parameters(model)
+    own, _ = own_parameters(model)
     if input_shape is None:
         _stack(dot, model, own)
         return dot
@@ -97,7 +97,7 @@ def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]],
             readers.setdefault(e.src, []).append(e.dst)
         else:
             producer[e.dst] = e.src
-    clusters = _clusters(dot, _containers_only(graph))
+    clusters = module_clusters(dot, _containers_only(graph))
     for name, cluster in clusters.items():
         info = graph.modules[name]
         total = f"  ({info.num_params:,} params)" if info.num_params else ""
@@ -118,13 +118,13 @@ def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]],
                   fillcolor=LOOK["op"][0], style="filled", fontsize="9")
         elif node.id not in producer:  # a leaf: the input, or a parameter outside any layer
             if node.role == "input":
-                place(node, label=f"input {node.name}\\n{_shape(node.shape)}", shape="box",
+                place(node, label=f"input {node.name}\\n{shape_text(node.shape)}", shape="box",
                       style="dashed", fillcolor="white")
             elif node.role == "param":
-                place(node, label=f"{node.name}\\n{_shape(node.shape)}", shape="box",
+                place(node, label=f"{node.name}\\n{shape_text(node.shape)}", shape="box",
                       style="filled", fillcolor=LOOK["param"][0], color=LOOK["param"][1])
         elif node.is_root:
-            dot.node(node.id, label=f"output\\n{_shape(node.shape)}", shape="box",
+            dot.node(node.id, label=f"output\\n{shape_text(node.shape)}", shape="box",
                      style="dashed", fillcolor="white")
             dot.edge(producer[node.id], node.id)
     for tensor_id, consumers in readers.items():
@@ -132,7 +132,7 @@ def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]],
         if node.role == "constant":
             continue
         source = producer.get(tensor_id, tensor_id)
-        label = {"label": f" {_shape(node.shape)}"} if tensor_id in producer else {}
+        label = {"label": f" {shape_text(node.shape)}"} if tensor_id in producer else {}
         for i, (name, kind) in enumerate(pass_through.get(tensor_id, [])):
             layer_id = f"{tensor_id}_pass{i}"
             target = clusters.get(graph.modules[name].parent or "") if name in graph.modules \
@@ -143,11 +143,11 @@ def _flow(dot: Any, graph: Graph, own: dict[str, list[tuple[str, Any]]],
             source = layer_id
         for consumer in consumers:
             dot.edge(source, consumer, **label)
-    _attach_clusters(dot, _containers_only(graph), clusters)
+    attach_clusters(dot, _containers_only(graph), clusters)
 
 
 def _containers_only(graph: Graph) -> Graph:
-    """The graph as ``_clusters`` should see it: only containers (modules that enclose other
+    """The graph as ``module_clusters`` should see it: only containers (modules that enclose other
     drawn nodes) get a cluster; a collapsed layer is a node, not a cluster."""
     layers = {n.name for n in graph.nodes.values() if n.kind == "module"}
     modules = {k: v for k, v in graph.modules.items() if k not in layers}

@@ -134,7 +134,7 @@ def _g(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _shape(shape: tuple[int, ...] | None) -> str:
+def shape_text(shape: tuple[int, ...] | None) -> str:
     return "?" if shape is None else str(tuple(shape))
 
 
@@ -183,7 +183,7 @@ def _scalar_fields(node: Node, graph: Graph, grad: Any) -> list[str]:
 
 def _tensor_label(node: Node, graph: Graph) -> list[str]:
     lines = [node.name] if node.name else []
-    lines.append(f"{_shape(node.shape)} {node.dtype}")
+    lines.append(f"{shape_text(node.shape)} {node.dtype}")
     return lines
 
 
@@ -191,8 +191,8 @@ def _module_label(node: Node, graph: Graph) -> list[str]:
     info = graph.modules.get(node.name or "")
     if info is None:
         return [f"{node.name} ({node.op})"]
-    shapes_in = ", ".join(_shape(s) for s in info.input_shapes) or "-"
-    shapes_out = ", ".join(_shape(s) for s in info.output_shapes) or "-"
+    shapes_in = ", ".join(shape_text(s) for s in info.input_shapes) or "-"
+    shapes_out = ", ".join(shape_text(s) for s in info.output_shapes) or "-"
     lines = [info.title, f"{shapes_in} -> {shapes_out}"]
     return lines + [f"{info.num_params:,} params"] if info.num_params else lines
 
@@ -302,7 +302,7 @@ def draw_graph(
                    "height": "0.3", "margin": "0.08,0.04"},
         edge_attr={"color": "#555555", "arrowsize": "0.6"},
     )
-    clusters = _clusters(dot, graph)
+    clusters = module_clusters(dot, graph)
     used: set[str] = set()
     for node in graph.nodes.values():
         target = dot if node.module is None else clusters[node.module]
@@ -314,7 +314,7 @@ def draw_graph(
         used.add(_kind_of(node))
         if node.id in grads and (flag := grad_flag(grads[node.id])) is not None:
             used.add(flag)
-    _attach_clusters(dot, graph, clusters)
+    attach_clusters(dot, graph, clusters)
     side = _side_inputs(graph)
     groups = _group(side)
     for e in graph.edges:
@@ -372,7 +372,7 @@ def _node_attrs(
         attrs.update(shape="ellipse", fontsize="9")
     elif node.kind == "chain":
         lines = [f"{sum(1 for m in node.members if m.startswith('op'))} ops", node.op or "",
-                 f"-> {_shape(node.shape)} {node.dtype}"]
+                 f"-> {shape_text(node.shape)} {node.dtype}"]
         attrs["shape"] = "box"
     elif node.kind == "module":
         lines = _module_label(node, graph)
@@ -400,7 +400,7 @@ def _node_attrs(
     return attrs
 
 
-def _clusters(dot: graphviz.Digraph, graph: Graph) -> dict[str, graphviz.Digraph]:
+def module_clusters(dot: graphviz.Digraph, graph: Graph) -> dict[str, graphviz.Digraph]:
     """One (not yet attached) subgraph per module that has nodes, and per enclosing module."""
     import graphviz
 
@@ -424,7 +424,7 @@ def _clusters(dot: graphviz.Digraph, graph: Graph) -> dict[str, graphviz.Digraph
     return clusters
 
 
-def _attach_clusters(
+def attach_clusters(
     dot: graphviz.Digraph, graph: Graph, clusters: dict[str, graphviz.Digraph]
 ) -> None:
     """Nest the clusters: ``subgraph()`` copies the body, so the deepest are attached first."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .graph import ParamsLike, _named_parameters
+from .graph import ParamsLike, named_tensors
 from .notebook import inline
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class GradientFlow:
     def norms(self, model: ParamsLike) -> dict[str, float]:
         """{layer: gradient norm} now, for the layers whose selected parameters have a grad."""
         squares: dict[str, float] = {}
-        for name, p in _named_parameters(model):
+        for name, p in named_tensors(model):
             layer, _, attr = name.rpartition(".")
             if self.which != "all" and attr != self.which:
                 continue

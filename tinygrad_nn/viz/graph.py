@@ -459,7 +459,7 @@ def _assign_modules(graph: Graph, cap: Capture, node_of: Mapping[int, str]) -> N
             graph.nodes[n].module = call.name
             stack.extend(preds.get(n, ()))
 
-    named_params = _named_parameters(cap.model)
+    named_params = named_tensors(cap.model)
     for call in cap.calls:
         if call.name in graph.modules:
             continue  # a module called twice is one cluster; the first call gives the shapes
@@ -472,7 +472,7 @@ def _assign_modules(graph: Graph, cap: Capture, node_of: Mapping[int, str]) -> N
         )
 
 
-def _named_parameters(params: ParamsLike) -> list[tuple[str, Tensor]]:
+def named_tensors(params: ParamsLike) -> list[tuple[str, Tensor]]:
     """(name, tensor) pairs, deduplicated by identity."""
     names = parameter_names(params)
     if isinstance(params, Capture):

@@ -61,7 +61,7 @@ def run_forward(
     return cap
 
 
-def _own_parameters(model: ModuleLike) -> tuple[dict[str, list[tuple[str, Tensor]]], list[str]]:
+def own_parameters(model: ModuleLike) -> tuple[dict[str, list[tuple[str, Tensor]]], list[str]]:
     """({module name: [(attribute, parameter)]}, module names in order): each parameter under
     the module that holds it directly."""
     names = [name for name, _ in model.named_modules()]
@@ -118,7 +118,7 @@ def summary(
     A row counts the parameters its module holds directly, so the column sums to the total.
     """
     cap = run_forward(model, input_shape, dtype)
-    own, names = _own_parameters(model)
+    own, names = own_parameters(model)
     parents = module_parents(names)
     calls: dict[str, list[tuple[int, ...]]] = {}
     n_calls: dict[str, int] = {}

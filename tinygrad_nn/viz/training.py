@@ -1,15 +1,35 @@
-"""Training curves: ``plot_history`` (loss and accuracy per epoch of a ``fit`` run) and
-``LivePlot``, which redraws them after every epoch in the notebook cell running ``fit``."""
+"""Training curves: ``plot_history`` (loss and accuracy per epoch of a ``fit`` run),
+``LivePlot``, which redraws them after every epoch in the notebook cell running ``fit``, and
+``progress_bar``, the bar ``fit`` and ``random_search`` show."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from . import notebook
 from .notebook import in_notebook, inline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+
+def progress_bar(show: bool, iterable: Any, desc: str, unit: str = "batch",
+                 total: int | None = None) -> Any:
+    """tqdm.auto's bar over ``iterable`` (a widget in Jupyter, text in a terminal); None when
+    ``show`` is False, stderr is neither a terminal nor a notebook, or tqdm (the optional
+    "progress" extra) is not installed."""
+    if not show or not (sys.stderr.isatty() or notebook.in_notebook()):  # looked up now
+        return None
+    try:
+        import tqdm  # noqa: F401  (the optional "progress" extra)
+    except ImportError:
+        return None
+    with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
+    return tqdm(iterable, desc=desc, leave=False, unit=unit, total=total)
 
 
 def plot_history(history: Any, title: str | None = None) -> Figure:
