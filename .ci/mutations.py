@@ -24,9 +24,11 @@ OPS12, API12 = ["tests/test_ops_pytorch.py"], ["tests/test_pytorch_api.py"]  # i
 # (file, original text, mutated text, what the bug is[, the tests that must catch it: TESTS])
 MUTATIONS = [
     ("ops.py", "gx = g * y if", "gx = g * x if", "Mul: wrong input in the gradient"),
+    ("ops.py", "            return gx, gx\n", "            return gx, None\n",
+     "Mul: x * x gets one term of its gradient, not both"),
     ("ops.py", "        gx *= 1.0 - out  # in place", "        pass  # in place",
      "Sigmoid: dropped s(1 - s)"),
-    ("ops.py", "    out = np.minimum(x, 0.0)\n", "    out = np.maximum(x, 0.0)\n",
+    ("ops.py", "    out = np.sign(x)\n", "    out = -np.sign(x)\n",
      "Sigmoid: the numerator of the overflow-free form on the wrong side of 0"),
     ("ops.py", "share = is_max / is_max.sum(axis=self.axis, keepdims=True)", "share = is_max",
      "Max: ties get the full gradient each"),
@@ -55,7 +57,10 @@ MUTATIONS = [
     ("ops.py", "return g * c * x ** (c - 1)", "return g * x ** (c - 1)",
      "PowScalar: factor c missing"),
     ("ops.py", "gx = g @ y.T if self.needs_input_grad[0] else None",
-     "gx = (g @ y.T) * 0.5 if self.needs_input_grad[0] else None", "Matmul: 2-D fast path wrong"),
+     "gx = (g @ y.T) * 0.5 if self.needs_input_grad[0] else None",
+     "Matmul: 2-D fast path wrong under create_graph"),
+    ("ops.py", "gx = np.dot(g, y.T) if self.needs_input_grad[0] else None",
+     "gx = np.dot(g, y) if self.needs_input_grad[0] else None", "Matmul: 2-D fast path wrong"),
     ("autograd.py", "    i = top\n", "    i = top - 1 if top > 0 else top\n",
      "engine: the tape walk skips the root's op"),
     ("autograd.py", "owner.g = owner.g + pg\n", "owner.g = pg\n",
@@ -236,7 +241,8 @@ MUTATIONS += [
      "compile: x * x rule keeps one of its two gradient terms", COMPILE_TESTS),
     ("jit/rules.py", "(s == () and not need)", "s == ()",
      "compile: a 0-d operand that needs a gradient taken as a constant", COMPILE_TESTS),
-    ("jit/rules.py", "    np.less_equal(out, 0, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
+    ("jit/rules.py",
+     "    np.less_equal(out, zero, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
      "a nan passes g on\n    np.logical_not(mask, out=mask)\n",
      "    np.greater(out, 0, out=mask)\n",
      "compile: ReLU rule stops the gradient at a nan (eager passes it)", COMPILE_TESTS),

@@ -216,6 +216,25 @@ def test_logsumexp_of_all_minus_inf_is_minus_inf():
         assert x.logsumexp(1).data.tolist() == [-np.inf]
 
 
+def test_sigmoid_is_the_exact_overflow_free_form_in_every_dtype():
+    # the reference is written independently, in pure NumPy: e = exp(-|x|), then e / (1 + e)
+    # below 0 and 1 / (1 + e) from 0 on (full precision in the tails, subnormals included)
+    values = [-1000.0, -745.5, -700.0, -104.0, -100.0, -88.0, -20.0, -1e-310, -0.0, 0.0,
+              1e-310, 0.5, 20.0, 700.0, 1000.0, np.inf, -np.inf, np.nan]
+    for dtype in (np.float64, np.float32, np.float16):
+        x = np.array(values).astype(dtype)
+        with np.errstate(all="ignore"):
+            e = np.exp(-np.abs(x))
+            expected = np.where(x < 0, e / (1 + e), 1 / (1 + e)).astype(dtype)
+        got = tg.Tensor(x).sigmoid().data
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, expected)
+    for ints in (np.array([1, -2], np.int8), np.array([1, -2], np.int64), np.array([True])):
+        got = tg.Tensor(ints).sigmoid().data  # integers and bools give float64, as before
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, 1 / (1 + np.exp(-ints.astype(np.float64))))
+
+
 def test_sigmoid_saturates_without_overflow():
     with np.errstate(all="raise"):
         s = tg.Tensor([-1000.0, 0.0, 1000.0], dtype=np.float64).sigmoid()

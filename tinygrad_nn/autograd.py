@@ -356,7 +356,10 @@ def compute_gradients(
     found: list[tuple[Tensor, Any]] = []
     done: list[Function] = []  # kept alive until the end: their gradients live on them
     pending = 0  # ops with a gradient waiting
-    top = max([r._ctx.pos for r in roots if r._ctx is not None], default=-1)
+    top = -1  # the newest root's op: the walk starts there
+    for r in roots:
+        if r._ctx is not None and r._ctx.pos > top:
+            top = r._ctx.pos
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     _walking += 1
     i = top
@@ -475,7 +478,7 @@ def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:
     """The gradient that starts a backward pass: ones for a scalar, else the one given."""
     if gradient is None:
         if root.data.ndim == 0:
-            return np.array(1.0, dtype=root.dtype)
+            return np.array(1.0, dtype=root.data.dtype)
         if root.data.size != 1:
             raise RuntimeError(
                 f"{op}: grad can be implicitly created only for scalar outputs; this output has "
@@ -503,7 +506,7 @@ def _graph_seed(seed: np.ndarray, given: Any) -> Tensor:
 
 
 def _check_requires_grad(t: Tensor, what: str) -> None:
-    if not t.requires_grad:
+    if not t._requires_grad:
         raise RuntimeError(
             f"{what}: element of shape {t.shape} does not require grad and has no grad_fn "
             "(create it with requires_grad=True, outside no_grad())"

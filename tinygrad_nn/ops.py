@@ -97,6 +97,9 @@ class Mul(Function):
         return x * y
 
     def backward(self, g, out, x, y):
+        if x is y and self.needs_input_grad[0]:  # x * x: both terms are g * x (the engine
+            gx = g * y                           # adds them), one product instead of two
+            return gx, gx
         gx = g * y if self.needs_input_grad[0] else None
         gy = g * x if self.needs_input_grad[1] else None
         return gx, gy
@@ -277,18 +280,23 @@ class Sigmoid(Function):
 
 
 def _sigmoid(x):
-    """exp(min(x, 0)) / (1 + exp(-|x|)): e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, with
-    e = exp(-|x|), which never overflows.
+    """max(e, sign(x)) / (1 + e) with e = exp(-|x|): e / (1 + e) for x < 0, 1 / (1 + e) for
+    x >= 0 (the numerator is exactly e or 1: e <= 1, and e = 1 at x = 0); exp(-|x|) never
+    overflows, and nan stays nan (sign and maximum propagate it).
 
     NOTE: the form keeps full relative precision for x < 0, where 1/(1 + exp(-x)) overflows and
-    0.5 + 0.5 tanh(x/2) cancels to 0 (float32 sigmoid(-20) would be 0 instead of 2.06e-9), in six
-    ufunc calls on two arrays: no np.where (slow with a scalar branch) and no np.errstate (as
+    0.5 + 0.5 tanh(x/2) cancels to 0 (float32 sigmoid(-20) would be 0 instead of 2.06e-9), in
+    seven ufunc calls on same-dtype arrays and one exp: no np.where (slow with a scalar branch),
+    no bool or Python-scalar operand where a mixed-type loop would be slow, no np.errstate (as
     costly as two ufuncs on small arrays); only an underflow to 0 can set a floating-point flag.
     """
-    e = np.copysign(x, -1.0)  # -|x|
+    if x.dtype.kind != "f":  # integers and bools: float64, as before
+        x = x.astype(np.float64)
+    e = np.abs(x)
+    np.negative(e, out=e)
     np.exp(e, out=e)
-    out = np.minimum(x, 0.0)
-    np.exp(out, out=out)  # e where x < 0, else exactly 1
+    out = np.sign(x)
+    np.maximum(out, e, out=out)
     e += 1.0
     out /= e
     return out
@@ -564,11 +572,18 @@ class Matmul(Function):
                 f"shapes {x.shape} and {y.shape} do not align ({x.shape[-1]} != {inner_y})"
             )
         threads.fit(x.size * (y.shape[-1] if y.ndim > 1 else 1))
-        return x @ y
+        # NOTE: np.dot costs less than the matmul ufunc's dispatch for 2-D operands
+        return np.dot(x, y) if x.ndim == 2 and y.ndim == 2 else x @ y
 
     def backward(self, g, out, x, y):
-        threads.fit(int(np.prod(x.shape)) * (y.shape[-1] if y.ndim > 1 else 1))
+        # NOTE: math.prod, not np.prod (which makes an array of the shape: ~2 us); x may be a
+        # Tensor here (create_graph), whose .size is a method
+        threads.fit(math.prod(x.shape) * (y.shape[-1] if y.ndim > 1 else 1))
         if x.ndim == 2 and y.ndim == 2:  # the common case, without the promotions below
+            if type(g) is np.ndarray:
+                gx = np.dot(g, y.T) if self.needs_input_grad[0] else None
+                gy = np.dot(x.T, g) if self.needs_input_grad[1] else None
+                return gx, gy
             gx = g @ y.T if self.needs_input_grad[0] else None
             gy = x.T @ g if self.needs_input_grad[1] else None
             return gx, gy

@@ -499,9 +499,10 @@ def fit(
         bar = progress_bar(progress, loader, f"epoch {epoch}/{epochs}")
         batches: Iterable[tuple[np.ndarray, ...]] = loader if bar is None else bar
         total_loss, correct, seen = 0.0, 0, 0
+        where[0] = epoch
         for step, batch in enumerate(batches, start=1):
             xb, tb = batch[0], batch[1]
-            where[:] = [epoch, step]
+            where[1] = step
             out, batch_loss = train_step(xb, tb)
             value = float(batch_loss.data)
             n = len(xb)
@@ -509,7 +510,8 @@ def fit(
             seen += n
             if want_accuracy:
                 lb = batch[-1]  # the labels, or the targets when they are the labels
-                correct += int((out.data.argmax(axis=-1) == lb).sum())
+                # NOTE: count_nonzero, not a bool .sum(): a few us less per mini-batch of 10
+                correct += int(np.count_nonzero(out.data.argmax(axis=-1) == lb))
         if bar is not None:
             bar.close()
 
