@@ -241,7 +241,8 @@ MUTATIONS += [
      "compile: x * x rule keeps one of its two gradient terms", COMPILE_TESTS),
     ("jit/rules.py", "(s == () and not need)", "s == ()",
      "compile: a 0-d operand that needs a gradient taken as a constant", COMPILE_TESTS),
-    ("jit/rules.py", "    np.less_equal(out, 0, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
+    ("jit/rules.py",
+     "    np.less_equal(out, zero, out=mask)  # g where not (out <= 0): relu'(0) = 0, "
      "a nan passes g on\n    np.logical_not(mask, out=mask)\n",
      "    np.greater(out, 0, out=mask)\n",
      "compile: ReLU rule stops the gradient at a nan (eager passes it)", COMPILE_TESTS),
@@ -269,6 +270,13 @@ MUTATIONS += [
     ("checkpoint/restore.py", 'getattr(scheduler, "check_state_dict", lambda state: None)',
      "(lambda state: None)", "checkpoint: a mistyped scheduler state assigned after the model",
      ["tests/test_checkpoint.py::test_bad_file_is_refused_and_nothing_changes"]),
+]
+
+# fit's progress bar (found by issue #14's README timing): one iterator per epoch
+MUTATIONS += [
+    ("viz/training.py", "return tqdm(iter(iterable),", "return tqdm(iterable,",
+     "progress bar: a terminal run skips every other epoch's shuffle",
+     ["tests/test_progress_bar_epochs.py"]),
 ]
 
 # hostile files: a dataset pickle must never reach NumPy's trusted dtype state

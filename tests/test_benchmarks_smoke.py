@@ -160,3 +160,13 @@ def test_eager_cost_mirror_makes_the_engines_numpy_calls():
     for (w, b), (mw, mb) in zip(api.weights(), mirror, strict=True):
         assert np.array_equal(w, mw) and np.array_equal(b, mb)
     eager_cost.main(["--batch", "4", "--hidden", "5", "--rounds", "1"])
+
+
+def test_compile_gap_straight_line_step_is_the_replay():
+    # benchmarks/compile_gap.py times the replay against its NumPy calls written out; the
+    # comparison means something only while the two compute bit-for-bit the same weights
+    command = [sys.executable, "-m", "benchmarks.compile_gap", "--rounds", "1", "--breakdown"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "bit-for-bit equal: True" in done.stdout
+    assert "straight, floor_loss" in done.stdout

@@ -14,7 +14,9 @@ import pytest
 
 from tinygrad_nn import Tensor, nn, ops
 from tinygrad_nn.check import compare, run_check
-from tinygrad_nn.compare import Report, _dropout_masks, _Nielsen
+from tinygrad_nn.compare import Report
+from tinygrad_nn.compare.batch import keep_masks
+from tinygrad_nn.compare.conventions import Nielsen
 from tinygrad_nn.reference import cs231n, nielsen
 from tinygrad_nn.transfer import ArchitectureError, cs231n_options, to_cs231n
 
@@ -118,10 +120,10 @@ def test_cs231n_net_with_batchnorm_dropout_and_l2_matches_autodiff():
 def test_dropout_masks_are_drawn_with_the_layers_drop_probability():
     net = cs231n_net()
     x = np.random.default_rng(0).standard_normal((400, 12))
-    masks = _dropout_masks(net, x, None, seed=3)
+    masks = keep_masks(net, x, None, seed=3)
     assert [m.shape for m in masks] == [(400, 10), (400, 8)]
     assert all(abs(m.mean() - 0.7) < 0.03 for m in masks)
-    assert all(np.array_equal(a, b) for a, b in zip(masks, _dropout_masks(net, x, None, 3)))
+    assert all(np.array_equal(a, b) for a, b in zip(masks, keep_masks(net, x, None, 3)))
 
 
 def test_cs231n_test_mode_uses_the_running_statistics():
@@ -208,7 +210,7 @@ def test_a_broken_engine_gradient_fails_against_reference_and_numeric(monkeypatc
 
 def test_a_wrong_learning_rate_mapping_fails_only_the_steps(monkeypatch):
     # Nielsen's step is eta/m with the batch-SUMMED gradient; forgetting the /m must show.
-    monkeypatch.setattr(_Nielsen, "step_lr", lambda self, lr: lr)
+    monkeypatch.setattr(Nielsen, "step_lr", lambda self, lr: lr)
     net = nielsen_net([5, 4, 3])
     x, y = batch(5, 3)
     report = compare(net, x, y, reference="nielsen", optimizer_step=3.0)
@@ -219,7 +221,7 @@ def test_a_wrong_learning_rate_mapping_fails_only_the_steps(monkeypatch):
 def test_a_wrong_weight_decay_mapping_fails_only_the_weight_steps(monkeypatch):
     # PyTorch-style weight_decay is multiplied by lr = eta/m, so network2's lmbda/n must be
     # scaled by m; weight decay lmbda/n itself would decay m times too little.
-    monkeypatch.setattr(_Nielsen, "step_weight_decay", lambda self: self.l2 / self.n)
+    monkeypatch.setattr(Nielsen, "step_weight_decay", lambda self: self.l2 / self.n)
     net = nielsen_net([5, 4, 3])
     x, y = batch(5, 3)
     report = compare(net, x, y, reference="nielsen", l2=5.0, n_train=50, optimizer_step=3.0)

@@ -1,11 +1,15 @@
 """Logic lines (tools/logic_lines.py) of two revisions of tinygrad_nn, per module, honestly split.
 
-    python tools/logic_lines_compare.py BEFORE AFTER [--own COMMIT ...]
+    python tools/logic_lines_compare.py BEFORE AFTER [--own COMMIT ...] [--by-file]
 
 A. the modules BEFORE had, with their successors under a new name (SUCCESSORS below), so that a
    moved module is compared with where it went; B. the modules that are new in AFTER (other
    features); C. with --own, the net change of the given commits, each against its first parent
    (what one issue's own commits did, whatever landed around them).
+
+``--by-file``: a module still present in AFTER is compared with itself; SUCCESSORS apply only
+to modules that are gone (for two revisions close together, where SUCCESSORS' older moves have
+already happened).
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ def main() -> None:
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--own", nargs="*", default=[], metavar="COMMIT")
+    parser.add_argument("--by-file", action="store_true",
+                        help="successors only for modules that are gone")
     args = parser.parse_args()
     before, after = counts(args.before), counts(args.after)
     print(f"# logic lines per module: before = {args.before}, after = {args.after}")
@@ -53,12 +59,16 @@ def main() -> None:
     claimed: set[str] = set()
     total_b = total_a = 0
     for path, b in sorted(before.items()):
-        targets = SUCCESSORS.get(path, [path])
+        targets = ([path] if args.by_file and path in after
+                   else SUCCESSORS.get(path, [path]))
         now = [f for f in after if any(f == t or (t.endswith("/") and f.startswith(t))
-                                       for t in targets)]
+                                       for t in targets)
+               and not (args.by_file and f != path and f in before)]  # it has its own row
         claimed.update(now)
         a = sum(after[f] for f in now)
-        moved = "" if now == [path] else "  -> " + (", ".join(map(short, now)) or "(gone)")
+        merged = [short(t) + " (its own row)" for t in targets if args.by_file and t in before]
+        moved = "" if now == [path] else "  -> " + (", ".join(map(short, now)) or
+                                                    ", ".join(merged) or "(gone)")
         print(f"{b:7d} {a:7d}  {short(path)}{moved}")
         total_b, total_a = total_b + b, total_a + a
     print(f"{total_b:7d} {total_a:7d}  subtotal A")

@@ -116,7 +116,7 @@ def _compare(title: str, arrays: list[np.ndarray], names: list[str],
         limit = numeric if autodiff is not None else max(numeric, arrays[i].size)
         numbers, kinks = None, None
         if limit > 0:
-            numbers, kinks = _numeric(objective, arrays, i, limit, rng)
+            numbers, kinks = central_differences(objective, arrays, i, limit, rng)
         if numbers is not None and np.isnan(numbers).any():
             notes.append(f"d{name}: central differences on {np.sum(~np.isnan(numbers))} of "
                          f"{numbers.size} entries (seeded sample; numeric={numeric})")
@@ -173,8 +173,9 @@ def _autodiff(value: Callable[..., Any], arrays: list[np.ndarray], out: np.ndarr
     return [np.zeros_like(a) if g is None else g.data for a, g in zip(arrays, grads)]
 
 
-def _numeric(objective: Callable[..., float], arrays: list[np.ndarray], i: int, limit: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+def central_differences(objective: Callable[..., float], arrays: list[np.ndarray], i: int,
+                        limit: int, rng: np.random.Generator
+                        ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Central differences of ``objective`` along input ``i`` (NaN at entries not sampled), and
     the one-sided derivatives (lo, hi) at the entries that sit on a kink (NaN elsewhere)."""
     x = arrays[i]

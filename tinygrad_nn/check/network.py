@@ -17,7 +17,7 @@ import numpy as np
 from ..autograd import grad
 from ..tensor import Tensor
 from .diagnose import diagnose
-from .layer import H, disagreement_note
+from .layer import central_differences, disagreement_note
 from .report import GradientCheck, Report
 
 COSTS = ("quadratic", "cross-entropy")
@@ -68,11 +68,17 @@ def network(net: Any, x: Any, y: Any, cost: Any = None, lmbda: float = 0.0, n: i
     rng = np.random.default_rng(seed)
     zs = _pre_activations(x, weights, biases)
     rows: list[GradientCheck] = []
-    for layer in range(len(weights)):
+    arrays, n_layers = [*weights, *biases], len(weights)
+
+    def objective(*values: np.ndarray) -> float:
+        return float(cost_of(list(values[:n_layers]), list(values[n_layers:])))
+
+    for layer in range(n_layers):
         label = f"layer {layer + 1} ({weights[layer].shape[1]}->{weights[layer].shape[0]})"
-        for kind, mine, auto, params in (("nabla_b", nabla_b, true_b, biases),
-                                         ("nabla_w", nabla_w, true_w, weights)):
-            numbers = _numeric(cost_of, weights, biases, params, layer, numeric, rng)
+        for kind, mine, auto, index in (("nabla_b", nabla_b, true_b, n_layers + layer),
+                                        ("nabla_w", nabla_w, true_w, layer)):
+            numbers = (central_differences(objective, arrays, index, numeric, rng)[0]
+                       if numeric > 0 else None)
             rows.append(GradientCheck(f"{label} {kind}", mine[layer], auto[layer], numbers))
     first_wrong = None
     for r in reversed(rows):  # from the output
@@ -152,24 +158,3 @@ def _pre_activations(x: np.ndarray, weights: list[np.ndarray],
         zs.append(w @ a + b)
         a = 1.0 / (1.0 + np.exp(-zs[-1]))
     return zs
-
-
-def _numeric(cost_of: Any, weights: list[np.ndarray], biases: list[np.ndarray],
-             params: list[np.ndarray], layer: int, count: int,
-             rng: np.random.Generator) -> np.ndarray | None:
-    if count <= 0:
-        return None
-    target = params[layer]
-    result = np.full(target.shape, np.nan)
-    picked = rng.choice(target.size, min(count, target.size), replace=False)
-    for flat in picked:
-        index = np.unravel_index(flat, target.shape)
-        original = target[index]
-        values = []
-        for step in (H, -H):
-            target[index] = original + step
-            values.append(float(cost_of(weights, biases)))
-        target[index] = original
-        result[index] = (values[0] - values[1]) / (2 * H)
-    return result
-

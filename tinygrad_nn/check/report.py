@@ -4,10 +4,10 @@ the verdict, and the diagnosis of each wrong one. ``print(report)`` is the table
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from ..viz.notebook import TableReport
 from .diagnose import Diagnosis
 
 # A learner's float64 gradient agrees with autodiff's to ~1e-12 when it is right; 1e-7 leaves
@@ -106,7 +106,7 @@ class GradientCheck:
 
 
 @dataclass
-class Report:
+class Report(TableReport):
     """The result of ``check.layer``, ``check.loss`` or ``check.network``.
 
     ``ok`` is the verdict; ``rows`` the gradients; ``failures`` the wrong ones, each with its
@@ -121,22 +121,11 @@ class Report:
 
     HEADS = ("gradient", "shape", "vs autodiff", "vs numeric", "verdict")
 
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.rows)
-
-    @property
-    def failures(self) -> list[GradientCheck]:
-        return [r for r in self.rows if not r.ok]
-
-    def row(self, name: str) -> GradientCheck:
-        for r in self.rows:
-            if r.name == name:
-                return r
-        raise KeyError(f"no row {name!r}; rows: {[r.name for r in self.rows]}")
+    def cells(self) -> list[list[str]]:
+        return [r.cells() for r in self.rows]
 
     def table(self) -> str:
-        cells = [list(self.HEADS)] + [r.cells() for r in self.rows]
+        cells = [list(self.HEADS), *self.cells()]
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.HEADS))]
         return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
                          for row in cells)
@@ -163,18 +152,3 @@ class Report:
     def __repr__(self) -> str:
         verdict = "ok" if self.ok else f"{len(self.failures)} wrong"
         return f"<check.Report {self.title!r}: {verdict}>"
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(str(self))
-
-    def _repr_html_(self) -> str:
-        """The table for Jupyter, wrong rows highlighted, then the notes and the verdict."""
-        from ..viz.notebook import esc, html_table
-
-        colour = "#2e7d32" if self.ok else "#b00000"
-        lines = [f"note: {n}" for n in self.notes] + self.summary().splitlines()
-        body = "<br>".join(esc(line) for line in lines)
-        return (f'<div style="font-family:sans-serif;font-size:12px"><b>{esc(self.title)}</b>'
-                + html_table(self.HEADS, [r.cells() for r in self.rows],
-                             bad=[not r.ok for r in self.rows], left=2)
-                + f'<div style="color:{colour}">{body}</div></div>')

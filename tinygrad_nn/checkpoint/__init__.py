@@ -15,9 +15,11 @@ under ``optimizer.``: leave those keys out). Version-1 ``.npz`` checkpoints stil
 Loading never runs code from the file (no pickle anywhere). It checks, in this order, and
 before reading any tensor: the file's structure and declared sizes (a hostile file costs no
 more memory than an honest one), the checksums of the metadata, the header's fields, the
-stored names, dtypes and shapes against the model (or, when rebuilding, the spec's size against
-the tensors the file holds, before building). Then it reads the tensors (checksummed), checks
-the optimizer's and scheduler's state, and only then assigns: a bad file raises CheckpointError
+stored names, dtypes and shapes against the model (``nn.module.state_mismatches``, the check of
+``Module.load_state_dict``; or, when rebuilding, the spec's size against the tensors the file
+holds, before building), the scheduler's state (``check_state_dict``). Then it reads the
+tensors (checksummed), checks the optimizer's state (``Optimizer.check_state_dict``), and only
+then assigns: a bad file raises CheckpointError
 (naming the file and the entry) and leaves model, optimizer and scheduler unchanged. Writes are
 atomic (``atomic``): a crash, Ctrl-C or SIGTERM mid-save leaves the previous file intact.
 """

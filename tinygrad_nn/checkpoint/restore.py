@@ -16,10 +16,7 @@ from ..optim import Optimizer
 from .header import CheckpointError, Declared, PathLike, spec_size_lower_bound
 
 # The optimizers a file may name: only these classes are ever instantiated from a header.
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__: cls for cls in (_optim.SGD, _optim.Adam, _optim.AdamW, _optim.RMSprop,
-                                  _optim.Adagrad)
-}
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.__name__: cls for cls in _optim.OPTIMIZERS.values()}
 
 
 def check_model(path: PathLike, model: Module, tensors: Declared) -> None:

@@ -101,18 +101,27 @@ def open_file(path: PathLike, foreign: bool = False) -> Stored:
     except Exception as e:  # the Rust reader's SafetensorError, OSError, ...
         raise CheckpointError(f"{path}: not a readable safetensors file (truncated or "
                               f"corrupted?): {type(e).__name__}: {e}") from e
-    if metadata.get("format") != FORMAT and foreign:
-        return _foreign(path, raw, metadata)
-    if metadata.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: a safetensors file but not a tinygrad_nn checkpoint "
-                              f"(metadata 'format' is {metadata.get('format')!r}, expected "
-                              f"{FORMAT!r})")
     declared: Declared = {}
     for key, (dtype, shape) in raw.items():
         if dtype not in _DTYPES:
             raise CheckpointError(f"{path}: {key!r} has dtype {dtype}; only bool, int and "
                                   f"float arrays are allowed ({', '.join(_DTYPES)})")
         declared[key] = (np.dtype(_DTYPES[dtype]), tuple(shape))
+
+    def read_all() -> dict[str, np.ndarray]:
+        try:
+            with safe_open(str(path), framework="numpy") as f:
+                return {key: f.get_tensor(key) for key in declared}
+        except Exception as e:
+            raise CheckpointError(f"{path}: tensor data is unreadable (truncated or "
+                                  f"changed since it was opened?): {type(e).__name__}: {e}") from e
+
+    if metadata.get("format") != FORMAT and foreign:
+        return Stored(_foreign_header(path, declared, metadata), declared, read_all)
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file but not a tinygrad_nn checkpoint "
+                              f"(metadata 'format' is {metadata.get('format')!r}, expected "
+                              f"{FORMAT!r})")
     checksums = _checksums(path, metadata)
     header = _expand(path, metadata, declared)
     check_declared(path, header, declared)
@@ -121,14 +130,7 @@ def open_file(path: PathLike, foreign: bool = False) -> Stored:
         raise CheckpointError(f"{path}: tensor {missing[0]!r} has no checksum")
 
     def read() -> dict[str, np.ndarray]:
-        arrays = {}
-        try:
-            with safe_open(str(path), framework="numpy") as f:
-                for key in declared:
-                    arrays[key] = f.get_tensor(key)
-        except Exception as e:
-            raise CheckpointError(f"{path}: tensor data is unreadable (truncated or "
-                                  f"changed since it was opened?): {type(e).__name__}: {e}") from e
+        arrays = read_all()
         for key, array in arrays.items():
             if (array.dtype, array.shape) != declared[key]:
                 raise CheckpointError(f"{path}: {key!r} changed while it was read")
@@ -191,28 +193,12 @@ def _entry(path: PathLike, key: str, declared: Declared) -> dict[str, Any]:
     return {"key": key, "dtype": dtype.name, "shape": list(shape)}
 
 
-def _foreign(path: PathLike, raw: dict[str, Any], metadata: dict[str, str]) -> Stored:
+def _foreign_header(path: PathLike, declared: Declared, metadata: dict[str, str]
+                    ) -> dict[str, Any]:
     """Another program's safetensors file as a state dict (structure checked by safetensors;
     no checksums, no spec)."""
-    from safetensors import safe_open
-
-    declared: Declared = {}
-    for key, (dtype, shape) in raw.items():
-        if dtype not in _DTYPES:
-            raise CheckpointError(f"{path}: {key!r} has dtype {dtype}, which NumPy cannot "
-                                  f"hold; allowed: {', '.join(_DTYPES)}")
-        declared[key] = (np.dtype(_DTYPES[dtype]), tuple(shape))
-    header = {"format": FORMAT, "version": 2, "kind": "state_dict", "library": {},
-              "model": {"class": None, "spec": None,
-                        "tensors": {key: _entry(path, key, declared) for key in declared}},
-              "optimizer": None, "scheduler": None, "extra": {"foreign_metadata": metadata}}
-
-    def read() -> dict[str, np.ndarray]:
-        try:
-            with safe_open(str(path), framework="numpy") as f:
-                return {key: f.get_tensor(key) for key in declared}
-        except Exception as e:
-            raise CheckpointError(f"{path}: tensor data is unreadable: {type(e).__name__}: "
-                                  f"{e}") from e
-
-    return Stored(check_header(path, header), declared, read)
+    return check_header(path, {
+        "format": FORMAT, "version": 2, "kind": "state_dict", "library": {},
+        "model": {"class": None, "spec": None,
+                  "tensors": {key: _entry(path, key, declared) for key in declared}},
+        "optimizer": None, "scheduler": None, "extra": {"foreign_metadata": metadata}})

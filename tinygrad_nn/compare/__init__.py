@@ -36,8 +36,6 @@ The package, in the order ``compare`` uses it:
     run.py          run_check
 """
 
-from .batch import keep_masks as _dropout_masks  # noqa: F401 - the old private name (tests)
-from .conventions import Nielsen as _Nielsen  # noqa: F401 - the old private name (tests)
 from .core import compare
 from .report import Comparison, Report, Row, Tolerances
 from .run import run_check

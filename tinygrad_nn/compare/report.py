@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..viz.notebook import TableReport, esc
+
 Array = np.ndarray
 
 # ============================================================================================
@@ -140,26 +142,12 @@ def _num(x: float) -> str:
 
 
 @dataclass
-class Report:
+class Report(TableReport):
     """What ``compare`` found. ``str(report)`` is the table a person reads."""
 
     title: str
     header: list[tuple[str, str]]  # (label, text) lines above the table
     rows: list[Row] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return all(row.ok for row in self.rows)
-
-    @property
-    def failures(self) -> list[Row]:
-        return [row for row in self.rows if not row.ok]
-
-    def row(self, name: str) -> Row:
-        for row in self.rows:
-            if row.name == name:
-                return row
-        raise KeyError(f"Report.row: no row {name!r}; rows: {[r.name for r in self.rows]}")
 
     def worst(self, side: str) -> float:
         """The largest relative error on one side ("reference" or "numeric"), over all rows."""
@@ -223,20 +211,7 @@ class Report:
     def __repr__(self) -> str:
         return f"<Report {self.title!r}: {'ok' if self.ok else f'{len(self.failures)} failures'}>"
 
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(str(self))  # IPython's plain-text view: the whole table, not the one-line repr
-
-    def _repr_html_(self) -> str:
-        """The table for Jupyter, failing rows highlighted, then the verdict."""
-        from ..viz.notebook import esc, html_table
-
-        header = "".join(f"<tr><td><b>{esc(label)}</b></td><td>{esc(text)}</td></tr>"
-                         for label, text in self.header)
-        verdict_colour = "#2e7d32" if self.ok else "#b00000"
-        verdict = "<br>".join(esc(line) for line in self.summary().splitlines())
-        return (
-            f'<div style="font-family:sans-serif;font-size:12px"><b>{esc(self.title)}</b>'
-            f'<table style="font-size:11px">{header}</table>'
-            + html_table(self.HEADS, self.cells(), bad=[not r.ok for r in self.rows], left=2)
-            + f'<div style="color:{verdict_colour};font-weight:bold">{verdict}</div></div>'
-        )
+    def html_head(self) -> str:
+        rows = "".join(f"<tr><td><b>{esc(label)}</b></td><td>{esc(text)}</td></tr>"
+                       for label, text in self.header)
+        return f'<table style="font-size:11px">{rows}</table>'

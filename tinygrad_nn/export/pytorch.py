@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn
-from ..optim import Optimizer
+from ..optim import OPTIMIZERS, Optimizer
 
 _STATELESS = ("ReLU", "Sigmoid", "Tanh", "Identity")
 _SUPPORTED = ("Linear", "Maxout", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d", "MaxPool2d",
@@ -206,10 +206,11 @@ def optimizer_to_torch(optimizer: Optimizer, model: nn.Module, torch_model: Any)
     ``torch_model`` is ``to_torch(model)`` (or has the same ``named_parameters``)."""
     torch = _torch()
     cls_name = type(optimizer).__name__
+    supported = [known.__name__ for known in OPTIMIZERS.values()]
     cls = getattr(torch.optim, cls_name, None)
-    if cls is None or cls_name not in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
-        raise TypeError(f"optimizer_to_torch: {cls_name} is not supported; supported: SGD, "
-                        "Adam, AdamW, RMSprop, Adagrad")
+    if cls is None or cls_name not in supported:
+        raise TypeError(f"optimizer_to_torch: {cls_name} is not supported; supported: "
+                        f"{', '.join(supported)}")
     names = {id(p): name for name, p in model.named_parameters()}
     torch_params = dict(torch_model.named_parameters())
     ours = optimizer.state_dict()

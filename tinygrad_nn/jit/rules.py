@@ -109,10 +109,13 @@ def linear(program: Program, op: OpRecord) -> Built:
 
 def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
                 backward: Callable[..., Any]) -> Callable[[Program, OpRecord], Built]:
-    """A rule for an elementwise ``y = f(x)``: ``forward(x, out, *tmp)`` fills ``out``,
-    ``backward(g, out, target, *tmp)`` returns the input's gradient written into ``target``.
-    ``scratch`` lists the dtypes of the temporaries (None: the op's dtype); the forward and the
-    backward of one op share them (the backward runs after the forward is done with them)."""
+    """A rule for an elementwise ``y = f(x)``: ``forward(x, out, zero, one, *tmp)`` fills
+    ``out``, ``backward(g, out, target, zero, one, *tmp)`` returns the input's gradient written
+    into ``target``. ``scratch`` lists the dtypes of the temporaries (None: the op's dtype); the
+    forward and the backward of one op share them (the backward runs after the forward is done
+    with them). ``zero`` and ``one`` are 0-d arrays of the op's dtype: the same values as the
+    Python scalars the op writes (NumPy casts those to the array's dtype), with ~0.2 us less of
+    NumPy's scalar handling per call."""
 
     def rule(program: Program, op: OpRecord) -> Built:
         if not _uniform(op):
@@ -122,9 +125,10 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
         shape, dtype = op.shapes[0]
         out = program.buffer(shape, dtype)
         tmp = [program.buffer(shape, dtype if kind is None else kind) for kind in scratch]
+        zero, one = np.zeros((), dtype), np.ones((), dtype)
 
         def run_forward() -> None:
-            forward(vals[ix], out, *tmp)
+            forward(vals[ix], out, zero, one, *tmp)
             vals[o] = out
 
         def build_backward(terms: dict[int, int]) -> Closure:
@@ -134,7 +138,7 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
                 g = grads[o]
                 if g is None:
                     return
-                _route(grads, ix, backward(g, out, target(), *tmp))
+                _route(grads, ix, backward(g, out, target(), zero, one, *tmp))
 
             return run
 
@@ -143,41 +147,43 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
     return rule
 
 
-def _sigmoid_forward(x: Any, out: Any, e: Any, positive: Any) -> None:
+def _sigmoid_forward(x: Any, out: Any, zero: Any, one: Any, e: Any, positive: Any) -> None:
     # ops.Sigmoid: e = exp(-|x|); where(x < 0, e, 1) / (1 + e). The numerator is taken as
     # maximum(e, x >= 0) (e <= 1, and a nan stays nan): the same values, without where=, whose
     # masked copy costs more than the rest of the sigmoid on a 128 x 100 batch
     np.abs(x, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    np.greater_equal(x, 0, out=positive)
+    np.greater_equal(x, zero, out=positive)
     np.maximum(e, positive, out=out)
-    np.add(e, 1.0, out=e)
+    np.add(e, one, out=e)
     np.divide(out, e, out=out)
 
 
-def _sigmoid_backward(g: Any, out: Any, target: Any, spare: Any, positive: Any) -> Any:
+def _sigmoid_backward(g: Any, out: Any, target: Any, zero: Any, one: Any, spare: Any,
+                      positive: Any) -> Any:
     gx = np.multiply(g, out, out=target)  # g * s * (1 - s)
-    np.subtract(1.0, out, out=spare)
+    np.subtract(one, out, out=spare)
     gx *= spare
     return gx
 
 
-def _tanh_backward(g: Any, out: Any, target: Any, spare: Any) -> Any:
+def _tanh_backward(g: Any, out: Any, target: Any, zero: Any, one: Any, spare: Any) -> Any:
     np.multiply(out, out, out=spare)  # g * (1 - t * t)
-    np.subtract(1.0, spare, out=spare)
+    np.subtract(one, spare, out=spare)
     return np.multiply(g, spare, out=target)
 
 
-def _relu_backward(g: Any, out: Any, target: Any, mask: Any) -> Any:
-    np.less_equal(out, 0, out=mask)  # g where not (out <= 0): relu'(0) = 0, a nan passes g on
+def _relu_backward(g: Any, out: Any, target: Any, zero: Any, one: Any, mask: Any) -> Any:
+    np.less_equal(out, zero, out=mask)  # g where not (out <= 0): relu'(0) = 0, a nan passes g on
     np.logical_not(mask, out=mask)
     return np.multiply(g, mask, out=target)
 
 
 sigmoid = _activation((None, np.bool_), _sigmoid_forward, _sigmoid_backward)
-tanh = _activation((None,), lambda x, out, spare: np.tanh(x, out=out), _tanh_backward)
-relu = _activation((np.bool_,), lambda x, out, mask: np.maximum(x, 0.0, out=out),
+tanh = _activation((None,), lambda x, out, zero, one, spare: np.tanh(x, out=out),
+                   _tanh_backward)
+relu = _activation((np.bool_,), lambda x, out, zero, one, mask: np.maximum(x, zero, out=out),
                    _relu_backward)
 
 

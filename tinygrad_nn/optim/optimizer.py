@@ -241,8 +241,8 @@ class Optimizer:
         self.state = new_state
 
     def check_state_dict(self, state_dict: StateDict) -> None:
-        """Raise the ValueError ``load_state_dict`` would raise, changing nothing (io.py uses it
-        to validate a whole checkpoint before loading any of it)."""
+        """Raise the ValueError ``load_state_dict`` would raise, changing nothing (the checkpoint
+        loader uses it to validate a whole file before loading any of it)."""
         self._validated(state_dict)
 
     def _validated(self, state_dict: StateDict) -> tuple[list[ParamGroup], dict[Tensor, State]]:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .collapse import collapse_modules
-from .draw import LOOK, SYMBOLS, attach_clusters, module_clusters, shape_text
+from .describe import shape_text
+from .draw import LOOK, SYMBOLS, attach_clusters, module_clusters
 from .graph import Graph, ModuleLike, Node, trace
 from .model import ShapeLike, own_parameters, run_forward
 

@@ -23,6 +23,11 @@ def num(x: float) -> str:
     return f"{x:.4g}"
 
 
+def shape_text(shape: tuple[int, ...] | None) -> str:
+    """A shape as the pictures print it; "?" when it is unknown."""
+    return "?" if shape is None else str(tuple(shape))
+
+
 def entries(values: Any, limit: int = ENTRIES) -> str:
     """The first few entries of an array, flattened: ``[0.1000, -2.0000, ...] (of 32)``."""
     a = np.asarray(values).ravel()
@@ -89,7 +94,7 @@ def describe(node: Node, graph: Graph, grad: Any = None) -> dict[str, str]:
 
 
 def _short(node: Node) -> str:
-    shape = "?" if node.shape is None else str(tuple(node.shape))
+    shape = shape_text(node.shape)
     return f"{node.name} {shape} {node.dtype}" if node.name else f"{shape} {node.dtype}"
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .collapse import collapse_chains, collapse_modules
-from .describe import entries, num, tooltip
+from .describe import entries, num, shape_text, tooltip
 from .graph import Capture, Graph, Node, ParamsLike, Stats, array_stats, trace
 from .notebook import GRAPHVIZ_HINT, dot_available, esc
 
@@ -132,10 +132,6 @@ def grad_stats(graph: Graph, gradients: Mapping[str, Any] | None = None) -> dict
 
 def _g(x: float) -> str:
     return f"{x:.3g}"
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    return "?" if shape is None else str(tuple(shape))
 
 
 def _flags(s: Stats) -> str:

@@ -252,23 +252,7 @@ def gc_paused() -> Iterator[None]:
 
 def parameter_names(params: ParamsLike) -> dict[int, str]:
     """{id(tensor): name} from a dict, a module (``named_parameters()``) or a Capture's model."""
-    if params is None:
-        return {}
-    if isinstance(params, Capture):
-        params = params.model
-    if isinstance(params, Mapping):
-        items: Iterable[tuple[str, Tensor]] = params.items()
-    elif hasattr(params, "named_parameters"):
-        items = params.named_parameters()
-    else:
-        raise TypeError(
-            f"params: expected a dict {{name: Tensor}} or a module with named_parameters(), "
-            f"got {type(params).__name__}"
-        )
-    names: dict[int, str] = {}
-    for name, t in items:
-        names.setdefault(id(t), name)  # a shared parameter keeps its first name, as in torch
-    return names
+    return {id(t): name for name, t in named_tensors(params)}
 
 
 def trace(
@@ -473,17 +457,25 @@ def _assign_modules(graph: Graph, cap: Capture, node_of: Mapping[int, str]) -> N
 
 
 def named_tensors(params: ParamsLike) -> list[tuple[str, Tensor]]:
-    """(name, tensor) pairs, deduplicated by identity."""
-    names = parameter_names(params)
+    """(name, tensor) from a dict, a module (``named_parameters()``) or a Capture's model, each
+    tensor once: a shared parameter keeps its first name, as in torch."""
+    if params is None:
+        return []
     if isinstance(params, Capture):
         params = params.model
-    tensors = params.values() if isinstance(params, Mapping) else (
-        t for _, t in params.named_parameters()  # type: ignore[union-attr]
-    )
-    seen: dict[int, Tensor] = {}
-    for t in tensors:
-        seen.setdefault(id(t), t)
-    return [(names[i], t) for i, t in seen.items()]
+    if isinstance(params, Mapping):
+        items: Iterable[tuple[str, Tensor]] = params.items()
+    elif hasattr(params, "named_parameters"):
+        items = params.named_parameters()
+    else:
+        raise TypeError(
+            f"params: expected a dict {{name: Tensor}} or a module with named_parameters(), "
+            f"got {type(params).__name__}"
+        )
+    first: dict[int, tuple[str, Tensor]] = {}
+    for name, t in items:
+        first.setdefault(id(t), (name, t))
+    return list(first.values())
 
 
 # --------------------------------------------------------------------------------------------

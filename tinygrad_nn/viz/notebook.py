@@ -111,3 +111,54 @@ def inline(fig: Any) -> Any:
     """
     fig._repr_png_ = lambda: figure_png(fig)
     return fig
+
+
+class TableReport:
+    """A titled table of rows with a verdict, the shape of ``compare``'s and ``check``'s
+    reports: ``ok``, ``failures`` and ``row(name)`` over ``rows`` (each with ``.name`` and
+    ``.ok``), shown as its text by IPython and as HTML in Jupyter (failing rows highlighted).
+
+    A subclass gives ``title``, ``rows``, ``HEADS``, ``cells()`` (one list of cell texts per
+    row), ``summary()`` (the verdict), ``__str__``, and optionally ``html_head()`` (above the
+    table) and ``notes`` (lines above the verdict)."""
+
+    title: str
+    rows: list[Any]
+    notes: list[str]
+    HEADS: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+    @property
+    def failures(self) -> list[Any]:
+        return [row for row in self.rows if not row.ok]
+
+    def row(self, name: str) -> Any:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise KeyError(f"{type(self).__name__}.row: no row {name!r}; rows: "
+                       f"{[r.name for r in self.rows]}")
+
+    def cells(self) -> list[list[str]]:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def html_head(self) -> str:
+        return ""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))  # IPython's plain-text view: the whole table, not the one-line repr
+
+    def _repr_html_(self) -> str:
+        colour = "#2e7d32" if self.ok else "#b00000"
+        lines = [f"note: {n}" for n in getattr(self, "notes", [])] + self.summary().splitlines()
+        verdict = "<br>".join(esc(line) for line in lines)
+        return (f'<div style="font-family:sans-serif;font-size:12px"><b>{esc(self.title)}</b>'
+                + self.html_head()
+                + html_table(self.HEADS, self.cells(), bad=[not r.ok for r in self.rows], left=2)
+                + f'<div style="color:{colour};font-weight:bold">{verdict}</div></div>')
