@@ -139,3 +139,13 @@ def test_command_line_quick_run(tmp_path):
     if not backends.BACKENDS["tinygrad"].unavailable():
         assert {"perop", "chain"} <= set(run)
         assert "### Targets" in done.stdout
+
+
+def test_compile_gap_straight_line_step_is_the_replay():
+    # benchmarks/compile_gap.py times the replay against its NumPy calls written out; the
+    # comparison means something only while the two compute bit-for-bit the same weights
+    command = [sys.executable, "-m", "benchmarks.compile_gap", "--rounds", "1", "--breakdown"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "bit-for-bit equal: True" in done.stdout
+    assert "straight, floor_loss" in done.stdout

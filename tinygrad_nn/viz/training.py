@@ -29,7 +29,12 @@ def progress_bar(show: bool, iterable: Any, desc: str, unit: str = "batch",
     with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns, then uses text
         warnings.simplefilter("ignore")
         from tqdm.auto import tqdm
-    return tqdm(iterable, desc=desc, leave=False, unit=unit, total=total)
+    # NOTE: tqdm.auto's bar (tqdm.asyncio) calls iter() on its iterable when it is made and
+    # again when it is iterated, and every iter() of a DataLoader starts a new epoch (a new
+    # shuffle): so the bar gets one iterator, and the length on the side
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)
+    return tqdm(iter(iterable), desc=desc, leave=False, unit=unit, total=total)
 
 
 def plot_history(history: Any, title: str | None = None) -> Figure:
