@@ -7,10 +7,11 @@ Three SGD steps of Nielsen's [784, 30, 10] sigmoid network, mini-batch 10, float
 ``benchmarks.quick_step``; ``straight`` is the arithmetic ``tg.compile`` replays for the public-API
 step (the eager ops' NumPy calls: the overflow-free sigmoid, the loss value and its backward,
 ``p.grad`` kept apart from the update), written out as straight-line NumPy on preallocated buffers
-with no Python in between; ``compiled`` is that step through ``tg.compile``. ``straight`` and
-``compiled`` must end with bit-for-bit the same weights (checked). So ``straight / floor`` is what
-the eager arithmetic costs, and ``compiled / straight`` what the replay's Python costs. CPU time,
-medians of per-round ratios with their ranges; one BLAS thread.
+with no Python in between but the rule's own sigmoid function; ``compiled`` is that step through
+``tg.compile``. ``straight`` and ``compiled`` must end with bit-for-bit the same weights
+(checked). So ``straight / floor`` is what the eager arithmetic costs, and ``compiled /
+straight`` what the replay's Python costs. CPU time, medians of per-round ratios with their
+ranges; one BLAS thread.
 """
 
 from __future__ import annotations
@@ -22,34 +23,9 @@ import numpy as np
 
 import tinygrad_nn as tg
 from tinygrad_nn import nn, optim
+from tinygrad_nn.jit.rules import _sigmoid_forward
 
-from .backends import sigmoid_, sigmoid_prime
-
-
-def _floor(params: list, lr: float):
-    floor = [(w.copy(), b.copy()) for w, b in params]
-
-    def step(x: np.ndarray, y: np.ndarray) -> None:
-        activations = [x]
-        for w, b in floor:
-            z = activations[-1] @ w.T
-            z += b
-            activations.append(sigmoid_(z))
-        delta = activations[-1] - y
-        delta *= sigmoid_prime(activations[-1])
-        grads = []
-        for layer in (1, 0):
-            grads.append((delta.T @ activations[layer], delta.sum(axis=0)))
-            if layer:
-                delta = delta @ floor[layer][0]
-                delta *= sigmoid_prime(activations[layer])
-        for (w, b), (dw, db) in zip(floor, reversed(grads)):
-            dw *= lr / len(x)
-            w -= dw
-            db *= lr / len(x)
-            b -= db
-
-    return step
+from .quick_step import floor_step
 
 
 def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
@@ -76,13 +52,7 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
             np.add(out, one, out=out)
             np.reciprocal(out, out=out)
             return
-        np.abs(x, out=e)
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-        np.greater_equal(x, zero, out=positive)
-        np.maximum(e, positive, out=out)
-        np.add(e, one, out=e)
-        np.divide(out, e, out=out)
+        _sigmoid_forward(x, out, zero, one, e, positive)  # the replay's own
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         np.dot(x, w1.T, out=z1)
@@ -157,7 +127,8 @@ def main() -> None:
               (rng.standard_normal((10, 30)), rng.standard_normal(10))]
     straight, straight_weights = _straight(params, lr, m)
     compiled, compiled_weights = _compiled(params, lr)
-    steps = {"floor": _floor(params, lr), "straight": straight, "compiled": compiled}
+    floor = floor_step([(w.copy(), b.copy()) for w, b in params], lr)
+    steps = {"floor": floor, "straight": straight, "compiled": compiled}
     parts = ("floor_sigmoid", "floor_loss", "floor_update")
     if args.breakdown:
         for part in parts:

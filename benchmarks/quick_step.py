@@ -21,6 +21,32 @@ from tinygrad_nn import nn, optim
 from .backends import sigmoid_, sigmoid_prime
 
 
+def floor_step(params: list, lr: float):
+    """The hand-written NumPy SGD step on ``params`` [(w, b), ...] (updated in place)."""
+
+    def numpy_step(x: np.ndarray, y: np.ndarray) -> None:
+        activations = [x]
+        for w, b in params:
+            z = activations[-1] @ w.T
+            z += b
+            activations.append(sigmoid_(z))
+        delta = activations[-1] - y
+        delta *= sigmoid_prime(activations[-1])
+        grads = []
+        for layer in (1, 0):
+            grads.append((delta.T @ activations[layer], delta.sum(axis=0)))
+            if layer:
+                delta = delta @ params[layer][0]
+                delta *= sigmoid_prime(activations[layer])
+        for (w, b), (dw, db) in zip(params, reversed(grads)):
+            dw *= lr / len(x)
+            w -= dw
+            db *= lr / len(x)
+            b -= db
+
+    return numpy_step
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=10)
@@ -36,27 +62,7 @@ def main() -> None:
     params = [(rng.standard_normal((hidden, 784)), rng.standard_normal(hidden)),
               (rng.standard_normal((10, hidden)), rng.standard_normal(10))]
 
-    floor = [(w.astype(dt), b.astype(dt)) for w, b in params]
-
-    def numpy_step(x: np.ndarray, y: np.ndarray) -> None:
-        activations = [x]
-        for w, b in floor:
-            z = activations[-1] @ w.T
-            z += b
-            activations.append(sigmoid_(z))
-        delta = activations[-1] - y
-        delta *= sigmoid_prime(activations[-1])
-        grads = []
-        for layer in (1, 0):
-            grads.append((delta.T @ activations[layer], delta.sum(axis=0)))
-            if layer:
-                delta = delta @ floor[layer][0]
-                delta *= sigmoid_prime(activations[layer])
-        for (w, b), (dw, db) in zip(floor, reversed(grads)):
-            dw *= 3.0 / len(x)
-            w -= dw
-            db *= 3.0 / len(x)
-            b -= db
+    numpy_step = floor_step([(w.astype(dt), b.astype(dt)) for w, b in params], 3.0)
 
     def api_step() -> object:
         layers = [nn.Linear(w.shape[1], w.shape[0], dtype=dt) for w, _ in params]
