@@ -140,3 +140,11 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="n_jobs must be a positive int or -1, got 0"):
         random_search(_fails_when_wide, SPACE, n_jobs=0)
     assert search.random_search is train.random_search  # the old import path still works
+
+
+def test_the_real_search_bar_counts_trials(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """random_search's bar has no iterable (it is updated per trial): the real one works too."""
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    random_search(_fails_when_wide, SPACE, trials=2, fine_trials=0, seed=0, n_jobs=1)
+    assert "coarse search" in capsys.readouterr().err

@@ -34,7 +34,8 @@ def progress_bar(show: bool, iterable: Any, desc: str, unit: str = "batch",
     # shuffle): so the bar gets one iterator, and the length on the side
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)
-    return tqdm(iter(iterable), desc=desc, leave=False, unit=unit, total=total)
+    iterator = None if iterable is None else iter(iterable)  # None: a bar updated by hand
+    return tqdm(iterator, desc=desc, leave=False, unit=unit, total=total)
 
 
 def plot_history(history: Any, title: str | None = None) -> Figure:
