@@ -34,6 +34,7 @@ OPS: dict[str, Callable] = {
     "mul": lambda a, b: a * b,
     "matmul": lambda a, b: a @ b,
     "sigmoid": lambda a, b: a.sigmoid(),
+    "sum": lambda a, b: a.sum(0),  # over one axis: the base loop's a.sum() is over all of them
 }
 
 

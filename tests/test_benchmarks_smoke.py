@@ -141,6 +141,27 @@ def test_command_line_quick_run(tmp_path):
         assert "### Targets" in done.stdout
 
 
+def test_eager_cost_mirror_makes_the_engines_numpy_calls():
+    # benchmarks.eager_cost splits the eager step into the engine's NumPy work and its Python
+    # by replaying the engine's NumPy calls by hand: three steps of each must give the same
+    # weights bit for bit, or the split measures something else (seen failing with the
+    # sigmoid derivative multiplied in another order)
+    from benchmarks import eager_cost
+
+    rng = np.random.default_rng(1)
+    x, y = rng.random((5, 784)), np.eye(10)[rng.integers(0, 10, 5)]
+    params = init_params([784, 7, 10], seed=3)
+    api = backends.create("api")
+    api.setup(params, "float64")
+    mirror = [(w.copy(), b.copy()) for w, b in params]
+    for _ in range(3):
+        api.step(x, y, 0.5)
+        eager_cost.engine_numpy_step(mirror)(x, y, 0.5)
+    for (w, b), (mw, mb) in zip(api.weights(), mirror, strict=True):
+        assert np.array_equal(w, mw) and np.array_equal(b, mb)
+    eager_cost.main(["--batch", "4", "--hidden", "5", "--rounds", "1"])
+
+
 def test_compile_gap_straight_line_step_is_the_replay():
     # benchmarks/compile_gap.py times the replay against its NumPy calls written out; the
     # comparison means something only while the two compute bit-for-bit the same weights

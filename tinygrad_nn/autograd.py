@@ -363,6 +363,8 @@ def compute_gradients(
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     _walking += 1
     i = top
+    tape = _tape
+    ordinary = not keep and not _hooks
     ctx: Any = None
     parents, grads = roots, root_grads  # the first delivery: the seeds to the roots
     try:
@@ -400,7 +402,7 @@ def compute_gradients(
                 if i < 0:
                     raise RuntimeError("engine: gradients are waiting on ops missing from the "
                                        "tape (a tensor was re-pointed without autograd.moved())")
-                t = _tape[i]()
+                t = tape[i]()
                 i -= 1
                 if t is not None:
                     ctx = t._ctx
@@ -416,13 +418,17 @@ def compute_gradients(
             done.append(ctx)
             if _last_bump > ctx.seq:  # something changed in place since this op was recorded
                 _check_versions(t)
-            if _hooks and id(t) in _hooks:
-                g = _run_hooks(t, g)
-            if keep:
-                if id(t) in keep:
+            if ordinary:  # no hooks, no grad() inputs: only retain_grad() to look at
+                if t._retains_grad:
                     found.append((t, g))
-            elif t._retains_grad:
-                found.append((t, g))
+            else:
+                if _hooks and id(t) in _hooks:
+                    g = _run_hooks(t, g)
+                if keep:
+                    if id(t) in keep:
+                        found.append((t, g))
+                elif t._retains_grad:
+                    found.append((t, g))
             parents = ctx.parents
             if create_graph:
                 grads = ctx.backward(g, t, *parents)
