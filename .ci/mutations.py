@@ -235,7 +235,7 @@ MUTATIONS += [
     ("jit/rules.py", "            if g is not made[0]:\n", "            if made[0] is None:\n",
      "compile: Sum rule's gradient view made once, stale when g is a new array",
      COMPILE_TESTS),
-    ("jit/rules.py", "np.maximum(e, positive, out=out)", "np.minimum(e, positive, out=out)",
+    ("jit/rules.py", "np.maximum(out, e, out=out)", "np.minimum(out, e, out=out)",
      "compile: Sigmoid rule's numerator e for x >= 0 (1 is right)", COMPILE_TESTS),
     ("jit/rules.py", "np.multiply(g * (2.0 * scale), diff,", "np.multiply(g * scale, diff,",
      "compile: SquaredErrorSum rule drops the factor 2", COMPILE_TESTS),

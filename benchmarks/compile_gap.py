@@ -34,8 +34,8 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
     (w1, b1), (w2, b2) = [(w.copy(), b.copy()) for w, b in params]
     h, k = w1.shape[0], w2.shape[0]
     zero, one = np.zeros(()), np.ones(())
-    z1, a1, e1, p1 = np.empty((m, h)), np.empty((m, h)), np.empty((m, h)), np.empty((m, h), bool)
-    z2, a2, e2, p2 = np.empty((m, k)), np.empty((m, k)), np.empty((m, k)), np.empty((m, k), bool)
+    z1, a1, e1 = np.empty((m, h)), np.empty((m, h)), np.empty((m, h))
+    z2, a2, e2 = np.empty((m, k)), np.empty((m, k)), np.empty((m, k))
     diff, sq, total, loss = np.empty((m, k)), np.empty((m, k)), np.empty(()), np.empty(())
     c = np.array(0.5 / m)
     g_total, term, g_diff = np.empty(()), np.empty((m, k)), np.empty((m, k))
@@ -44,22 +44,22 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
     scratch = [np.empty_like(a) for a in (w1, b1, w2, b2)]
     seed = np.ones(())
 
-    def sigmoid(x, out, e, positive):
+    def sigmoid(x, out, e):
         if floor_sigmoid:  # 1 / (1 + exp(-x)): 4 calls, overflows for x < -709
             np.negative(x, out=out)
             np.exp(out, out=out)
             np.add(out, one, out=out)
             np.reciprocal(out, out=out)
             return
-        _sigmoid_forward(x, out, zero, one, e, positive)  # the replay's own
+        _sigmoid_forward(x, out, zero, one, e)  # the replay's own
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         np.dot(x, w1.T, out=z1)
         np.add(z1, b1, out=z1)
-        sigmoid(z1, a1, e1, p1)
+        sigmoid(z1, a1, e1)
         np.dot(a1, w2.T, out=z2)
         np.add(z2, b2, out=z2)
-        sigmoid(z2, a2, e2, p2)
+        sigmoid(z2, a2, e2)
         np.subtract(a2, y, out=diff)
         if floor_loss:  # no loss value: the output error is the gradient (lr / m folded later)
             np.multiply(diff, c + c, out=g_diff)
