@@ -22,10 +22,9 @@ import time
 import numpy as np
 
 import tinygrad_nn as tg
-from tinygrad_nn import nn, optim
 from tinygrad_nn.jit.rules import _sigmoid_forward
 
-from .quick_step import floor_step
+from .quick_step import api_step, floor_step
 
 
 def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
@@ -92,27 +91,6 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
     return step, (w1, b1, w2, b2)
 
 
-def _compiled(params: list, lr: float):
-    layers = [nn.Linear(w.shape[1], w.shape[0], dtype=np.float64) for w, _ in params]
-    for layer, (w, b) in zip(layers, params):
-        layer.weight.data[...], layer.bias.data[...] = w, b
-    opt = optim.SGD([p for layer in layers for p in layer.parameters()], lr=lr)
-
-    @tg.compile
-    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:  # as issue #14 writes it
-        opt.zero_grad()
-        a = tg.Tensor.from_numpy(x)
-        for layer in layers:
-            a = layer(a).sigmoid()
-        diff = a - tg.Tensor.from_numpy(y)
-        loss = (diff * diff).sum() * (0.5 / len(x))
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step, [p.data for layer in layers for p in (layer.weight, layer.bias)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -126,7 +104,8 @@ def main() -> None:
     params = [(rng.standard_normal((30, 784)), rng.standard_normal(30)),
               (rng.standard_normal((10, 30)), rng.standard_normal(10))]
     straight, straight_weights = _straight(params, lr, m)
-    compiled, compiled_weights = _compiled(params, lr)
+    step, compiled_weights = api_step(params, np.float64, lr)
+    compiled = tg.compile(step)
     floor = floor_step([(w.copy(), b.copy()) for w, b in params], lr)
     steps = {"floor": floor, "straight": straight, "compiled": compiled}
     parts = ("floor_sigmoid", "floor_loss", "floor_update")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,28 @@ def floor_step(params: list, lr: float):
     return numpy_step
 
 
+def api_step(params: list, dtype: Any, lr: float) -> tuple[Any, list[np.ndarray]]:
+    """Issue #14's step through the public API, on fresh layers holding ``params``; returns the
+    step and the parameters' arrays (weight, bias, ...)."""
+    layers = [nn.Linear(w.shape[1], w.shape[0], dtype=dtype) for w, _ in params]
+    for layer, (w, b) in zip(layers, params):
+        layer.weight.data[...], layer.bias.data[...] = w, b
+    opt = optim.SGD([p for layer in layers for p in layer.parameters()], lr=lr)
+
+    def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:  # as issue #14 writes it
+        opt.zero_grad()
+        a = tg.Tensor.from_numpy(x)
+        for layer in layers:
+            a = layer(a).sigmoid()
+        diff = a - tg.Tensor.from_numpy(y)
+        loss = (diff * diff).sum() * (0.5 / len(x))
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, [p.data for layer in layers for p in (layer.weight, layer.bias)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=10)
@@ -64,26 +87,8 @@ def main() -> None:
 
     numpy_step = floor_step([(w.astype(dt), b.astype(dt)) for w, b in params], 3.0)
 
-    def api_step() -> object:
-        layers = [nn.Linear(w.shape[1], w.shape[0], dtype=dt) for w, _ in params]
-        for layer, (w, b) in zip(layers, params):
-            layer.weight.data[...], layer.bias.data[...] = w, b
-        opt = optim.SGD([p for layer in layers for p in layer.parameters()], lr=3.0)
-
-        def step(x: np.ndarray, y: np.ndarray) -> tg.Tensor:  # as issue #14 writes it
-            opt.zero_grad()
-            a = tg.Tensor.from_numpy(x)
-            for layer in layers:
-                a = layer(a).sigmoid()
-            diff = a - tg.Tensor.from_numpy(y)
-            loss = (diff * diff).sum() * (0.5 / len(x))
-            loss.backward()
-            opt.step()
-            return loss
-
-        return step
-
-    steps = {"numpy": numpy_step, "eager": api_step(), "compiled": tg.compile(api_step())}
+    steps = {"numpy": numpy_step, "eager": api_step(params, dt, 3.0)[0],
+             "compiled": tg.compile(api_step(params, dt, 3.0)[0])}
     wall: dict[str, list[float]] = {k: [] for k in steps}
     cpu: dict[str, list[float]] = {k: [] for k in steps}
     with np.errstate(over="ignore"):

@@ -70,31 +70,27 @@ class _Parser(argparse.ArgumentParser):
 # ============================================================================================
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _argument(convert: Callable[[str], Any], ok: Callable[[Any], bool], wanted: str
+              ) -> Callable[[str], Any]:
+    """An argparse ``type=``: ``convert(text)`` if it gives a value that is ``ok``."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):  # ok() is False for nan too
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+    return parse
 
 
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = _nonnegative_float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
+_positive_int = _argument(int, lambda v: v >= 1, "a positive integer")
+_nonnegative_float = _argument(float, lambda v: v >= 0, "a number >= 0")
+_fraction = _argument(float, lambda v: 0 < v < 1, "a number in (0, 1)")
+_export_shape = _argument(lambda t: tuple(int(n) for n in t.split(",") if n), lambda v: True,
+                  "integers like 1,28,28")
+_summary_shape = _argument(lambda t: tuple(int(n) for n in t.replace("x", ",").split(",") if n),
+                           lambda v: True, "integers like 1,784")  # 1x784 reads too
 
 
 def load_spec_text(text: str) -> dict[str, Any]:
@@ -446,14 +442,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     model = build_model(load_spec_text(args.spec), args.dtype, 0)
-    if args.input_shape:
-        try:
-            shape = tuple(int(s) for s in args.input_shape.replace("x", ",").split(",") if s)
-        except ValueError:
-            raise UsageError(f"--input-shape: expected integers like 1,784, got "
-                             f"{args.input_shape!r}") from None
-    else:
-        shape = (1, _io_sizes(model)[0])
+    shape = args.input_shape or (1, _io_sizes(model)[0])
     try:
         print(viz.summary(model, shape))
     except ValueError as e:
@@ -462,14 +451,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    shape = None
-    if args.input_shape:
-        try:
-            shape = tuple(int(n) for n in args.input_shape.split(",") if n)
-        except ValueError:
-            raise UsageError(f"--input-shape: expected integers like 1,28,28, got "
-                             f"{args.input_shape!r}") from None
-    target = export_checkpoint(args.checkpoint, args.to, args.out, shape)
+    target = export_checkpoint(args.checkpoint, args.to, args.out, args.input_shape or None)
     print(f"wrote {target}")
     return 0
 
@@ -665,8 +647,8 @@ def build_parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="the layer table of a network",
                              description="Print each layer's output shape and parameter count.")
     summary.add_argument("--spec", required=True, help=_spec_help(None))
-    summary.add_argument("--input-shape", help="with the batch axis, e.g. 1,784 (default: "
-                         "1 x the network's inputs)")
+    summary.add_argument("--input-shape", type=_summary_shape, help="with the batch axis, "
+                         "e.g. 1,784 (default: 1 x the network's inputs)")
     summary.add_argument("--dtype", choices=("float32", "float64"), default="float32",
                          help="default: float32")
     summary.set_defaults(run=cmd_summary)
@@ -677,7 +659,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("checkpoint", help="a checkpoint file (.safetensors, or an old .npz)")
     export.add_argument("--to", required=True, choices=("onnx", "torch"))
     export.add_argument("--out", help="default: the checkpoint's path with .onnx or .pt2")
-    export.add_argument("--input-shape", metavar="SHAPE",
+    export.add_argument("--input-shape", metavar="SHAPE", type=_export_shape,
                         help="one sample's shape, e.g. 1,28,28 (default: the first layer's "
                         "input size; convolutional networks need it)")
     export.set_defaults(run=cmd_export)

@@ -20,7 +20,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {cls.__name__: cls for cls in _optim.OP
 
 
 def check_model(path: PathLike, model: Module, tensors: Declared) -> None:
-    """The stored tensors (dtype, shape) fit ``model`` exactly: ``nn.state_mismatches``, the
+    """The stored tensors (dtype, shape) fit ``model`` exactly: ``nn.module.state_mismatches``, the
     check ``Module.load_state_dict`` makes, run on what the file declares before reading it.
     Every problem is listed, so one error shows how a file and a model differ."""
     own = {name: (array.dtype, array.shape) for name, array in model.state_dict().items()}
