@@ -21,7 +21,8 @@ network3.py's conventions, each spelled out here (docs/REFERENCES.md, section 6)
 - Cost: mean log-likelihood over the mini-batch + 0.5 * lmbda * sum(w^2) / num_training_batches
   over every layer's weights (not biases), so SGD's weight_decay is lmbda / num_training_batches
   on the weights (the gradient of that term). Plain SGD, param -= eta * grad.
-- Mini-batches of 10 taken IN ORDER, the same every epoch (no shuffling).
+- Mini-batches of 10 taken IN ORDER, the same every epoch (network3 never shuffles); the
+  expanded set (--expand) is shuffled once when it is made, as expand_mnist.py does.
 - Dropout (conv2_dropout): classic, on the inputs of the fully connected and softmax layers:
   units dropped in training without rescaling, and the weighted input scaled by (1 - p) at test.
 - The figure reported: the test accuracy at the epoch of the best validation accuracy (the
