@@ -256,6 +256,14 @@ MUTATIONS += [
      "            if attributes.get(name) is not tensor:\n                return False",
      "            if False:\n                return False",
      "compile: a replaced Parameter not guarded", COMPILE_TESTS),
+    ("jit/program.py", 'return f"make(copy(vals[{structure[1]}]), None)"',
+     'return f"make(vals[{structure[1]}], None)"',
+     "compile: the generated replay returns its own buffer (the next call overwrites it)",
+     COMPILE_TESTS),
+    ("jit/program.py", 'body += [f"vals[{slot}] = args[{index}]" for',
+     'body += [f"vals[{slot}] = args[0]" for',
+     "compile: the generated replay binds an array input to the wrong argument",
+     COMPILE_TESTS),
 ]
 
 # BLAS threads (issue #14): large products leave the cores other processes keep busy

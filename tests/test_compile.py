@@ -283,6 +283,33 @@ def test_returned_loss_is_not_overwritten_by_the_next_call():
     assert first.ndim == 0 and not first.requires_grad
 
 
+def test_a_replayed_loss_is_not_overwritten_by_the_next_call():
+    # the issue's loss ends in a Mul whose rule writes a buffer reused every call: the value
+    # returned must be a copy of it (the generated replay's return line)
+    model = nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.Sigmoid(),
+                          nn.Linear(4, 2, dtype=np.float64))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = _issue_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss, (loss,)
+
+    rng = np.random.default_rng(3)
+    x, y = tg.Tensor(rng.standard_normal((4, 3))), rng.standard_normal((4, 2))
+    step(x, y)
+    replayed, nested = step(x, y)
+    value = replayed.item()
+    assert type(nested) is tuple and nested[0].item() == value
+    assert nested[0].data is not replayed.data
+    for _ in range(3):
+        step(x, y)
+    assert replayed.item() == value != step(x, y)[0].item()
+
+
 def test_gradients_accumulate_without_zero_grad_as_eager():
     rng = np.random.default_rng(3)
     model = nn.Linear(3, 2, dtype=np.float64)

@@ -54,6 +54,8 @@ class Program:
                 self.steps += self._backward(event.payload, ops)
             else:
                 self.steps.append(self._event(event))
+        # run(args): one replay, returning what the step returns (one generated function)
+        self.run: Callable[[tuple[Any, ...]], Any] = self._generate()
 
     # ----------------------------------------------------------------------------------------
     # calling
@@ -74,32 +76,48 @@ class Program:
         return ([(id(m), t) for m, t in trace.modules]
                 == [(id(m), t) for m, t in self.trace.modules])
 
-    def run(self, args: tuple[Any, ...]) -> Any:
-        vals = self.vals
-        for slot, index in self._tensor_inputs:
-            vals[slot] = args[index].data
-        for slot, index in self._array_inputs:
-            vals[slot] = args[index]
-        for slot, tensor in self.trace.captured:
-            vals[slot] = tensor.data
-        self.args = args
-        for step in self.steps:
-            step()
-        self.args = ()
-        return self._output(self.trace.output)
 
     def _read_captured(self) -> None:
         vals = self.vals
         for slot, tensor in self.trace.captured:
             vals[slot] = tensor.data
 
-    def _output(self, structure: Any) -> Any:
+    def _generate(self) -> Callable[[tuple[Any, ...]], Any]:
+        """``run`` as the source of ONE function, compiled once per trace: the inputs and
+        captured tensors bound to their slots, then every step called in order, then the
+        returned structure, written out line by line (no loop, no dispatch per step). The
+        closures and tensors it uses are the arguments of a factory, so inside ``run`` they
+        are cell variables. The source is kept as ``self.source`` (tests and debugging)."""
+        names: dict[str, Any] = {"vals": self.vals, "program": self,
+                                 "make": Tensor._make, "copy": np.array}
+        body = [f"vals[{slot}] = args[{index}].data" for slot, index in self._tensor_inputs]
+        body += [f"vals[{slot}] = args[{index}]" for slot, index in self._array_inputs]
+        for k, (slot, tensor) in enumerate(self.trace.captured):
+            names[f"c{k}"] = tensor
+            body.append(f"vals[{slot}] = c{k}.data")  # read afresh: p.data may be rebound
+        body.append("program.args = args")
+        for k, step in enumerate(self.steps):
+            names[f"s{k}"] = step
+            body.append(f"s{k}()")
+        body.append("program.args = ()")
+        body.append(f"return {self._output_source(self.trace.output, names)}")
+        self.source = (f"def factory({', '.join(names)}):\n    def run(args):\n"
+                       + "".join(f"        {line}\n" for line in body) + "    return run\n")
+        scope: dict[str, Any] = {}
+        exec(compile(self.source, f"<tg.compile replay {id(self):#x}>", "exec"), scope)
+        return scope["factory"](**names)
+
+    def _output_source(self, structure: Any, names: dict[str, Any]) -> str:
+        """The expression building what the step returns: a fresh copy of each returned
+        tensor's values (ours to keep), in the returned tuple/list type."""
         if structure is None:
-            return None
+            return "None"
         if structure[0] == "slot":
-            return Tensor._make(np.array(self.vals[structure[1]]), None)  # a copy: ours to keep
+            return f"make(copy(vals[{structure[1]}]), None)"
         kind, items = structure
-        return kind(self._output(item) for item in items)
+        name = f"k{len(names)}"
+        names[name] = kind
+        return f"{name}(({''.join(self._output_source(i, names) + ', ' for i in items)}))"
 
     # ----------------------------------------------------------------------------------------
     # building
