@@ -1,12 +1,14 @@
-"""The replay: a traced step as a flat list of closures over preallocated NumPy buffers.
+"""The replay: a traced step as the source of one generated Python function.
 
 Every slot of the trace (trace.py) is an entry of one list, ``vals``; gradients live in a
-second list, ``grads``. Each recorded op becomes one forward closure, from a rule in rules.py
-when one applies (``out=`` into a buffer made once), else its ``Function``'s own ``forward`` on a
-fresh instance. Each ``backward()`` becomes the ops that lead to its root, newest first, each
-adding its terms into its inputs' entries of ``grads`` (a first term is stored, later ones
-added, as the engine does), then delivery into ``.grad`` with the engine's rules: a gradient
-is never a view, never shared between two tensors, and it accumulates when ``.grad`` is set.
+second list, ``grads``. Each recorded op becomes lines of that function, from a rule in
+rules.py when one applies (NumPy calls with ``out=`` into a buffer made once), else a call of a
+closure running its ``Function``'s own ``forward`` on a fresh instance. Each ``backward()``
+becomes the ops that lead to its root, newest first, each adding its terms into its inputs'
+entries of ``grads`` (a first term is stored, later ones added, as the engine does), then
+delivery into ``.grad`` with the engine's rules: a gradient is never a view, never shared
+between two tensors, and it accumulates when ``.grad`` is set. The lines are compiled once per
+trace (``Program.source``); the arrays, buffers and functions they use are bound by name.
 
 The arrays a replay hands out are never overwritten by the next call, except ``.grad`` of the
 parameters: a rule writes a parameter's gradient straight into that parameter's buffer, which
@@ -20,12 +22,31 @@ from typing import Any
 
 import numpy as np
 
+from .. import threads
 from ..autograd import _fit
 from ..tensor import Tensor
 from . import rules
 from .trace import Event, OpRecord, Trace
 
 Closure = Callable[[], None]
+Step = Closure | list[str]  # a closure called by the generated function, or its own lines
+
+
+def _fresh(g: Any, delivered: set[int], owned: set[int]) -> np.ndarray:
+    """A gradient as ``.grad`` may hold it: never a view, never shared, never a buffer of ours."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.base is not None or id(g) in delivered or id(g) in owned:
+        g = g.copy()
+    return g
+
+
+def _use_spare(holder: list[np.ndarray]) -> None:
+    """A buffer that still is some tensor's ``.grad`` (no zero_grad since the last call) must
+    not be overwritten before that gradient is added to: switch to the spare."""
+    if len(holder) == 1:
+        holder.append(np.empty_like(holder[0]))
+    holder[0], holder[1] = holder[1], holder[0]
 
 
 class Program:
@@ -38,10 +59,16 @@ class Program:
         self.ctxs: dict[int, Any] = {}  # op index -> this call's Function instance (fallback)
         self.owned: set[int] = set()  # ids of buffers the program writes again next call
         self.leaf_buffers: dict[int, list[np.ndarray]] = {}  # slot -> [current, spare]
-        self.args: tuple[Any, ...] = ()
-        self.steps: list[Closure] = []
-        self.backward_builders: dict[int, Callable[[dict[int, int]], Closure]] = {}
+        self.steps: list[Step] = []
+        self.backward_builders: dict[int, Callable[[dict[int, int]], list[str]]] = {}
         self.rules_used: list[str] = []  # what each op compiled to (for tests and docs)
+        # what the generated lines name: the lists of slots, NumPy's functions, then bind()
+        self.names: dict[str, Any] = {
+            "vals": self.vals, "grads": self.grads, "np": np, "make": Tensor._make,
+            "copy": np.array, "fresh": _fresh, "use_spare": _use_spare, "owned": self.owned,
+            "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+            "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
+            "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit}
         self._held = [(vars(module), name, tensor) for module, name, tensor in trace.parameters]
         self._tensor_inputs = [(s, i) for s, i, kind in trace.inputs if kind == "tensor"]
         self._array_inputs = [(s, i) for s, i, kind in trace.inputs if kind != "tensor"]
@@ -76,38 +103,41 @@ class Program:
         return ([(id(m), t) for m, t in trace.modules]
                 == [(id(m), t) for m, t in self.trace.modules])
 
-
     def _read_captured(self) -> None:
         vals = self.vals
         for slot, tensor in self.trace.captured:
             vals[slot] = tensor.data
 
+    # ----------------------------------------------------------------------------------------
+    # generating the replay
+    # ----------------------------------------------------------------------------------------
+
+    def bind(self, value: Any, hint: str = "n") -> str:
+        """A name the generated lines can use for ``value`` (unique: ``hint`` + a number)."""
+        name = f"{hint}_{len(self.names)}"
+        self.names[name] = value
+        return name
+
     def _generate(self) -> Callable[[tuple[Any, ...]], Any]:
         """``run`` as the source of ONE function, compiled once per trace: the inputs and
-        captured tensors bound to their slots, then every step called in order, then the
-        returned structure, written out line by line (no loop, no dispatch per step). The
-        closures and tensors it uses are the arguments of a factory, so inside ``run`` they
-        are cell variables. The source is kept as ``self.source`` (tests and debugging)."""
-        names: dict[str, Any] = {"vals": self.vals, "program": self,
-                                 "make": Tensor._make, "copy": np.array}
+        captured tensors bound to their slots, then every step's lines (or a call of its
+        closure) in order, then the returned structure: no loop, no dispatch per step. What
+        the lines name are the arguments of a factory, so inside ``run`` they are cell
+        variables. The source is kept as ``self.source`` (tests and debugging)."""
         body = [f"vals[{slot}] = args[{index}].data" for slot, index in self._tensor_inputs]
         body += [f"vals[{slot}] = args[{index}]" for slot, index in self._array_inputs]
-        for k, (slot, tensor) in enumerate(self.trace.captured):
-            names[f"c{k}"] = tensor
-            body.append(f"vals[{slot}] = c{k}.data")  # read afresh: p.data may be rebound
-        body.append("program.args = args")
-        for k, step in enumerate(self.steps):
-            names[f"s{k}"] = step
-            body.append(f"s{k}()")
-        body.append("program.args = ()")
-        body.append(f"return {self._output_source(self.trace.output, names)}")
-        self.source = (f"def factory({', '.join(names)}):\n    def run(args):\n"
+        for slot, tensor in self.trace.captured:  # read afresh: p.data may be rebound
+            body.append(f"vals[{slot}] = {self.bind(tensor, 'captured')}.data")
+        for step in self.steps:
+            body += step if isinstance(step, list) else [f"{self.bind(step, 'step')}()"]
+        body.append(f"return {self._output_source(self.trace.output)}")
+        self.source = (f"def factory({', '.join(self.names)}):\n    def run(args):\n"
                        + "".join(f"        {line}\n" for line in body) + "    return run\n")
         scope: dict[str, Any] = {}
         exec(compile(self.source, f"<tg.compile replay {id(self):#x}>", "exec"), scope)
-        return scope["factory"](**names)
+        return scope["factory"](**self.names)
 
-    def _output_source(self, structure: Any, names: dict[str, Any]) -> str:
+    def _output_source(self, structure: Any) -> str:
         """The expression building what the step returns: a fresh copy of each returned
         tensor's values (ours to keep), in the returned tuple/list type."""
         if structure is None:
@@ -115,9 +145,8 @@ class Program:
         if structure[0] == "slot":
             return f"make(copy(vals[{structure[1]}]), None)"
         kind, items = structure
-        name = f"k{len(names)}"
-        names[name] = kind
-        return f"{name}(({''.join(self._output_source(i, names) + ', ' for i in items)}))"
+        inner = "".join(self._output_source(item) + ", " for item in items)
+        return f"{self.bind(kind, 'kind')}(({inner}))"
 
     # ----------------------------------------------------------------------------------------
     # building
@@ -130,13 +159,13 @@ class Program:
         return array
 
     def leaf_holder(self, slot: int, shape: tuple[int, ...], dtype: Any) -> list[np.ndarray]:
-        """[the buffer a parameter's gradient is written into, a spare]; see _swap_leaves."""
+        """[the buffer a parameter's gradient is written into, a spare]; see _use_spare."""
         holder = self.leaf_buffers.get(slot)
         if holder is None:
             holder = self.leaf_buffers[slot] = [np.empty(shape, dtype)]
         return holder
 
-    def _forward(self, index: int, op: OpRecord) -> Closure:
+    def _forward(self, index: int, op: OpRecord) -> Step:
         rule = rules.RULES.get(op.cls)
         built = rule(self, op) if rule is not None else None
         if built is not None:
@@ -165,7 +194,7 @@ class Program:
 
         return forward
 
-    def _event(self, event: Event) -> Closure:
+    def _event(self, event: Event) -> Step:
         if event.kind == "random":
             slot, draw = event.payload
             vals = self.vals
@@ -176,27 +205,17 @@ class Program:
             return fresh
         if event.kind == "convert":  # Tensor(array): a copy, as _to_array makes it
             source, copy, dtype = event.payload
-            values = self.vals
-
-            def convert() -> None:
-                values[copy] = np.array(values[source], dtype=dtype)
-
-            return convert
+            return [f"vals[{copy}] = copy(vals[{source}], dtype={self.bind(dtype, 'dtype')})"]
         if event.kind == "derive":  # autograd.derived: the same function of the values
             fn, ins, slot = event.payload
-            vals = self.vals
-
-            def derive() -> None:
-                vals[slot] = fn(*[vals[s] for s in ins])
-
-            return derive
+            values = ", ".join(f"vals[{s}]" for s in ins)
+            return [f"vals[{slot}] = {self.bind(fn, 'derive')}({values})"]
         if event.kind == "callback":  # jit.callback: Python on a value, at this point
             fn, slot = event.payload
-            vals = self.vals
-            return lambda: fn(vals[slot])
-        if event.kind == "call":
+            return [f"{self.bind(fn, 'callback')}(vals[{slot}])"]
+        if event.kind == "call":  # zero_grad(): the same call
             method, args = event.payload
-            return lambda: method(*args)
+            return [f"{self.bind(method, 'call')}(*{self.bind(args, 'args')})"]
         assert event.kind == "step"
         update, in_place = rules.optimizer_step(event.payload)
         if in_place:
@@ -209,9 +228,9 @@ class Program:
 
         return step
 
-    def _backward(self, root: int, ops: list[tuple[int, OpRecord]]) -> list[Closure]:
-        """The closures of one backward(): seed, each op leading to ``root``, delivery."""
-        trace, grads = self.trace, self.grads
+    def _backward(self, root: int, ops: list[tuple[int, OpRecord]]) -> list[Step]:
+        """The steps of one backward(): seed, each op leading to ``root``, delivery."""
+        trace = self.trace
         reached = {root}
         plan: list[tuple[int, OpRecord]] = []
         for index, op in reversed(ops):
@@ -227,29 +246,22 @@ class Program:
                   if s in trace.leaf_tensor or s in trace.input_tensor]
         root_op = next(op for _, op in plan if op.out == root)
         seed = np.full(root_op.out_shape, 1.0, dtype=root_op.out_dtype)
-        nones = [None] * trace.nslots
-        closures = [self._op_backward(index, op, terms) for index, op in plan]
-        swap = self._swap_leaves()
-
-        def start() -> None:
-            grads[:] = nones
-            grads[root] = seed
-            swap()
-
-        return [start, *closures, self._deliver(leaves)]
+        steps = [self._op_backward(index, op, terms) for index, op in plan]
+        start = [f"grads[:] = {self.bind([None] * trace.nslots, 'nones')}",
+                 f"grads[{root}] = {self.bind(seed, 'seed')}", *self._swap_leaves()]
+        return [start, *steps, self._deliver(leaves)]
 
     def gradient_target(self, slot: int, terms: dict[int, int], shape: tuple[int, ...],
-                        dtype: Any) -> Callable[[], np.ndarray]:
-        """Where a rule writes one input's gradient: the parameter's own buffer when this is
-        its only term, else a buffer of the rule's own. Returned as a getter (see swap)."""
+                        dtype: Any) -> str:
+        """Where a rule writes one input's gradient, as source: the parameter's own buffer
+        when this is its only term (``holder[0]``: see _use_spare), else a buffer of the
+        rule's own."""
         if terms.get(slot) == 1 and (slot in self.trace.leaf_tensor
                                      or slot in self.trace.input_tensor):
-            holder = self.leaf_holder(slot, shape, dtype)
-            return lambda: holder[0]
-        array = self.buffer(shape, dtype)
-        return lambda: array
+            return f"{self.bind(self.leaf_holder(slot, shape, dtype), 'leaf')}[0]"
+        return self.bind(self.buffer(shape, dtype), "buffer")
 
-    def _op_backward(self, index: int, op: OpRecord, terms: dict[int, int]) -> Closure:
+    def _op_backward(self, index: int, op: OpRecord, terms: dict[int, int]) -> Step:
         builder = self.backward_builders.get(index)
         if builder is not None:  # the forward ran as a rule: so does the backward
             return builder(terms)
@@ -280,45 +292,34 @@ class Program:
 
         return backward
 
-    def _leaves(self, slots: Any) -> list[tuple[int, Tensor | None, int]]:
-        """(slot, the captured leaf or None, the argument index of a Tensor input) per slot."""
-        return [(slot, self.trace.leaf_tensor.get(slot), self.trace.input_tensor.get(slot, -1))
-                for slot in slots]
+    def _leaf(self, slot: int) -> str:
+        """The tensor whose ``.grad`` a slot's gradient goes to, as source."""
+        tensor = self.trace.leaf_tensor.get(slot)
+        if tensor is not None:
+            return self.bind(tensor, "leaf_tensor")
+        return f"args[{self.trace.input_tensor[slot]}]"
 
-    def _swap_leaves(self) -> Closure:
-        """A buffer that still is some tensor's ``.grad`` (no zero_grad since the last call)
-        must not be overwritten before that gradient is added to: switch to the spare."""
-        holders = [(holder, tensor, index) for (_, tensor, index), holder
-                   in zip(self._leaves(self.leaf_buffers), self.leaf_buffers.values())]
+    def _swap_leaves(self) -> list[str]:
+        """Before a backward writes the parameters' buffers: _use_spare where still .grad."""
+        lines = []
+        for slot, holder in self.leaf_buffers.items():
+            name = self.bind(holder, "leaf")
+            lines += [f"grad = {self._leaf(slot)}.grad",
+                      f"if grad is not None and grad.data is {name}[0]:", f"    use_spare({name})"]
+        return lines
 
-        def swap() -> None:
-            for holder, tensor, index in holders:
-                grad = (tensor if tensor is not None else self.args[index]).grad
-                if grad is not None and grad.data is holder[0]:
-                    if len(holder) == 1:
-                        holder.append(np.empty_like(holder[0]))
-                    holder[0], holder[1] = holder[1], holder[0]
-
-        return swap
-
-    def _deliver(self, leaves: list[int]) -> Closure:
-        grads, owned = self.grads, self.owned
-        targets = [(slot, self.leaf_buffers.get(slot), tensor, index)
-                   for slot, tensor, index in self._leaves(leaves)]
-
-        def deliver() -> None:
-            delivered: set[int] = set()
-            for slot, holder, tensor, index in targets:
-                g = grads[slot]
-                if g is None:
-                    continue
-                if holder is None or g is not holder[0]:
-                    if type(g) is not np.ndarray:
-                        g = np.asarray(g)
-                    if g.base is not None or id(g) in delivered or id(g) in owned:
-                        g = g.copy()  # never a view, never shared, never a buffer of ours
-                delivered.add(id(g))
-                t = tensor if tensor is not None else self.args[index]
-                t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)
-
-        return deliver
+    def _deliver(self, leaves: list[int]) -> list[str]:
+        """Each leaf's gradient into its ``.grad`` (fresh unless it is the leaf's own buffer);
+        added to a ``.grad`` that is already set."""
+        lines = ["delivered = set()"]
+        for slot in leaves:
+            holder = self.leaf_buffers.get(slot)
+            lines += [f"g = grads[{slot}]", "if g is not None:"]
+            if holder is None:
+                lines.append("    g = fresh(g, delivered, owned)")
+            else:
+                lines += [f"    if g is not {self.bind(holder, 'leaf')}[0]:",
+                          "        g = fresh(g, delivered, owned)"]
+            lines += ["    delivered.add(id(g))", f"    t = {self._leaf(slot)}",
+                      "    t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
+        return lines

@@ -1,4 +1,4 @@
-"""Replay rules: an op's forward and backward as NumPy calls into preallocated buffers.
+"""Replay rules: an op's forward and backward as lines of NumPy calls into preallocated buffers.
 
 A rule makes exactly the NumPy calls the op's ``Function`` makes, in the same order, with
 ``out=`` where the Function allocates: a replay is then bit-for-bit the eager computation
@@ -6,10 +6,14 @@ A rule makes exactly the NumPy calls the op's ``Function`` makes, in the same or
 cases it does not cover (broadcasting operands, mixed dtypes, batched inputs), and the op falls
 back to its Function's own forward and backward.
 
-Each rule is ``rule(program, op) -> (forward closure, backward builder) | None``; the backward
-builder gets the number of gradient terms per slot (``terms``) and returns the backward closure.
-Fused here: Linear's product and bias (forward), its three gradients (backward); the
-activations' derivatives from their outputs; ``x * x``'s two gradient terms; plain SGD's update.
+Each rule is ``rule(program, op) -> (forward lines, backward builder) | None``: Python source
+lines of the function program.py generates, naming the slots as ``vals[n]`` and ``grads[n]``,
+NumPy's functions by the names ``Program.names`` gives them, and every array or object of the
+rule's own by a name from ``program.bind``. The backward builder gets the number of gradient
+terms per slot (``terms``) and returns the backward's lines, which run with ``g`` the output's
+gradient (skipped when it has none). Fused here: Linear's product and bias (forward), its three
+gradients (backward); the activations' derivatives from their outputs; ``x * x``'s two gradient
+terms; plain SGD's update.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import autograd, ops, threads
+from .. import autograd, ops
 from ..optim import SGD
 
 if TYPE_CHECKING:
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
     from .trace import OpRecord
 
 Closure = Callable[[], None]
-Built = tuple[Closure, Callable[[dict[int, int]], Closure]] | None
+Built = tuple[list[str], Callable[[dict[int, int]], list[str]]] | None
 
 
 def _uniform(op: OpRecord) -> bool:
@@ -47,9 +51,15 @@ def _elementwise(op: OpRecord) -> bool:
                for (s, d), need in zip(op.shapes, op.needs))
 
 
-def _route(grads: list[Any], slot: int, g: Any) -> None:
-    previous = grads[slot]
-    grads[slot] = g if previous is None else previous + g
+def _route(slot: int, expr: str) -> list[str]:
+    """Lines adding the term ``expr`` to ``grads[slot]`` (stored if it is the first)."""
+    return [f"t = {expr}", f"previous = grads[{slot}]",
+            f"grads[{slot}] = t if previous is None else previous + t"]
+
+
+def _when_gradient(out: int, body: list[str]) -> list[str]:
+    """A backward's lines, run only when the op's output got a gradient (as ``g``)."""
+    return [f"g = grads[{out}]", "if g is not None:", *(f"    {line}" for line in body)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,41 +73,28 @@ def linear(program: Program, op: OpRecord) -> Built:
     if (len(x_shape) != 2 or dtype.kind != "f" or w_dtype != dtype or op.out_dtype != dtype
             or (has_bias and op.shapes[2][1] != dtype)):
         return None
-    vals, grads = program.vals, program.grads
     ix, iw = op.ins[0], op.ins[1]
     ib = op.ins[2] if has_bias else -1
     o = op.out
-    out = program.buffer(op.out_shape, dtype)
+    out = program.bind(program.buffer(op.out_shape, dtype), "out")
     work = x_shape[0] * w_shape[0] * w_shape[1]
-    fit = threads.fit
+    forward = [f"fit({work})", f"dot(vals[{ix}], vals[{iw}].T, out={out})"]
+    if has_bias:
+        forward.append(f"add({out}, vals[{ib}], out={out})")
+    forward.append(f"vals[{o}] = {out}")
 
-    def forward() -> None:
-        fit(work)
-        np.dot(vals[ix], vals[iw].T, out=out)
-        if has_bias:
-            np.add(out, vals[ib], out=out)
-        vals[o] = out
-
-    def backward(terms: dict[int, int]) -> Closure:
-        need_x, need_w = op.needs[0], op.needs[1]
-        need_b = has_bias and op.needs[2]
-        gx = program.gradient_target(ix, terms, x_shape, dtype) if need_x else None
-        gw = program.gradient_target(iw, terms, w_shape, dtype) if need_w else None
-        gb = program.gradient_target(ib, terms, op.shapes[2][0], dtype) if need_b else None
-
-        def run() -> None:
-            g = grads[o]
-            if g is None:
-                return
-            fit(work)
-            if gx is not None:
-                _route(grads, ix, np.dot(g, vals[iw], out=gx()))
-            if gw is not None:
-                _route(grads, iw, np.dot(g.T, vals[ix], out=gw()))
-            if gb is not None:
-                _route(grads, ib, np.add.reduce(g, axis=0, out=gb()))
-
-        return run
+    def backward(terms: dict[int, int]) -> list[str]:
+        body = [f"fit({work})"]
+        if op.needs[0]:
+            gx = program.gradient_target(ix, terms, x_shape, dtype)
+            body += _route(ix, f"dot(g, vals[{iw}], out={gx})")
+        if op.needs[1]:
+            gw = program.gradient_target(iw, terms, w_shape, dtype)
+            body += _route(iw, f"dot(g.T, vals[{ix}], out={gw})")
+        if has_bias and op.needs[2]:
+            gb = program.gradient_target(ib, terms, op.shapes[2][0], dtype)
+            body += _route(ib, f"reduce(g, axis=0, out={gb})")
+        return _when_gradient(o, body)
 
     return forward, backward
 
@@ -120,29 +117,23 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
     def rule(program: Program, op: OpRecord) -> Built:
         if not _uniform(op):
             return None
-        vals, grads = program.vals, program.grads
         ix, o = op.ins[0], op.out
         shape, dtype = op.shapes[0]
-        out = program.buffer(shape, dtype)
-        tmp = [program.buffer(shape, dtype if kind is None else kind) for kind in scratch]
-        zero, one = np.zeros((), dtype), np.ones((), dtype)
+        out = program.bind(program.buffer(shape, dtype), "out")
+        tmp = [program.bind(program.buffer(shape, dtype if kind is None else kind), "tmp")
+               for kind in scratch]
+        constants = (f"{program.bind(np.zeros((), dtype), 'zero')}, "
+                     f"{program.bind(np.ones((), dtype), 'one')}")
+        rest = "".join(f", {name}" for name in tmp)
+        call_forward = f"{program.bind(forward, 'forward')}(vals[{ix}], {out}, {constants}{rest})"
 
-        def run_forward() -> None:
-            forward(vals[ix], out, zero, one, *tmp)
-            vals[o] = out
-
-        def build_backward(terms: dict[int, int]) -> Closure:
+        def build_backward(terms: dict[int, int]) -> list[str]:
             target = program.gradient_target(ix, terms, shape, dtype)
+            derivative = program.bind(backward, "backward")
+            return _when_gradient(o, _route(
+                ix, f"{derivative}(g, {out}, {target}, {constants}{rest})"))
 
-            def run() -> None:
-                g = grads[o]
-                if g is None:
-                    return
-                _route(grads, ix, backward(g, out, target(), zero, one, *tmp))
-
-            return run
-
-        return run_forward, build_backward
+        return [call_forward, f"vals[{o}] = {out}"], build_backward
 
     return rule
 
@@ -196,26 +187,19 @@ def sum_(program: Program, op: OpRecord) -> Built:
     axis, keepdims = op.static_kwargs.get("axis"), op.static_kwargs.get("keepdims")
     if dtype.kind != "f" or op.out_dtype != dtype or not isinstance(keepdims, bool):
         return None
-    vals, grads = program.vals, program.grads
     ix, o = op.ins[0], op.out
-    out = program.buffer(op.out_shape, dtype)
+    out = program.bind(program.buffer(op.out_shape, dtype), "out")
     kept = None if axis is None or keepdims else ops._keepdims_shape(shape, axis)
+    forward = [f"vals[{o}] = reduce(vals[{ix}], axis={program.bind(axis, 'axis')}, "
+               f"keepdims={keepdims}, out={out})"]
 
-    def forward() -> None:
-        vals[o] = np.add.reduce(vals[ix], axis=axis, keepdims=keepdims, out=out)
-
-    def backward(terms: dict[int, int]) -> Closure:
-        made: list[Any] = [None, None]  # [the g the view was made from, the view]
-
-        def run() -> None:
-            g = grads[o]
-            if g is None:
-                return
-            if g is not made[0]:
-                made[:] = [g, np.broadcast_to(g if kept is None else g.reshape(kept), shape)]
-            _route(grads, ix, made[1])
-
-        return run
+    def backward(terms: dict[int, int]) -> list[str]:
+        made = program.bind([None, None], "made")  # [the g the view was made from, the view]
+        source = "g" if kept is None else f"g.reshape({program.bind(kept, 'kept')})"
+        return _when_gradient(o, [
+            f"if g is not {made}[0]:",
+            f"    {made}[:] = [g, broadcast_to({source}, {program.bind(shape, 'shape')})]",
+            *_route(ix, f"{made}[1]")])
 
     return forward, backward
 
@@ -225,33 +209,24 @@ def squared_error_sum(program: Program, op: OpRecord) -> Built:
     for y. The difference is kept from the forward (the engine computes it again)."""
     if len(op.ins) != 2 or not _uniform(op) or op.out_shape != ():
         return None
-    vals, grads = program.vals, program.grads
     ix, iy, o = op.ins[0], op.ins[1], op.out
     shape, dtype = op.shapes[0]
-    scale = op.static_kwargs["scale"]
-    diff = program.buffer(shape, dtype)
+    scale = program.bind(op.static_kwargs["scale"], "scale")
+    diff = program.bind(program.buffer(shape, dtype), "diff")
+    forward = [f"subtract(vals[{ix}], vals[{iy}], out={diff})",
+               f"vals[{o}] = asarray({scale} * vdot({diff}, {diff}))"]
 
-    def forward() -> None:
-        np.subtract(vals[ix], vals[iy], out=diff)
-        vals[o] = np.asarray(scale * np.vdot(diff, diff))
-
-    def backward(terms: dict[int, int]) -> Closure:
+    def backward(terms: dict[int, int]) -> list[str]:
         need_x, need_y = op.needs
         tx = program.gradient_target(ix, terms, shape, dtype) if need_x else None
         ty = program.gradient_target(iy, terms, shape, dtype) if need_y else None
-        gx_own = program.buffer(shape, dtype) if tx is None else None
-
-        def run() -> None:
-            g = grads[o]
-            if g is None:
-                return
-            gx = np.multiply(g * (2.0 * scale), diff, out=gx_own if tx is None else tx())
-            if tx is not None:
-                _route(grads, ix, gx)
-            if ty is not None:
-                _route(grads, iy, np.negative(gx, out=ty()))
-
-        return run
+        target = tx if tx is not None else program.bind(program.buffer(shape, dtype), "own")
+        body = [f"gx = multiply(g * (2.0 * {scale}), {diff}, out={target})"]
+        if tx is not None:
+            body += _route(ix, "gx")
+        if ty is not None:
+            body += _route(iy, f"negative(gx, out={ty})")
+        return _when_gradient(o, body)
 
     return forward, backward
 
@@ -260,9 +235,16 @@ def squared_error_sum(program: Program, op: OpRecord) -> Built:
 # elementwise arithmetic on same-shaped operands (or a 0-d constant)
 # --------------------------------------------------------------------------------------------
 
+# an input's gradient as source: {x}, {y} the operands' slots, {target} where it is written
+_SAME = "g"  # the engine hands the same array on; delivery copies where it must
+_NEGATED = "negative(g, out={target})"
+_TIMES_Y = "multiply(g, vals[{y}], out={target})"
+_TIMES_X = "multiply(g, vals[{x}], out={target})"
 
-def _binary(ufunc: Any, grad_x: Callable[..., Any], grad_y: Callable[..., Any]) -> Any:
-    """A rule for ``x (op) y`` whose gradients ``grad_x(g, x, y, out=)`` need no broadcast.
+
+def _binary(ufunc: str, grad_x: str, grad_y: str) -> Any:
+    """A rule for ``x (op) y`` (``ufunc`` a name in Program.names) whose gradients, the
+    templates ``grad_x`` and ``grad_y``, need no broadcast.
 
     ``x * x`` (one slot twice, and no other use of it) gets its two terms as ``t + t`` with
     ``t = g * x``: what the engine computes, one product fewer."""
@@ -270,32 +252,23 @@ def _binary(ufunc: Any, grad_x: Callable[..., Any], grad_y: Callable[..., Any]) 
     def rule(program: Program, op: OpRecord) -> Built:
         if not _elementwise(op):
             return None
-        vals, grads = program.vals, program.grads
         ix, iy, o = op.ins[0], op.ins[1], op.out
         shape, dtype = op.out_shape, op.out_dtype
-        out = program.buffer(shape, dtype)
+        out = program.bind(program.buffer(shape, dtype), "out")
+        forward = [f"vals[{o}] = {ufunc}(vals[{ix}], vals[{iy}], out={out})"]
 
-        def forward() -> None:
-            vals[o] = ufunc(vals[ix], vals[iy], out=out)
-
-        def backward(terms: dict[int, int]) -> Closure:
+        def backward(terms: dict[int, int]) -> list[str]:
             if (ix == iy and op.needs[0] and terms.get(ix) == 2
-                    and grad_x is _times_y and grad_y is _times_x):
+                    and grad_x == _TIMES_Y and grad_y == _TIMES_X):
                 return _square_backward(program, ix, o, shape, dtype)
-            tx = program.gradient_target(ix, terms, shape, dtype) if op.needs[0] else None
-            ty = program.gradient_target(iy, terms, shape, dtype) if op.needs[1] else None
-
-            def run() -> None:
-                g = grads[o]
-                if g is None:
-                    return
-                x, y = vals[ix], vals[iy]
-                if tx is not None:
-                    _route(grads, ix, grad_x(g, x, y, tx))
-                if ty is not None:
-                    _route(grads, iy, grad_y(g, x, y, ty))
-
-            return run
+            body = []
+            if op.needs[0]:
+                target = program.gradient_target(ix, terms, shape, dtype)
+                body += _route(ix, grad_x.format(x=ix, y=iy, target=target))
+            if op.needs[1]:
+                target = program.gradient_target(iy, terms, shape, dtype)
+                body += _route(iy, grad_y.format(x=ix, y=iy, target=target))
+            return _when_gradient(o, body)
 
         return forward, backward
 
@@ -303,35 +276,11 @@ def _binary(ufunc: Any, grad_x: Callable[..., Any], grad_y: Callable[..., Any]) 
 
 
 def _square_backward(program: Program, ix: int, o: int, shape: tuple[int, ...],
-                     dtype: Any) -> Closure:
-    vals, grads = program.vals, program.grads
-    term = program.buffer(shape, dtype)
+                     dtype: Any) -> list[str]:
+    term = program.bind(program.buffer(shape, dtype), "term")
     target = program.gradient_target(ix, {ix: 1}, shape, dtype)  # both terms: one gradient
-
-    def run() -> None:
-        g = grads[o]
-        if g is None:
-            return
-        t = np.multiply(g, vals[ix], out=term)
-        _route(grads, ix, np.add(t, t, out=target()))
-
-    return run
-
-
-def _same(g: Any, x: Any, y: Any, target: Any) -> Any:
-    return g  # the engine hands the same array on; delivery copies where it must
-
-
-def _negated(g: Any, x: Any, y: Any, target: Any) -> Any:
-    return np.negative(g, out=target())
-
-
-def _times_y(g: Any, x: Any, y: Any, target: Any) -> Any:
-    return np.multiply(g, y, out=target())
-
-
-def _times_x(g: Any, x: Any, y: Any, target: Any) -> Any:
-    return np.multiply(g, x, out=target())
+    return _when_gradient(o, [f"t = multiply(g, vals[{ix}], out={term})",
+                              *_route(ix, f"add(t, t, out={target})")])
 
 
 RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
@@ -341,9 +290,9 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
     ops.Relu: relu,
     ops.Sum: sum_,
     ops.SquaredErrorSum: squared_error_sum,
-    ops.Add: _binary(np.add, _same, _same),
-    ops.Sub: _binary(np.subtract, _same, _negated),
-    ops.Mul: _binary(np.multiply, _times_y, _times_x),
+    ops.Add: _binary("add", _SAME, _SAME),
+    ops.Sub: _binary("subtract", _SAME, _NEGATED),
+    ops.Mul: _binary("multiply", _TIMES_Y, _TIMES_X),
 }
 
 
