@@ -9,11 +9,11 @@
         return loss
 
 The first call with a given signature (the shapes and dtypes of the arguments, grad mode) runs
-the step eagerly while trace.py records it; program.py turns the record into a list of NumPy
-calls on preallocated buffers (rules.py), which later calls with that signature replay. A few
-traces are kept (``cache_size``, least recently used dropped), so a short last mini-batch does
-not retrace every epoch. Every call checks the guards (the modules' train/eval mode, the same
-Parameter objects in them); a miss traces again. Limits: docs/compile.md.
+the step eagerly while trace.py records it; program.py turns the record into one generated
+Python function of NumPy calls on preallocated buffers (rules.py), which later calls with that
+signature replay. A few traces are kept (``cache_size``, least recently used dropped), so a
+short last mini-batch does not retrace every epoch. Every call checks the guards (the modules'
+train/eval mode, the same Parameter objects in them); a miss traces again. Limits: docs/compile.md.
 """
 
 from __future__ import annotations
