@@ -602,3 +602,20 @@ def test_activation_rules_equal_their_ops_at_special_values(activation, dtype):
             np.testing.assert_array_equal(twin.grad.data, x.grad.data)
     ((program,),) = compiled._cache.values()
     assert f"{activation.capitalize()}: rule" in program.rules_used
+
+
+def test_a_compiled_sigmoid_underflows_to_zero_under_seterr_raise_as_eager():
+    # exp(-1000) = 0 is the right answer: the replay must not raise where eager does not
+    x = tg.Tensor(np.array([-1000.0, 0.0, 3.0, np.nan]), requires_grad=True)
+
+    def step(t):
+        y = t.sigmoid()
+        y.sum().backward()
+        return y
+
+    compiled = tg.compile(step)
+    with np.errstate(under="raise"):
+        eager = step(x).data
+        for _ in range(3):
+            np.testing.assert_array_equal(compiled(x).data, eager)
+    assert compiled.traces == 1
