@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0, help="default: 0")
     parser.add_argument("--limit", type=int, help="train on the first N images only")
     args = parser.parse_args(argv)
+    for option in ("epochs", "batch_size", "limit"):  # 0 would report a best epoch of -1
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            parser.error(f"--{option.replace('_', '-')}: expected a positive integer, got {value}")
     config = NETS[args.net]
     epochs = config["epochs"] if args.epochs is None else args.epochs
     eta = config["eta"] if args.eta is None else args.eta
@@ -177,6 +181,8 @@ def main(argv: list[str] | None = None) -> dict:
         x_train, y_train = expand(x_train, y_train, np.random.default_rng(args.seed + 2))
     m = args.batch_size
     batches = len(x_train) // m  # network3 drops a last partial mini-batch
+    if batches == 0:
+        parser.error(f"--batch-size {m}: larger than the {len(x_train)} training images")
     net = Network3(config["layers"], config["act"], config["p"], args.seed)
     # the gradient of 0.5 * lmbda * sum(w^2) / num_training_batches is (lmbda / batches) * w
     sgd = optim.SGD([{"params": net.weights(), "weight_decay": lmbda / batches},

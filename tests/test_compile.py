@@ -299,17 +299,24 @@ def test_a_replayed_loss_is_not_overwritten_by_the_next_call():
     assert replayed.item() == value != step(x, y)[0].item()
 
 
-def test_gradients_accumulate_without_zero_grad_as_eager():
-    rng = np.random.default_rng(3)
+def _eager_and_compiled_backward(loss_of):
+    """A Linear(3, 2) and its copy, with a step running backward on ``loss_of(layer, x)``:
+    eagerly on the model, compiled on the twin."""
     model = nn.Linear(3, 2, dtype=np.float64)
     twin = copy.deepcopy(model)
 
     def step_of(m):
         def step(x):
-            (m(x) * m(x)).sum().backward()
+            loss_of(m, x).backward()
         return step
 
-    eager, compiled = step_of(model), tg.compile(step_of(twin))
+    return model, twin, step_of(model), tg.compile(step_of(twin))
+
+
+def test_gradients_accumulate_without_zero_grad_as_eager():
+    rng = np.random.default_rng(3)
+    model, twin, eager, compiled = _eager_and_compiled_backward(
+        lambda m, x: (m(x) * m(x)).sum())
     for _ in range(4):
         x = tg.Tensor(rng.standard_normal((5, 3)))
         eager(x)
@@ -497,15 +504,8 @@ def test_a_rule_never_overwrites_a_gradient_still_held_in_grad():
     # one use of the layer: Linear's rule writes the weight gradient into the buffer that is
     # .grad; without zero_grad the next call must add to it, not overwrite it first
     rng = np.random.default_rng(4)
-    model = nn.Linear(3, 2, dtype=np.float64)
-    twin = copy.deepcopy(model)
-
-    def step_of(m):
-        def step(x):
-            m(x).tanh().sum().backward()
-        return step
-
-    eager, compiled = step_of(model), tg.compile(step_of(twin))
+    model, twin, eager, compiled = _eager_and_compiled_backward(
+        lambda m, x: m(x).tanh().sum())
     for k in range(6):
         if k % 2 == 0:  # zeroed outside the step: the next replay delivers its own buffer
             model.zero_grad()
@@ -602,3 +602,20 @@ def test_activation_rules_equal_their_ops_at_special_values(activation, dtype):
             np.testing.assert_array_equal(twin.grad.data, x.grad.data)
     ((program,),) = compiled._cache.values()
     assert f"{activation.capitalize()}: rule" in program.rules_used
+
+
+def test_a_compiled_sigmoid_underflows_to_zero_under_seterr_raise_as_eager():
+    # exp(-1000) = 0 is the right answer: the replay must not raise where eager does not
+    x = tg.Tensor(np.array([-1000.0, 0.0, 3.0, np.nan]), requires_grad=True)
+
+    def step(t):
+        y = t.sigmoid()
+        y.sum().backward()
+        return y
+
+    compiled = tg.compile(step)
+    with np.errstate(under="raise"):
+        eager = step(x).data
+        for _ in range(3):
+            np.testing.assert_array_equal(compiled(x).data, eager)
+    assert compiled.traces == 1

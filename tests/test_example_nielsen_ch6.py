@@ -82,3 +82,12 @@ def test_a_short_run_learns(capsys, mnist_path):
     out = capsys.readouterr().out
     assert "Epoch 0: validation accuracy" in out and "corresponding test accuracy" in out
     assert result["test"] > 0.5 and result["best_epoch"] == 0  # chance: 0.1
+
+
+@pytest.mark.parametrize("argv, named", [(["--epochs", "0"], "--epochs"),
+                                         (["--batch-size", "-1"], "--batch-size"),
+                                         (["--limit", "0"], "--limit")])
+def test_a_count_below_one_is_refused_naming_the_option(capsys, argv, named):
+    with pytest.raises(SystemExit) as exit_:
+        load().main(argv)
+    assert exit_.value.code == 2 and named in capsys.readouterr().err

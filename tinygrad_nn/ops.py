@@ -267,11 +267,9 @@ class Sigmoid(Function):
     """d sigmoid(x) = g * s * (1 - s) with s = sigmoid(x), the output"""
 
     def forward(self, x):
-        try:
-            return _sigmoid(x)
-        except FloatingPointError:  # np.seterr(under="raise"): exp(-1000) = 0 is right here
-            with np.errstate(under="ignore"):
-                return _sigmoid(x)
+        if x.dtype.kind != "f":  # integers and bools: float64, as before
+            x = x.astype(np.float64)
+        return sigmoid_into(x, None, None)
 
     def backward(self, g, out, x):
         gx = g * out
@@ -279,7 +277,18 @@ class Sigmoid(Function):
         return gx
 
 
-def _sigmoid(x):
+def sigmoid_into(x, out, e):
+    """sigmoid of a float array ``x`` into ``out``, with ``e`` as scratch (both like ``x``, or
+    None for new arrays; tg.compile's replay passes its buffers). Under np.seterr(under="raise")
+    the underflow exp(-1000) = 0 is the right answer, not an error."""
+    try:
+        return _sigmoid(x, out, e)
+    except FloatingPointError:
+        with np.errstate(under="ignore"):
+            return _sigmoid(x, out, e)
+
+
+def _sigmoid(x, out, e):
     """max(e, sign(x)) / (1 + e) with e = exp(-|x|): e / (1 + e) for x < 0, 1 / (1 + e) for
     x >= 0 (the numerator is exactly e or 1: e <= 1, and e = 1 at x = 0); exp(-|x|) never
     overflows, and nan stays nan (sign and maximum propagate it).
@@ -290,12 +299,10 @@ def _sigmoid(x):
     no bool or Python-scalar operand where a mixed-type loop would be slow, no np.errstate (as
     costly as two ufuncs on small arrays); only an underflow to 0 can set a floating-point flag.
     """
-    if x.dtype.kind != "f":  # integers and bools: float64, as before
-        x = x.astype(np.float64)
-    e = np.abs(x)
+    e = np.abs(x, out=e)
     np.negative(e, out=e)
     np.exp(e, out=e)
-    out = np.sign(x)
+    out = np.sign(x, out=out)
     np.maximum(out, e, out=out)
     e += 1.0
     out /= e

@@ -138,17 +138,6 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
     return rule
 
 
-def _sigmoid_forward(x: Any, out: Any, zero: Any, one: Any, e: Any) -> None:
-    # ops._sigmoid: e = exp(-|x|); maximum(sign(x), e) / (1 + e), its calls into buffers
-    np.abs(x, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    np.sign(x, out=out)
-    np.maximum(out, e, out=out)
-    np.add(e, one, out=e)
-    np.divide(out, e, out=out)
-
-
 def _sigmoid_backward(g: Any, out: Any, target: Any, zero: Any, one: Any, spare: Any) -> Any:
     gx = np.multiply(g, out, out=target)  # g * s * (1 - s)
     np.subtract(one, out, out=spare)
@@ -168,7 +157,8 @@ def _relu_backward(g: Any, out: Any, target: Any, zero: Any, one: Any, mask: Any
     return np.multiply(g, mask, out=target)
 
 
-sigmoid = _activation((None,), _sigmoid_forward, _sigmoid_backward)
+sigmoid = _activation((None,), lambda x, out, zero, one, e: ops.sigmoid_into(x, out, e),
+                      _sigmoid_backward)
 tanh = _activation((None,), lambda x, out, zero, one, spare: np.tanh(x, out=out),
                    _tanh_backward)
 relu = _activation((np.bool_,), lambda x, out, zero, one, mask: np.maximum(x, zero, out=out),
