@@ -491,7 +491,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
     "scheduler keys": (_set("scheduler/state", {"gamma": 0.5}), "'scheduler.state' has keys"),
     # right keys, a wrong value: refused before the model is assigned, not after
     "scheduler value": (_set("scheduler/state/last_epoch", "three"),
-                        r"'scheduler.state'.*last_epoch must be a int"),
+                        r"'scheduler.state'.*last_epoch must be an int"),
 }
 
 

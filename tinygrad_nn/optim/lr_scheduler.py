@@ -50,14 +50,16 @@ def _check_like(current: Any, value: Any, op: str, key: str) -> None:
     """A loaded scheduler attribute must be of the kind the scheduler holds: a bool, a string,
     an int, a number (never nan; inf only where the scheduler itself starts from inf, e.g.
     ``best``), a list of numbers of the same length, or of the states of its schedulers."""
-    if isinstance(current, bool) or isinstance(current, str):
+    kind = type(current).__name__
+    kind = ("an " if kind[0] in "aeiou" else "a ") + kind  # "an int", "a float"
+    if isinstance(current, (bool, str)):
         if type(value) is not type(current):
-            raise ValueError(f"{op}: {key} must be a {type(current).__name__}, got {value!r}")
+            raise ValueError(f"{op}: {key} must be {kind}, got {value!r}")
     elif isinstance(current, (int, float)):
         if (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
                 or (isinstance(current, int) and not isinstance(value, int))
                 or (math.isinf(value) and not math.isinf(current))):
-            raise ValueError(f"{op}: {key} must be a {type(current).__name__} like {current!r}, "
+            raise ValueError(f"{op}: {key} must be {kind} like {current!r}, "
                              f"got {value!r}")
     elif isinstance(current, list):
         if not isinstance(value, list) or len(value) != len(current):
