@@ -45,20 +45,17 @@ def _train_both(make_model, loss_fn, make_opt, targets, *, batch=8, steps=STEPS,
     sched_c = scheduler(opt_c) if scheduler else None
     x = _data()[0] if x is None else x
 
-    def eager_step(xb, yb):
-        opt_e.zero_grad()
-        loss = loss_fn(model(tg.Tensor.from_numpy(xb)), yb)
-        loss.backward()
-        opt_e.step()
-        return loss
+    def training_step(net, opt):
+        def step(xb, yb):
+            opt.zero_grad()
+            loss = loss_fn(net(tg.Tensor.from_numpy(xb)), yb)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
 
-    @tg.compile
-    def compiled_step(xb, yb):
-        opt_c.zero_grad()
-        loss = loss_fn(twin(tg.Tensor.from_numpy(xb)), yb)
-        loss.backward()
-        opt_c.step()
-        return loss
+    eager_step = training_step(model, opt_e)
+    compiled_step = tg.compile(training_step(twin, opt_c))
 
     rng_e, rng_c = np.random.default_rng(seed + 1), None
     for step in range(steps):
