@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 import tinygrad_nn as tg
-from tinygrad_nn.jit.rules import _sigmoid_forward
+from tinygrad_nn.ops import sigmoid_into
 
 from .quick_step import api_step, floor_step
 
@@ -33,7 +33,7 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
     flags swap one part for the floor's way (not the eager arithmetic: for the breakdown)."""
     (w1, b1), (w2, b2) = [(w.copy(), b.copy()) for w, b in params]
     h, k = w1.shape[0], w2.shape[0]
-    zero, one = np.zeros(()), np.ones(())
+    one = np.ones(())
     z1, a1, e1 = np.empty((m, h)), np.empty((m, h)), np.empty((m, h))
     z2, a2, e2 = np.empty((m, k)), np.empty((m, k)), np.empty((m, k))
     diff, sq, total, loss = np.empty((m, k)), np.empty((m, k)), np.empty(()), np.empty(())
@@ -51,7 +51,7 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
             np.add(out, one, out=out)
             np.reciprocal(out, out=out)
             return
-        _sigmoid_forward(x, out, zero, one, e)  # the replay's own
+        sigmoid_into(x, out, e)  # the replay's own (and eager's)
 
     def step(x: np.ndarray, y: np.ndarray) -> None:
         np.dot(x, w1.T, out=z1)

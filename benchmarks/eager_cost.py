@@ -12,7 +12,7 @@ line is the minimum over the rounds (the least disturbed by other processes), so
   loss as three recorded ops, the optimizer that may not overwrite ``p.grad``), and
 - ``api - engine_numpy`` is the engine's Python: recording, the backward walk, the optimizer loop.
 
-``engine_numpy`` mirrors ``ops.Linear``, ``ops.Sigmoid`` (its ``_sigmoid``), ``Sub``, ``Mul``,
+``engine_numpy`` mirrors ``ops.Linear``, ``ops.Sigmoid`` (its ``sigmoid_into``), ``Sub``, ``Mul``,
 ``Sum`` and ``optim.SGD`` as they are written; change it when they change.
 """
 
@@ -41,7 +41,7 @@ def engine_numpy_step(params: list[tuple[np.ndarray, np.ndarray]]) -> Callable:
         for w, b in params:  # Linear (np.dot, bias in place), Sigmoid
             z = np.dot(acts[-1], w.T)
             z += b
-            acts.append(ops._sigmoid(z))
+            acts.append(ops.sigmoid_into(z, None, None))
         diff = acts[-1] - y  # Sub
         square = diff * diff  # Mul
         total = np.asarray(np.add.reduce(square, axis=None, keepdims=False))  # Sum
