@@ -87,10 +87,20 @@ def _argument(convert: Callable[[str], Any], ok: Callable[[Any], bool], wanted: 
 _positive_int = _argument(int, lambda v: v >= 1, "a positive integer")
 _nonnegative_float = _argument(float, lambda v: v >= 0, "a number >= 0")
 _fraction = _argument(float, lambda v: 0 < v < 1, "a number in (0, 1)")
-_export_shape = _argument(lambda t: tuple(int(n) for n in t.split(",") if n), lambda v: True,
-                  "integers like 1,28,28")
-_summary_shape = _argument(lambda t: tuple(int(n) for n in t.replace("x", ",").split(",") if n),
-                           lambda v: True, "integers like 1,784")  # 1x784 reads too
+
+
+def _shape(example: str, x_too: bool) -> Callable[[str], Any]:
+    """An argparse ``type=`` for a shape: integers joined by commas (or by "x", if ``x_too``)."""
+    def convert(text: str) -> tuple[int, ...]:
+        if x_too:
+            text = text.replace("x", ",")
+        return tuple(int(n) for n in text.split(",") if n)
+
+    return _argument(convert, lambda v: True, f"integers like {example}")
+
+
+_summary_shape = _shape("1,784", x_too=True)  # 1x784 reads too
+_export_shape = _shape("1,28,28", x_too=False)  # as before: export never read "x"
 
 
 def load_spec_text(text: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import ops
 from .ops import ConvGeometry
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 
 IntPair = int | Sequence[int]
 
@@ -30,13 +30,16 @@ __all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
            "fold"]
 
 
-def _pair(op: str, name: str, value: IntPair, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints, each >= minimum, as a (height, width) pair."""
+def int_pair(op: str, name: str, value: IntPair, minimum: int | None = None,
+             error: type[Exception] = TypeError) -> tuple[int, int]:
+    """An int or a pair of ints (each >= ``minimum`` when one is given, else a ValueError) as a
+    (height, width) pair; anything else raises ``error`` (the functions here raise a TypeError,
+    the layers of nn.conv a ValueError, as they always have)."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
+        raise error(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if minimum is not None and min(pair) < minimum:
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
 
@@ -55,8 +58,8 @@ def _batched(op: str, x: Tensor, what: str = "input") -> tuple[Tensor, bool]:
 
 def _geometry(op: str, x: Tensor, kernel: tuple[int, int], stride: IntPair, padding: IntPair,
               dilation: IntPair, groups: int = 1) -> ConvGeometry:
-    geo = ConvGeometry(_pair(op, "stride", stride, 1), _pair(op, "padding", padding, 0),
-                       _pair(op, "dilation", dilation, 1), groups, x.shape[2:4])
+    geo = ConvGeometry(int_pair(op, "stride", stride, 1), int_pair(op, "padding", padding, 0),
+                       int_pair(op, "dilation", dilation, 1), groups, x.shape[2:4])
     oh, ow = geo.out_hw(kernel)
     if oh < 1 or ow < 1:
         raise ValueError(
@@ -67,9 +70,9 @@ def _geometry(op: str, x: Tensor, kernel: tuple[int, int], stride: IntPair, padd
 
 def _same_padding(op: str, kernel: tuple[int, int], dilation: IntPair,
                   stride: IntPair) -> tuple[int, int]:
-    if _pair(op, "stride", stride, 1) != (1, 1):
+    if int_pair(op, "stride", stride, 1) != (1, 1):
         raise ValueError(f"{op}: padding='same' needs stride 1, got {stride!r}")
-    dh, dw = _pair(op, "dilation", dilation, 1)
+    dh, dw = int_pair(op, "dilation", dilation, 1)
     totals = (dh * (kernel[0] - 1), dw * (kernel[1] - 1))
     if totals[0] % 2 or totals[1] % 2:
         raise ValueError(f"{op}: padding='same' with an even effective kernel {kernel} needs "
@@ -137,7 +140,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: in
 def _pool_args(op: str, x: Tensor, kernel_size: IntPair, stride: IntPair | None,
                padding: IntPair, dilation: IntPair, ceil_mode: bool
                ) -> tuple[tuple[int, int], ConvGeometry]:
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    kernel = int_pair(op, "kernel_size", kernel_size, 1)
     if ceil_mode:
         raise NotImplementedError(f"{op}: ceil_mode=True is not implemented (floor only)")
     geo = _geometry(op, x, kernel, kernel if stride is None or stride == [] else stride,
@@ -177,7 +180,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         raise ValueError(f"{op}: divisor_override must be a positive int, got "
                          f"{divisor_override!r}")
     n, c, h, w = x.shape
-    ones = Tensor._make(np.ones((1, 1) + kernel, dtype=x.dtype), None)
+    ones = wrap(np.ones((1, 1) + kernel, dtype=x.dtype))
     images = x.reshape(n * c, 1, h, w)
     summed = ops.Conv2d.apply(images, ones, geometry=geo)
     if divisor_override is not None:
@@ -185,8 +188,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     elif count_include_pad or geo.padding == (0, 0):
         out = summed * (1.0 / (kernel[0] * kernel[1]))
     else:
-        counts = ops._conv_kernel(np.ones((1, 1, h, w), dtype=x.dtype), ones.data, geo)
-        out = summed * Tensor._make(1.0 / counts, None)
+        counts = ops.conv_kernel(np.ones((1, 1, h, w), dtype=x.dtype), ones.data, geo)
+        out = summed * wrap(1.0 / counts)
     out = out.reshape((n, c) + out.shape[2:])
     return out.reshape(out.shape[1:]) if added else out
 
@@ -216,9 +219,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntPair | Sequence[int | Non
     h, w = x.shape[2:]
     out = x
     if oh != h:
-        out = Tensor._make(_averaging_matrix(h, oh, x.dtype), None) @ out
+        out = wrap(_averaging_matrix(h, oh, x.dtype)) @ out
     if ow != w:
-        out = out @ Tensor._make(_averaging_matrix(w, ow, x.dtype).T, None)
+        out = out @ wrap(_averaging_matrix(w, ow, x.dtype).T)
     return out.reshape(out.shape[1:]) if added else out
 
 
@@ -230,7 +233,7 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     if not isinstance(input, Tensor) or input.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D (N, C, H, W) input Tensor, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    kernel = int_pair(op, "kernel_size", kernel_size, 1)
     geo = _geometry(op, input, kernel, stride, padding, dilation)
     return ops.Unfold.apply(input, kernel=kernel, geometry=geo)
 
@@ -243,14 +246,14 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
     if not isinstance(input, Tensor) or input.ndim != 3:
         raise ValueError(f"{op}: expected a 3-D (N, C*kh*kw, L) input Tensor, got "
                          f"{getattr(input, 'shape', type(input).__name__)}")
-    kernel = _pair(op, "kernel_size", kernel_size, 1)
-    size = _pair(op, "output_size", output_size, 1)
+    kernel = int_pair(op, "kernel_size", kernel_size, 1)
+    size = int_pair(op, "output_size", output_size, 1)
     n, rows, length = input.shape
     if rows % (kernel[0] * kernel[1]):
         raise ValueError(f"{op}: input {input.shape}: dimension 1 ({rows}) is not divisible "
                          f"by the kernel's {kernel[0]}*{kernel[1]} elements")
-    geo = ConvGeometry(_pair(op, "stride", stride, 1), _pair(op, "padding", padding, 0),
-                       _pair(op, "dilation", dilation, 1), 1, size)
+    geo = ConvGeometry(int_pair(op, "stride", stride, 1), int_pair(op, "padding", padding, 0),
+                       int_pair(op, "dilation", dilation, 1), 1, size)
     oh, ow = geo.out_hw(kernel)
     if oh < 1 or ow < 1 or oh * ow != length:
         raise ValueError(

@@ -14,14 +14,14 @@ likely cause (``diagnose``). Also here: ``gradcheck`` (the engine's own, in grad
 
 from ..compare import Tolerances, compare, run_check
 from ..gradcheck import GradcheckError, Mismatch, gradcheck
-from .cmp import Comparison, cmp, retain_grads
+from .cmp import CmpLine, cmp, retain_grads
 from .diagnose import Diagnosis, diagnose
 from .layer import layer, loss
 from .network import network
 from .report import GradientCheck, Report, rel_error
 
 __all__ = [
-    "Comparison", "Diagnosis", "GradcheckError", "GradientCheck", "Mismatch", "Report",
+    "CmpLine", "Diagnosis", "GradcheckError", "GradientCheck", "Mismatch", "Report",
     "Tolerances", "cmp", "compare", "diagnose", "gradcheck", "layer", "loss", "network",
     "rel_error", "retain_grads", "run_check",
 ]

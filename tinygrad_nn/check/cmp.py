@@ -20,7 +20,7 @@ from .diagnose import Diagnosis, activation_derivatives, diagnose
 
 
 @dataclass
-class Comparison:
+class CmpLine:
     """One ``cmp`` line: ``exact`` (every entry equal), ``approximate`` (``np.allclose`` with
     torch.allclose's defaults, rtol 1e-5 and atol 1e-8), ``maxdiff``, and when they differ the
     shapes or a diagnosis."""
@@ -43,7 +43,7 @@ class Comparison:
 
 
 def cmp(name: str, manual: Any, tensor: Tensor | np.ndarray, *,
-        verbose: bool = True) -> Comparison:
+        verbose: bool = True) -> CmpLine:
     """Compare a hand-derived gradient with ``tensor.grad`` (or with an array), print the line
     (unless ``verbose=False``) and return it."""
     if isinstance(tensor, Tensor):
@@ -59,7 +59,7 @@ def cmp(name: str, manual: Any, tensor: Tensor | np.ndarray, *,
         derivatives = {}
     yours = np.asarray(manual.data if isinstance(manual, Tensor) else manual, np.float64)
     if yours.shape != true.shape:
-        result = Comparison(name, False, False, None, (yours.shape, true.shape),
+        result = CmpLine(name, False, False, None, (yours.shape, true.shape),
                             diagnose(yours, true, name=name))
     else:
         exact = bool(np.array_equal(yours, true))
@@ -67,7 +67,7 @@ def cmp(name: str, manual: Any, tensor: Tensor | np.ndarray, *,
         maxdiff = float(np.max(np.abs(yours - true), initial=0.0))
         found = None if approximate else diagnose(yours, true, name=name,
                                                   derivatives=derivatives)
-        result = Comparison(name, exact, approximate, maxdiff, (yours.shape, true.shape), found)
+        result = CmpLine(name, exact, approximate, maxdiff, (yours.shape, true.shape), found)
     if verbose:
         print(result)
     return result

@@ -13,6 +13,7 @@ from .. import optim as _optim
 from ..nn import Module, build
 from ..nn.module import state_mismatches
 from ..optim import Optimizer
+from ..optim.lr_scheduler import state_keys_mismatch
 from .header import CheckpointError, Declared, PathLike, spec_size_lower_bound
 
 # The optimizers a file may name: only these classes are ever instantiated from a header.
@@ -127,10 +128,9 @@ def check_scheduler(path: PathLike, saved: dict[str, Any] | None, scheduler: Any
     if saved["class"] != type(scheduler).__name__:
         raise CheckpointError(f"{path}: the file holds {saved['class']} state, the scheduler "
                               f"given is {type(scheduler).__name__}")
-    expected, found = set(scheduler.state_dict()), set(saved["state"])
-    if expected != found:
-        raise CheckpointError(f"{path}: 'scheduler.state' has keys {sorted(found)}, "
-                              f"{saved['class']} expects {sorted(expected)}")
+    mismatch = state_keys_mismatch(saved["state"], scheduler.state_dict())  # any scheduler's
+    if mismatch is not None:
+        raise CheckpointError(f"{path}: 'scheduler.state' {mismatch}")
     try:  # what the scheduler's load_state_dict checks (a user's class may not have it)
         getattr(scheduler, "check_state_dict", lambda state: None)(saved["state"])
     except ValueError as e:

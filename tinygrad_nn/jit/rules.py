@@ -178,7 +178,7 @@ def sum_(program: Program, op: OpRecord) -> Built:
         return None
     ix, o = op.ins[0], op.out
     out = program.bind(program.buffer(op.out_shape, dtype), "out")
-    kept = None if axis is None or keepdims else ops._keepdims_shape(shape, axis)
+    kept = None if axis is None or keepdims else ops.keepdims_shape(shape, axis)
     forward = [f"vals[{o}] = reduce(vals[{ix}], axis={program.bind(axis, 'axis')}, "
                f"keepdims={keepdims}, out={out})"]
 

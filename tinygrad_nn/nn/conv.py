@@ -17,11 +17,13 @@ weight and bias, fan_in = in_channels/groups * kh * kw.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from .. import convolution as conv_fn
+from ..convolution import int_pair
 from ..tensor import Tensor, default_rng, get_default_dtype
 from ..validation import check_positive_int
 from . import init as nn_init
@@ -35,13 +37,9 @@ __all__ = ["Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "B
            "Dropout2d"]
 
 
-def _pair(layer: str, name: str, value: IntPair) -> tuple[int, int]:
-    """An int or a pair of ints, checked here so a bad layer fails when it is built."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                 for v in pair):
-        raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
-    return int(pair[0]), int(pair[1])
+# the layers' error for a value that is not an int or a pair is a ValueError, the functions' a
+# TypeError (each pinned by tests): one helper, two error types
+_pair = partial(int_pair, error=ValueError)
 
 
 def _plain(pair: tuple[int, int]) -> int | list[int]:

@@ -32,10 +32,9 @@ class _SchedulerState:
         """Raise the ValueError ``load_state_dict`` would raise, changing nothing: the keys must
         match exactly and each value be of the kind the scheduler holds (``_check_like``)."""
         op = f"{type(self).__name__}.load_state_dict"
-        expected = set(self.state_dict())
-        if not isinstance(state_dict, dict) or set(state_dict) != expected:
-            found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
-            raise ValueError(f"{op}: expected keys {sorted(expected)}, got {found}")
+        mismatch = state_keys_mismatch(state_dict, self.state_dict())
+        if mismatch is not None:
+            raise ValueError(f"{op}: state_dict {mismatch}")
         for key, value in state_dict.items():
             _check_like(getattr(self, key), value, op, key)
 
@@ -44,6 +43,16 @@ class _SchedulerState:
         self.check_state_dict(state_dict)
         for key, value in state_dict.items():
             setattr(self, key, list(value) if isinstance(value, list) else value)
+
+
+def state_keys_mismatch(state_dict: Any, expected: Any) -> str | None:
+    """What is wrong with a scheduler state's keys ("has keys [...]; expected keys [...]"), or
+    None: they must be exactly those of its ``state_dict()`` (``expected``). The one comparison,
+    for these schedulers and, through the checkpoint, for a user's class."""
+    if isinstance(state_dict, dict) and set(state_dict) == set(expected):
+        return None
+    found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
+    return f"has keys {found}; expected keys {sorted(expected)}"
 
 
 def _check_like(current: Any, value: Any, op: str, key: str) -> None:
