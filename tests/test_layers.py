@@ -110,13 +110,6 @@ def test_an_upward_import_is_caught(line, expected):
 # private names stay in their module
 # --------------------------------------------------------------------------------------------
 
-# Imports of a private name that are known and left, each with its reason.
-PRIVATE_IMPORTS_LEFT = {
-    # the compiled replay uses the engine's own gradient fitting (autograd and jit are #14's)
-    "tinygrad_nn.jit.program imports _fit from tinygrad_nn.autograd",
-}
-
-
 def private_imports(sources: dict[str, tuple[str, bool]]) -> list[str]:
     """Every ``from <another module> import _name``: a name with a leading underscore is its
     module's own, so a second module that needs it needs a public name in the right home."""
@@ -141,7 +134,41 @@ def private_imports(sources: dict[str, tuple[str, bool]]) -> list[str]:
 
 
 def test_no_module_imports_another_modules_private_names():
-    assert [f for f in private_imports(package_sources()) if f not in PRIVATE_IMPORTS_LEFT] == []
+    assert private_imports(package_sources()) == []
+
+
+def private_uses(sources: dict[str, tuple[str, bool]]) -> list[str]:
+    """Every ``obj._name`` in one module where ``_name`` is a private function or method defined
+    only in other modules (``Tensor._make``, ``x._lift``): calling another module's private
+    code couples the two as much as importing its private names."""
+    trees = {module: ast.parse(source) for module, (source, _) in sources.items()}
+    defined: dict[str, set[str]] = {}
+    for module, tree in trees.items():
+        for node in ast.walk(tree):
+            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and node.name.startswith("_") and not node.name.startswith("__")
+                    and not node.name.endswith("_")):  # _repr_png_: IPython's protocol
+                defined.setdefault(node.name, set()).add(module)
+    found = []
+    for module, tree in sorted(trees.items()):
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr in defined
+                    and module not in defined[node.attr]
+                    and ast.unparse(node.value) not in ("self", "cls", "super()")):
+                found.append(f"{module}:{node.lineno} uses {ast.unparse(node)}, defined in "
+                             f"{', '.join(sorted(defined[node.attr]))}")
+    return sorted(found)
+
+
+def test_no_module_calls_another_modules_private_functions():
+    assert private_uses(package_sources()) == []
+
+
+def test_a_private_use_across_modules_is_caught():
+    sources = {"tinygrad_nn.tensor": ("class Tensor:\n    def _make(cls): ...\n", False),
+               "tinygrad_nn.ops": ("x = Tensor._make(1)\ny = self._make(2)\n", False)}
+    assert private_uses(sources) == [
+        "tinygrad_nn.ops:1 uses Tensor._make, defined in tinygrad_nn.tensor"]
 
 
 @pytest.mark.parametrize("line, expected", [

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .tensor import Tensor  # tensor.py defines Tensor before it imports this module
+from .tensor import Tensor, wrap  # tensor.py defines Tensor and wrap before it imports this module
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -158,7 +158,7 @@ class Function:
         if _grad_enabled:
             needs = tuple(map(_wants_grad, parents))
             if True in needs:
-                # NOTE: Tensor._make and _record written out: this is the hottest
+                # NOTE: tensor.wrap and _record written out: this is the hottest
                 # path of the engine (every op of every forward pass).
                 ctx.parents = parents
                 ctx.inputs = inputs
@@ -178,7 +178,7 @@ class Function:
                 if _tracer is not None:
                     _tracer.op(cls, ctx, parents, kwargs, out)
                 return out
-        out = Tensor._make(data, None)
+        out = wrap(data)
         if _tracer is not None:
             _tracer.op(cls, ctx, parents, kwargs, out)
         return out
@@ -378,7 +378,7 @@ def compute_gradients(
                 # NOTE: `is not` first: builtin dtypes are singletons, `!=` costs more
                 if pg.shape != data.shape or (pg.dtype is not data.dtype
                                               and pg.dtype != data.dtype):
-                    pg = _fit(pg, data, ctx)
+                    pg = fit_gradient(pg, data, ctx)
                 owner = p._ctx
                 if owner is None:
                     entry = leaves.get(id(p))
@@ -457,7 +457,7 @@ def compute_gradients(
     return found
 
 
-def _fit(g: Any, like: np.ndarray, ctx: Function) -> Any:
+def fit_gradient(g: Any, like: np.ndarray, ctx: Function) -> Any:
     """The one place gradients are reduced over broadcast axes and cast to the input's dtype."""
     if g.shape != like.shape:
         g = unbroadcast(g, like.shape, type(ctx).__name__)
@@ -473,7 +473,7 @@ def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
             g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
         delivered.add(id(g))
         # the common case (grads zeroed to None each step): the fresh array becomes .grad as is
-        t.grad = Tensor._make(g if t.grad is None else t.grad.data + g, None)
+        t.grad = wrap(g if t.grad is None else t.grad.data + g)
     elif isinstance(g, Tensor):  # graph mode: the gradient keeps its own graph
         t.grad = g if t.grad is None else t.grad + g
     else:  # NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays
@@ -508,7 +508,7 @@ def _graph_seed(seed: np.ndarray, given: Any) -> Tensor:
     constant."""
     if isinstance(given, Tensor) and given.requires_grad:
         return given if given.dtype == seed.dtype else given.astype(seed.dtype)
-    return Tensor._make(seed, None)
+    return wrap(seed)
 
 
 def _check_requires_grad(t: Tensor, what: str) -> None:
@@ -588,7 +588,7 @@ def grad(
                 "pass allow_unused=True to get None for it"
             )
         if g is not None and not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g), None)
+            g = wrap(np.asarray(g))
         result.append(g)
     return tuple(result)
 
@@ -673,7 +673,7 @@ def inplace(t: Tensor, op: str, compute: Any) -> Tensor:
             f"in-place operation. Update it inside `with tg.no_grad():` (as optimizers do), or "
             f"write the out-of-place form (x = x.{op.rstrip('_')}(...))."
         )
-    old = Tensor._make(t.data, t._ctx)
+    old = wrap(t.data, t._ctx)
     bump_version(t)  # before the new op is recorded: the new op must see t as unmodified
     result = compute(old)
     if tuple(result.shape) != tuple(t.shape):
@@ -726,7 +726,7 @@ def register_hook(t: Tensor, hook: Any) -> _HookHandle:
 
 def _run_hooks(t: Tensor, g: Any) -> Any:
     for hook in list(_hooks.get(id(t), ())):
-        wrapped = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
+        wrapped = g if isinstance(g, Tensor) else wrap(np.asarray(g))
         replaced = hook(wrapped)
         if replaced is not None:
             g = replaced if isinstance(g, Tensor) else np.asarray(
@@ -769,15 +769,15 @@ def _torch_style_apply(cls: Any, *args: Any) -> Any:
         ctx._positions = tensor_positions
         ctx.seq = next(_sequence)
         ctx.g = None
-        result = Tensor._make(out.data, ctx)
+        result = wrap(out.data, ctx)
         _record(result, ctx)
         return result
-    return Tensor._make(out.data, None)
+    return wrap(out.data)
 
 
 def _torch_style_backward(self: Any, g: Any, out: Any, *inputs: Any) -> tuple[Any, ...]:
     graph = isinstance(g, Tensor)
-    grads = type(self)._user_backward(self, g if graph else Tensor._make(np.asarray(g), None))
+    grads = type(self)._user_backward(self, g if graph else wrap(np.asarray(g)))
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) < max(self._positions) + 1:

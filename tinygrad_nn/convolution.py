@@ -22,7 +22,7 @@ import numpy as np
 
 from . import ops
 from .ops import ConvGeometry
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 from .validation import BadArgument, BadArgumentType, BadArgumentValue
 
 IntPair = int | Sequence[int]
@@ -188,7 +188,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         raise ValueError(f"{op}: divisor_override must be a positive int, got "
                          f"{divisor_override!r}")
     n, c, h, w = x.shape
-    ones = Tensor._make(np.ones((1, 1) + kernel, dtype=x.dtype), None)
+    ones = wrap(np.ones((1, 1) + kernel, dtype=x.dtype))
     images = x.reshape(n * c, 1, h, w)
     summed = ops.Conv2d.apply(images, ones, geometry=geo)
     if divisor_override is not None:
@@ -196,8 +196,8 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     elif count_include_pad or geo.padding == (0, 0):
         out = summed * (1.0 / (kernel[0] * kernel[1]))
     else:
-        counts = ops._conv_kernel(np.ones((1, 1, h, w), dtype=x.dtype), ones.data, geo)
-        out = summed * Tensor._make(1.0 / counts, None)
+        counts = ops.conv_kernel(np.ones((1, 1, h, w), dtype=x.dtype), ones.data, geo)
+        out = summed * wrap(1.0 / counts)
     out = out.reshape((n, c) + out.shape[2:])
     return out.reshape(out.shape[1:]) if added else out
 
@@ -227,9 +227,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size: IntPair | Sequence[int | Non
     h, w = x.shape[2:]
     out = x
     if oh != h:
-        out = Tensor._make(_averaging_matrix(h, oh, x.dtype), None) @ out
+        out = wrap(_averaging_matrix(h, oh, x.dtype)) @ out
     if ow != w:
-        out = out @ Tensor._make(_averaging_matrix(w, ow, x.dtype).T, None)
+        out = out @ wrap(_averaging_matrix(w, ow, x.dtype).T)
     return out.reshape(out.shape[1:]) if added else out
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import autograd, ops
 from .autograd import Function, is_grad_enabled
-from .tensor import Tensor, cat, einsum, normalize_index, stack, where
+from .tensor import Tensor, cat, einsum, lift, normalize_index, stack, where, wrap
 
 
 class NotDifferentiableError(TypeError):
@@ -52,7 +52,7 @@ class NotDifferentiableError(TypeError):
 def _lift(values: Sequence[Any]) -> list[Tensor]:
     """Every operand as a Tensor; Python scalars adopt the first Tensor's dtype (weak scalars)."""
     first = next(v for v in values if isinstance(v, Tensor))
-    return [first._lift(v) for v in values]
+    return [lift(first, v) for v in values]
 
 
 def _tensor(value: Any) -> Tensor:
@@ -507,7 +507,7 @@ def setitem(t: Tensor, index: Any, value: Any) -> None:
     if count.max(initial=0) > 1:
         raise ValueError("setitem: the index names some elements more than once; NumPy keeps "
                          "the last write, which has no gradient: write each element once")
-    old = Tensor._make(t.data, t._ctx)
+    old = wrap(t.data, t._ctx)
     old.requires_grad = t.requires_grad
     autograd.moved(old)  # the engine's tape: t's old op now outputs `old`
     _repoint_consumers(t, old)

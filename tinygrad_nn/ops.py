@@ -20,7 +20,7 @@ import numpy as np
 
 from . import threads
 from .autograd import Function
-from .tensor import Tensor
+from .tensor import Tensor, lift, wrap
 
 # ============================================================================================
 # helpers: the few places where ndarray and Tensor spell an operation differently
@@ -57,11 +57,11 @@ def _permute(a, axes):
 def _zero_where(mask, a):
     """``a`` with exact zeros where ``mask`` (multiplying by a mask would turn inf into nan)."""
     if isinstance(a, Tensor):
-        return Where.apply(a._lift(0.0), a, cond=mask)
+        return Where.apply(lift(a, 0.0), a, cond=mask)
     return np.where(mask, a.dtype.type(0), a)
 
 
-def _keepdims_shape(shape, axis):
+def keepdims_shape(shape, axis):
     return tuple(1 if i in axis else s for i, s in enumerate(shape))
 
 
@@ -424,7 +424,7 @@ class Sum(Function):
 
     def backward(self, g, out, x):
         if self.axis is not None and not self.keepdims:
-            g = g.reshape(_keepdims_shape(x.shape, self.axis))
+            g = g.reshape(keepdims_shape(x.shape, self.axis))
         return _broadcast_to(g, x.shape)
 
 
@@ -432,7 +432,7 @@ class Max(Function):
     """d max(x, axis): g to the maxima; ties share it evenly (torch.amax / full torch.max)"""
 
     def forward(self, x, axis, keepdims):
-        self.axis, self.kept = axis, _keepdims_shape(x.shape, axis)
+        self.axis, self.kept = axis, keepdims_shape(x.shape, axis)
         return np.asarray(x.max(axis=axis, keepdims=keepdims))
 
     def backward(self, g, out, x):
@@ -713,7 +713,7 @@ def _distinct_subscripts(sub, shape):
 
 def _einsum(spec, operands):
     if any(isinstance(o, Tensor) for o in operands):
-        lifted = [o if isinstance(o, Tensor) else Tensor._make(np.asarray(o), None)
+        lifted = [o if isinstance(o, Tensor) else wrap(np.asarray(o))
                   for o in operands]
         return Einsum.apply(*lifted, spec=spec)
     return np.einsum(spec, *operands)
@@ -893,7 +893,7 @@ def _columns(y, groups):
         groups, o // groups, n * oh * ow)
 
 
-def _conv_kernel(x, w, geo, cols=None):
+def conv_kernel(x, w, geo, cols=None):
     n = x.shape[0]
     o, _, kh, kw = w.shape
     oh, ow = geo.out_hw((kh, kw))
@@ -925,7 +925,7 @@ def _conv_weight_kernel(x, g, geo, w_shape, cols=None):
 def _conv(x, w, geo):
     if isinstance(x, Tensor):
         return Conv2d.apply(x, w, geometry=geo)
-    return _conv_kernel(x, w, geo)
+    return conv_kernel(x, w, geo)
 
 
 def _conv_transpose(g, w, geo, x_shape):
@@ -961,7 +961,7 @@ class Conv2d(Function):
         # NOTE: the col matrix is kept for the weight gradient: rebuilding it costs as much as
         # the forward's copy; it is the one large thing saved (C/groups*kh*kw per output pixel).
         self.cols = _im2col(x, w.shape[2:], geometry)
-        out = _conv_kernel(x, w, geometry, self.cols)
+        out = conv_kernel(x, w, geometry, self.cols)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         return out

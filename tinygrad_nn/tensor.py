@@ -85,11 +85,37 @@ def cast_checked(array: np.ndarray, dtype: np.dtype, op: str) -> np.ndarray:
     return array.astype(dtype)
 
 
+def wrap(data: np.ndarray, grad_fn: Function | None = None) -> Tensor:
+    """A Tensor holding ``data`` itself, no copy and no checks: how the engine wraps the arrays
+    its ops compute (``grad_fn``: the op that made it, when recorded). Users call
+    ``Tensor.from_numpy``, which checks its argument."""
+    t = object.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t._requires_grad = grad_fn is not None
+    t._ctx = grad_fn
+    t._retains_grad = False
+    if grad_fn is None and autograd._tracer is not None:  # tg.compile: where a leaf comes from
+        autograd._tracer.created(t, data)
+    return t
+
+
+def lift(like: Tensor, other: ArrayLike) -> Tensor:
+    """``other``, an operand of an op on ``like``, as a Tensor. Python scalars adopt ``like``'s
+    float dtype (they are "weak", as in PyTorch and NumPy 2), so ``x32 * 2.0`` stays float32."""
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, (int, float)):
+        dtype = like.dtype if like.dtype.kind == "f" else np.result_type(like.dtype, other)
+        return wrap(np.asarray(other, dtype=dtype))
+    return Tensor(other)
+
+
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Copy ``data`` into a fresh ndarray; Python floats take the default dtype, as in PyTorch."""
     if isinstance(data, ValuesIndices):
         raise TypeError("max(dim)/min(dim) return (values, indices), as in PyTorch: use "
                         "result.values (or x.amax(dim) / x.max(axis=dim) for the values alone)")
-    """Copy ``data`` into a fresh ndarray; Python floats take the default dtype, as in PyTorch."""
     if isinstance(data, Tensor):
         data = data.data
     try:
@@ -137,25 +163,12 @@ class Tensor:
         if autograd._tracer is not None:
             autograd._tracer.created(self, data)
 
-    @classmethod
-    def _make(cls, data: np.ndarray, ctx: Function | None) -> Tensor:
-        """Wrap an op's output without copying or checks (the engine's hot path)."""
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t._requires_grad = ctx is not None
-        t._ctx = ctx
-        t._retains_grad = False
-        if ctx is None and autograd._tracer is not None:  # tg.compile: where a leaf comes from
-            autograd._tracer.created(t, data)
-        return t
-
     @staticmethod
     def from_numpy(array: np.ndarray) -> Tensor:
         """A tensor sharing memory with ``array`` (``Tensor(array)`` copies, as torch.tensor)."""
         if not isinstance(array, np.ndarray):
             raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
-        return Tensor._make(array, None)
+        return wrap(array)
 
     # ----------------------------------------------------------------------------------------
     # properties and conversions
@@ -218,7 +231,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph; it shares this tensor's version counter, so an
         in-place change through it is seen by backward (as in PyTorch)."""
-        out = Tensor._make(self.data, None)
+        out = wrap(self.data)
         versions = getattr(self, "_bumps", None)
         if versions is None:
             versions = self._bumps = autograd.Versions()
@@ -319,53 +332,43 @@ class Tensor:
     # elementwise
     # ----------------------------------------------------------------------------------------
 
-    def _lift(self, other: ArrayLike) -> Tensor:
-        """Another operand as a Tensor. Python scalars adopt this tensor's float dtype (they are
-        "weak", as in PyTorch and NumPy 2), so ``x32 * 2.0`` stays float32."""
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, (int, float)):
-            dtype = self.dtype if self.dtype.kind == "f" else np.result_type(self.dtype, other)
-            return Tensor._make(np.asarray(other, dtype=dtype), None)
-        return Tensor(other)
-
     def __add__(self, other: ArrayLike) -> Tensor:
-        return ops.Add.apply(self, self._lift(other))
+        return ops.Add.apply(self, lift(self, other))
 
     def __radd__(self, other: ArrayLike) -> Tensor:
-        return ops.Add.apply(self._lift(other), self)
+        return ops.Add.apply(lift(self, other), self)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return ops.Sub.apply(self, self._lift(other))
+        return ops.Sub.apply(self, lift(self, other))
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
-        return ops.Sub.apply(self._lift(other), self)
+        return ops.Sub.apply(lift(self, other), self)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return ops.Mul.apply(self, self._lift(other))
+        return ops.Mul.apply(self, lift(self, other))
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
-        return ops.Mul.apply(self._lift(other), self)
+        return ops.Mul.apply(lift(self, other), self)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return ops.Div.apply(self, self._lift(other))
+        return ops.Div.apply(self, lift(self, other))
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        return ops.Div.apply(self._lift(other), self)
+        return ops.Div.apply(lift(self, other), self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         if isinstance(other, (int, float)) and self.dtype.kind == "f":
             return ops.PowScalar.apply(self, exponent=other)
-        return ops.Pow.apply(self, self._lift(other))
+        return ops.Pow.apply(self, lift(self, other))
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
-        return ops.Pow.apply(self._lift(other), self)
+        return ops.Pow.apply(lift(self, other), self)
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
-        return ops.Matmul.apply(self, self._lift(other))
+        return ops.Matmul.apply(self, lift(self, other))
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return ops.Matmul.apply(self._lift(other), self)
+        return ops.Matmul.apply(lift(self, other), self)
 
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
@@ -432,10 +435,10 @@ class Tensor:
         return ops.Step.apply(self, fn=np.round)
 
     def maximum(self, other: ArrayLike) -> Tensor:
-        return ops.Maximum.apply(self, self._lift(other))
+        return ops.Maximum.apply(self, lift(self, other))
 
     def minimum(self, other: ArrayLike) -> Tensor:
-        return ops.Minimum.apply(self, self._lift(other))
+        return ops.Minimum.apply(self, lift(self, other))
 
     def clip(
         self, min: builtins.float | None = None, max: builtins.float | None = None
@@ -527,7 +530,7 @@ class Tensor:
         values = self.gather(d, indices)
         if not keepdim:
             values, indices = values.squeeze(d), indices.squeeze(d)
-        return ValuesIndices(values, Tensor._make(indices, None))
+        return ValuesIndices(values, wrap(indices))
 
     def cumsum(self, dim: int | None = None, *, axis: int | None = None) -> Tensor:
         """Running sums along an axis (torch.cumsum needs ``dim``)."""
@@ -699,7 +702,7 @@ class Tensor:
         a = _axes(axis, self.ndim, "prod")[0]
         part = self.swapaxes(a, 0) if a else self
         if part.shape[0] == 0:
-            part = Tensor._make(np.ones((1,) + part.shape[1:], self.dtype), None)
+            part = wrap(np.ones((1,) + part.shape[1:], self.dtype))
         while part.shape[0] > 1:
             half = part.shape[0] // 2
             paired = part[:half] * part[half:2 * half]
@@ -787,10 +790,10 @@ class Tensor:
         return self**exponent
 
     def add(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
-        return self + (other if alpha == 1 else self._lift(other) * alpha)
+        return self + (other if alpha == 1 else lift(self, other) * alpha)
 
     def sub(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
-        return self - (other if alpha == 1 else self._lift(other) * alpha)
+        return self - (other if alpha == 1 else lift(self, other) * alpha)
 
     def mul(self, other: ArrayLike) -> Tensor:
         return self * other
@@ -800,7 +803,7 @@ class Tensor:
 
     def logaddexp(self, other: ArrayLike) -> Tensor:
         """log(e^x + e^y), shifted by the (constant) larger input so exp never overflows."""
-        y = self._lift(other)
+        y = lift(self, other)
         shift = np.maximum(self.data, y.data)
         shift = np.where(np.isfinite(shift), shift, 0.0)
         return ((self - shift).exp() + (y - shift).exp()).log() + shift
@@ -810,7 +813,7 @@ class Tensor:
         m = np.asarray(_values(mask))
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: the mask must be bool, got {m.dtype}")
-        return where(m, self._lift(value), self)
+        return where(m, lift(self, value), self)
 
     # movement, composed
 
@@ -1073,21 +1076,21 @@ class Tensor:
         return autograd.inplace(self, op, compute)
 
     def zero_(self) -> Tensor:
-        return self._inplace("zero_", lambda x: Tensor._make(np.zeros_like(x.data), None))
+        return self._inplace("zero_", lambda x: wrap(np.zeros_like(x.data)))
 
     def fill_(self, value: builtins.float) -> Tensor:
-        return self._inplace("fill_", lambda x: Tensor._make(np.full_like(x.data, value), None))
+        return self._inplace("fill_", lambda x: wrap(np.full_like(x.data, value)))
 
     def copy_(self, src: ArrayLike) -> Tensor:
-        source = self._lift(src)
+        source = lift(self, src)
         return self._inplace("copy_", lambda x: source.expand(x.shape))
 
     def add_(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
-        return self._inplace("add_", lambda x: x + (other if alpha == 1 else x._lift(other) *
+        return self._inplace("add_", lambda x: x + (other if alpha == 1 else lift(x, other) *
                                                     alpha))
 
     def sub_(self, other: ArrayLike, alpha: builtins.float = 1.0) -> Tensor:
-        return self._inplace("sub_", lambda x: x - (other if alpha == 1 else x._lift(other) *
+        return self._inplace("sub_", lambda x: x - (other if alpha == 1 else lift(x, other) *
                                                     alpha))
 
     def mul_(self, other: ArrayLike) -> Tensor:
@@ -1122,9 +1125,9 @@ def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elements of x where condition holds, else of y. The condition gets no gradient."""
     cond = np.asarray(_values(condition), dtype=bool)
     if isinstance(x, Tensor):
-        y = x._lift(y)
+        y = lift(x, y)
     elif isinstance(y, Tensor):
-        x = y._lift(x)
+        x = lift(y, x)
     else:
         x, y = _as_tensor(x), _as_tensor(y)
     return ops.Where.apply(x, y, cond=cond)
@@ -1328,7 +1331,7 @@ def _arg_reduce(t: Tensor, fn: Any, axis: Any, keepdims: bool, op: str) -> Tenso
         result = fn(t.data, keepdims=keepdims)
     else:
         result = fn(t.data, axis=_axis(axis, t.ndim, op), keepdims=keepdims)
-    return Tensor._make(np.asarray(result), None)
+    return wrap(np.asarray(result))
 
 
 def _compare(fn: Any, t: Tensor, other: Any, symbol: str) -> Tensor:
@@ -1342,7 +1345,7 @@ def _compare(fn: Any, t: Tensor, other: Any, symbol: str) -> Tensor:
         raise TypeError(f"comparison {symbol}: cannot compare a tensor {t.shape} {t.dtype} with "
                         f"{type(other).__name__} {other!r}")
     try:
-        return Tensor._make(np.asarray(fn(t.data, values)), None)
+        return wrap(np.asarray(fn(t.data, values)))
     except ValueError as e:
         raise ValueError(f"comparison {symbol}: shapes {t.shape} and {array.shape} do not "
                          f"broadcast ({t.dtype}, {array.dtype})") from e
@@ -1432,12 +1435,12 @@ def _float_dtype(dtype: Any, op: str = "Tensor") -> np.dtype:
 
 def zeros(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
     data = np.zeros(_shape_arg(shape, "zeros"), _float_dtype(dtype, "zeros"))
-    return Tensor._make(data, None).requires_grad_(requires_grad)
+    return wrap(data).requires_grad_(requires_grad)
 
 
 def ones(*shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
     data = np.ones(_shape_arg(shape, "ones"), _float_dtype(dtype, "ones"))
-    return Tensor._make(data, None).requires_grad_(requires_grad)
+    return wrap(data).requires_grad_(requires_grad)
 
 
 def full(
@@ -1446,13 +1449,12 @@ def full(
     size = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
     fill = _to_array(fill_value)
     fill = cast_checked(fill, _float_dtype(dtype, "full"), "full")
-    return Tensor._make(np.full(size, fill), None).requires_grad_(requires_grad)
+    return wrap(np.full(size, fill)).requires_grad_(requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     n, m = _shape_arg((n, n if m is None else m), "eye")
-    return Tensor._make(np.eye(n, m, dtype=_float_dtype(dtype, "eye")),
-                        None).requires_grad_(requires_grad)
+    return wrap(np.eye(n, m, dtype=_float_dtype(dtype, "eye"))).requires_grad_(requires_grad)
 
 
 def randn(
@@ -1463,7 +1465,7 @@ def randn(
     library's seeded one."""
     rng = (as_generator(generator) or _rng)
     data = rng.standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype, "randn"))
-    return Tensor._make(data, None).requires_grad_(requires_grad)
+    return wrap(data).requires_grad_(requires_grad)
 
 
 def rand(
@@ -1473,7 +1475,7 @@ def rand(
     """Uniform samples in [0, 1)."""
     rng = (as_generator(generator) or _rng)
     data = rng.random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype, "rand"))
-    return Tensor._make(data, None).requires_grad_(requires_grad)
+    return wrap(data).requires_grad_(requires_grad)
 
 
 def arange(
@@ -1495,7 +1497,7 @@ def arange(
     data = np.arange(start, stop, step)
     if dtype is not None or data.dtype.kind == "f":
         data = data.astype(_float_dtype(dtype, "arange"))
-    return Tensor._make(data, None).requires_grad_(requires_grad)
+    return wrap(data).requires_grad_(requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -1546,19 +1548,19 @@ def randint(low: int, high: int | None = None, size: Sequence[int] | None = None
         low, high = 0, low
     data = (as_generator(generator) or _rng).integers(low, high, size=tuple(size))
     kind = np.int64 if dtype is None else check_dtype(dtype, "randint")
-    return Tensor._make(data.astype(kind), None)
+    return wrap(data.astype(kind))
 
 
 def randperm(n: int, generator: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    return Tensor._make((as_generator(generator) or _rng).permutation(n).astype(np.int64), None)
+    return wrap((as_generator(generator) or _rng).permutation(n).astype(np.int64))
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from start to end, both included (torch.linspace)."""
     data = np.linspace(start, end, steps).astype(_float_dtype(dtype))
-    return Tensor._make(data, None).requires_grad_(requires_grad)
+    return wrap(data).requires_grad_(requires_grad)
 
 
 # The modules below need the Tensor class defined above (see docs/design.md, "import order").

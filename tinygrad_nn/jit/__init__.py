@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
-from ..tensor import Tensor
+from ..tensor import Tensor, wrap
 from .program import Program
 from .trace import TraceError, Tracer
 
@@ -80,7 +80,7 @@ def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
 def _detached(value: Any) -> Any:
     """What a replay returns for the traced call's result: tensors without a graph."""
     if isinstance(value, Tensor):
-        return Tensor._make(value.data, None)
+        return wrap(value.data)
     if isinstance(value, (tuple, list)):
         return type(value)(_detached(v) for v in value)
     return value

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import threads
-from ..autograd import _fit
-from ..tensor import Tensor
+from ..autograd import fit_gradient
+from ..tensor import wrap
 from . import rules
 from .trace import Event, OpRecord, Trace
 
@@ -64,7 +64,7 @@ class Program:
         self.rules_used: list[str] = []  # what each op compiled to (for tests and docs)
         # what the generated lines name: the lists of slots, NumPy's functions, then bind()
         self.names: dict[str, Any] = {
-            "vals": self.vals, "grads": self.grads, "np": np, "make": Tensor._make,
+            "vals": self.vals, "grads": self.grads, "np": np, "make": wrap,
             "copy": np.array, "fresh": _fresh, "use_spare": _use_spare, "owned": self.owned,
             "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
@@ -286,7 +286,7 @@ class Program:
                 if pg is None:
                     continue
                 if pg.shape != shape or pg.dtype != dtype:
-                    pg = _fit(pg, vals[s], ctx)
+                    pg = fit_gradient(pg, vals[s], ctx)
                 previous = grads[s]
                 grads[s] = pg if previous is None else previous + pg
 

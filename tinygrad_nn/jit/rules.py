@@ -179,7 +179,7 @@ def sum_(program: Program, op: OpRecord) -> Built:
         return None
     ix, o = op.ins[0], op.out
     out = program.bind(program.buffer(op.out_shape, dtype), "out")
-    kept = None if axis is None or keepdims else ops._keepdims_shape(shape, axis)
+    kept = None if axis is None or keepdims else ops.keepdims_shape(shape, axis)
     forward = [f"vals[{o}] = reduce(vals[{ix}], axis={program.bind(axis, 'axis')}, "
                f"keepdims={keepdims}, out={out})"]
 
@@ -297,7 +297,7 @@ def optimizer_step(optimizer: Any) -> tuple[Closure, bool]:
     ``step()``. Also says whether the update is in place (no ``p.data`` rebound)."""
     if type(optimizer) is not SGD:
         return optimizer.step, False
-    groups, scratch = optimizer.param_groups, optimizer._scratch
+    groups, scratch = optimizer.param_groups, optimizer.scratch
     bump = autograd.bump_version
 
     def step() -> None:

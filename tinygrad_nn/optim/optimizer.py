@@ -79,7 +79,7 @@ class Optimizer:
         """The keys of a stepped parameter's state: "array" (shaped like p) or "int"."""
         raise NotImplementedError
 
-    def _scratch(self, p: Tensor) -> np.ndarray:
+    def scratch(self, p: Tensor) -> np.ndarray:
         """A reused array shaped like ``p`` for an update's intermediate (not state: never saved).
         NOTE: a fresh ``lr * grad`` per parameter per step is an allocation small steps feel."""
         buffer = self._scratch_arrays.get(p)

@@ -75,7 +75,7 @@ class SGD(Optimizer):
                 buf = momentum * state["momentum_buffer"] + (1 - group["dampening"]) * g
             state["momentum_buffer"] = buf
             g = g + momentum * buf if group["nesterov"] else buf
-        p.data -= np.multiply(g, lr, out=self._scratch(p))  # lr * g, into a reused buffer
+        p.data -= np.multiply(g, lr, out=self.scratch(p))  # lr * g, into a reused buffer
 
 
 class Adam(Optimizer):
