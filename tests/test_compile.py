@@ -616,3 +616,54 @@ def test_a_compiled_sigmoid_underflows_to_zero_under_seterr_raise_as_eager():
         for _ in range(3):
             np.testing.assert_array_equal(compiled(x).data, eager)
     assert compiled.traces == 1
+
+
+class _ChangeOptions:
+    """A 'scheduler' for _train_both that changes SGD's options after some steps: the replay's
+    inline update (plain SGD only) must hand over to the optimizer's own step."""
+
+    def __init__(self, opt, at=5, **options):
+        self.opt, self.at, self.options, self.count = opt, at, options, 0
+
+    def step(self):
+        self.count += 1
+        if self.count == self.at:
+            for group in self.opt.param_groups:
+                group.update(self.options)
+
+
+@pytest.mark.parametrize("options", [dict(momentum=0.9), dict(weight_decay=0.01),
+                                     dict(maximize=True)])
+def test_sgd_options_changed_after_the_trace_are_honoured(options):
+    _, _, onehot = _data()
+    step = _train_both(_mlp(nn.Sigmoid()), _mse, lambda p: optim.SGD(p, lr=0.1), onehot,
+                       scheduler=lambda o: _ChangeOptions(o, **options))
+    assert step.traces == 1
+
+
+def test_an_sgd_parameter_list_changed_after_the_trace_is_honoured():
+    # the replay's update names the traced parameters: a list edited in place must be updated
+    # as it is now. Here the first layer is frozen by putting tensors the model does not use
+    # (no gradient: not updated) in its place, the list's length unchanged.
+    def freeze_first_layer(opt):
+        class Freeze(_ChangeOptions):
+            def step(self):
+                self.count += 1
+                if self.count == 5:
+                    params = self.opt.param_groups[0]["params"]
+                    for i in (0, 1):
+                        self.opt.state.pop(params[i], None)
+                        params[i] = tg.Tensor(np.zeros(params[i].shape), requires_grad=True)
+        return Freeze(opt)
+
+    _, _, onehot = _data()
+    _train_both(_mlp(nn.Sigmoid()), _mse, lambda p: optim.SGD(p, lr=0.1), onehot,
+                scheduler=freeze_first_layer)
+
+
+def test_compiled_sgd_update_is_generated_inline():
+    _, _, step = _setup()
+    x, y = tg.Tensor(np.ones((2, 3))), np.zeros((2, 2))
+    step(x, y)
+    ((program,),) = step._cache.values()
+    assert "subtract(data, multiply(grad, lr" in program.source

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor, wrap
-from .program import Program
+from .program import MISS, Program
 from .trace import TraceError, Tracer
 
 __all__ = ["Compiled", "TraceError", "callback", "compile"]
@@ -56,20 +56,17 @@ def compile(fn: Callable[..., Any] | None = None, *,
 
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Grad mode, then per argument its type and (shape, dtype[, requires_grad]), or its value
+    for a Python scalar; ``Program``'s generated guard compares exactly these."""
     key: list[Any] = [autograd._grad_enabled]
     for a in args:
         kind = type(a)
-        if kind is np.ndarray:  # the common cases first: one type test each
-            key.append((a.shape, a.dtype))
-        elif kind is Tensor:
-            data = a.data
-            key.append((data.shape, data.dtype, a.requires_grad))
+        if isinstance(a, np.ndarray):
+            key.append((kind, a.shape, a.dtype))
         elif isinstance(a, Tensor):
-            key.append((a.data.shape, a.data.dtype, a.requires_grad))
-        elif isinstance(a, np.ndarray):
-            key.append((a.shape, a.dtype))
+            key.append((kind, a.data.shape, a.data.dtype, a.requires_grad))
         elif a is None or isinstance(a, (bool, int, float, str)):
-            key.append((type(a), a))
+            key.append((kind, a))
         else:
             raise TypeError(
                 f"compile: argument of type {type(a).__name__} is not supported; pass Tensors, "
@@ -98,21 +95,27 @@ class Compiled:
         self.cache_size = cache_size
         self.traces = 0
         self._cache: OrderedDict[tuple[Any, ...], list[Program]] = OrderedDict()
+        self._hot: Callable[[tuple[Any, ...]], Any] | None = None
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        hot = self._hot  # the program of the last call: its run() checks its own guards
+        if hot is not None and not kwargs and autograd._tracer is None:
+            result = hot(args)
+            if result is not MISS:
+                return result
         if kwargs:
             raise TypeError("compile: keyword arguments are not supported; pass them "
                             "positionally")
         if autograd._tracer is not None:  # called from a step being traced: just run it
             return self.fn(*args)
         key = _signature(args)
-        programs = self._cache.get(key)
-        if programs is not None:
-            for program in programs:  # one per guard state (train and eval, say)
-                if program.guards_ok():
-                    self._cache.move_to_end(key)
-                    return program.run(args)
+        for program in self._cache.get(key, ()):  # one per guard state (train and eval, say)
+            result = program.run(args)
+            if result is not MISS:
+                self._cache.move_to_end(key)
+                self._hot = program.run
+                return result
         return self._trace(key, args)
 
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...]) -> Any:
@@ -131,7 +134,8 @@ class Compiled:
         tracer.trace.output = structure
         programs = self._cache.setdefault(key, [])
         programs[:] = [p for p in programs if not p.same_guards(tracer.trace)]
-        programs.insert(0, Program(tracer.trace))
+        programs.insert(0, Program(tracer.trace, key))
+        self._hot = programs[0].run
         self._cache.move_to_end(key)
         while sum(len(p) for p in self._cache.values()) > self.cache_size:
             oldest = next(iter(self._cache))
@@ -144,3 +148,4 @@ class Compiled:
     def reset(self) -> None:
         """Forget every trace (the next call traces again)."""
         self._cache.clear()
+        self._hot = None

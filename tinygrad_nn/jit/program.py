@@ -22,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import threads
+from .. import autograd, threads
 from ..autograd import fit_gradient
-from ..tensor import wrap
+from ..tensor import Tensor, wrap
 from . import rules
 from .trace import Event, OpRecord, Trace
 
 Closure = Callable[[], None]
+MISS = object()  # what a replay returns when the call is not one it was traced for
 Step = Closure | list[str]  # a closure called by the generated function, or its own lines
 
 
@@ -50,10 +51,11 @@ def _use_spare(holder: list[np.ndarray]) -> None:
 
 
 class Program:
-    """One traced signature of a compiled step: ``guards_ok()`` then ``run(args)``."""
+    """One traced signature of a compiled step: ``run(args)`` replays it (or returns MISS)."""
 
-    def __init__(self, trace: Trace):
+    def __init__(self, trace: Trace, signature: tuple[Any, ...]):
         self.trace = trace
+        self.signature = signature  # jit._signature of the traced call's arguments
         self.vals: list[Any] = [None] * trace.nslots
         self.grads: list[Any] = [None] * trace.nslots
         self.ctxs: dict[int, Any] = {}  # op index -> this call's Function instance (fallback)
@@ -68,8 +70,9 @@ class Program:
             "copy": np.array, "fresh": _fresh, "use_spare": _use_spare, "owned": self.owned,
             "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
-            "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit}
-        self._held = [(vars(module), name, tensor) for module, name, tensor in trace.parameters]
+            "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
+            "bump": autograd.bump_version, "mismatch": rules.mismatch, "MISS": MISS,
+            "autograd": autograd}
         self._tensor_inputs = [(s, i) for s, i, kind in trace.inputs if kind == "tensor"]
         self._array_inputs = [(s, i) for s, i, kind in trace.inputs if kind != "tensor"]
         ops: list[tuple[int, OpRecord]] = []
@@ -81,22 +84,13 @@ class Program:
                 self.steps += self._backward(event.payload, ops)
             else:
                 self.steps.append(self._event(event))
-        # run(args): one replay, returning what the step returns (one generated function)
+        # run(args): one replay, returning what the step returns (one generated function), or
+        # MISS, having done nothing, when the arguments or the guards are not the traced ones
         self.run: Callable[[tuple[Any, ...]], Any] = self._generate()
 
     # ----------------------------------------------------------------------------------------
     # calling
     # ----------------------------------------------------------------------------------------
-
-    def guards_ok(self) -> bool:
-        """The modules are in the mode they were traced in and hold the same parameters."""
-        for module, training in self.trace.modules:
-            if module.training != training:
-                return False
-        for attributes, name, tensor in self._held:  # vars(module): no __getattr__ detour
-            if attributes.get(name) is not tensor:
-                return False
-        return True
 
     def same_guards(self, trace: Trace) -> bool:
         """True when ``trace`` was made in the state this program guards (it replaces us)."""
@@ -124,7 +118,8 @@ class Program:
         closure) in order, then the returned structure: no loop, no dispatch per step. What
         the lines name are the arguments of a factory, so inside ``run`` they are cell
         variables. The source is kept as ``self.source`` (tests and debugging)."""
-        body = [f"vals[{slot}] = args[{index}].data" for slot, index in self._tensor_inputs]
+        body = self._guard()
+        body += [f"vals[{slot}] = args[{index}].data" for slot, index in self._tensor_inputs]
         body += [f"vals[{slot}] = args[{index}]" for slot, index in self._array_inputs]
         for slot, tensor in self.trace.captured:  # read afresh: p.data may be rebound
             body.append(f"vals[{slot}] = {self.bind(tensor, 'captured')}.data")
@@ -136,6 +131,35 @@ class Program:
         scope: dict[str, Any] = {}
         exec(compile(self.source, f"<tg.compile replay {id(self):#x}>", "exec"), scope)
         return scope["factory"](**self.names)
+
+    def _guard(self) -> list[str]:
+        """Lines returning MISS unless the call has the traced signature (``jit._signature``:
+        grad mode, each argument's type and shape and dtype, or value) and the guards hold:
+        the modules in the traced train/eval mode, holding the same Parameter objects. One
+        tuple comparison for the signature's values, identity tests for the rest."""
+        grad_mode, *entries = self.signature
+        kinds = [f"len(args) != {len(entries)}"]
+        values, expected = [], []
+        for index, (kind, *rest) in enumerate(entries):
+            kinds.append(f"type(args[{index}]) is not {self.bind(kind, 'kind')}")
+            if issubclass(kind, Tensor):
+                values += [f"args[{index}].data.shape", f"args[{index}].data.dtype",
+                           f"args[{index}].requires_grad"]
+            elif issubclass(kind, np.ndarray):
+                values += [f"args[{index}].shape", f"args[{index}].dtype"]
+            else:
+                values.append(f"args[{index}]")
+            expected += rest
+        held = [f"autograd._grad_enabled != {grad_mode}"]
+        if values:
+            held.append(f"({', '.join(values)},) != {self.bind(tuple(expected), 'signature')}")
+        for module, training in self.trace.modules:
+            held.append(f"{self.bind(module, 'module')}.training != {training!r}")
+        for module, name, tensor in self.trace.parameters:  # vars(): no __getattr__ detour
+            held.append(f"{self.bind(vars(module), 'attributes')}.get({name!r}) is not "
+                        f"{self.bind(tensor, 'parameter')}")
+        return [f"if {' or '.join(kinds)}:", "    return MISS",
+                f"if {' or '.join(held)}:", "    return MISS"]
 
     def _output_source(self, structure: Any) -> str:
         """The expression building what the step returns: a fresh copy of each returned
@@ -217,10 +241,10 @@ class Program:
             method, args = event.payload
             return [f"{self.bind(method, 'call')}(*{self.bind(args, 'args')})"]
         assert event.kind == "step"
-        update, in_place = rules.optimizer_step(event.payload)
-        if in_place:
-            return update
-        read_captured = self._read_captured
+        lines = rules.sgd(self, event.payload)  # in place: p.data is not rebound
+        if lines is not None:
+            return lines
+        update, read_captured = event.payload.step, self._read_captured
 
         def step() -> None:
             update()

@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import autograd, ops
+from .. import ops
 from ..optim import SGD
 
 if TYPE_CHECKING:
     from .program import Program
     from .trace import OpRecord
 
-Closure = Callable[[], None]
 Built = tuple[list[str], Callable[[dict[int, int]], list[str]]] | None
 
 
@@ -291,32 +290,40 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def optimizer_step(optimizer: Any) -> tuple[Closure, bool]:
-    """Plain SGD (no momentum, weight decay, maximize) as its in-place update, reading each
-    group's lr on every call (schedulers are honoured); anything else: the optimizer's own
-    ``step()``. Also says whether the update is in place (no ``p.data`` rebound)."""
+def sgd(program: Program, optimizer: Any) -> list[str] | None:
+    """Plain SGD (no momentum, weight decay, maximize) as lines: per parameter, SGD._update's
+    ``p -= lr * grad`` into a buffer of ours, then the version bump, with each group's lr read
+    on every call (schedulers are honoured). The lines first check that the groups still are
+    the traced ones and still plain; if not, the optimizer's own ``step()`` runs. None for any
+    other optimizer (program.py calls its ``step()``)."""
     if type(optimizer) is not SGD:
-        return optimizer.step, False
-    groups, scratch = optimizer.param_groups, optimizer.scratch
-    bump = autograd.bump_version
+        return None
+    groups = optimizer.param_groups
+    name, owner = program.bind(groups, "groups"), program.bind(optimizer, "optimizer")
+    changed = [f"len({name}) != {len(groups)}"]
+    update = []
+    for i, group in enumerate(groups):
+        g, params = program.bind(group, "group"), group["params"]
+        listed = program.bind(params, "params")
+        changed += [f"{name}[{i}] is not {g}", f'{g}["params"] is not {listed}',
+                    f"len({listed}) != {len(params)}", f'{g}["momentum"] != 0',
+                    f'{g}["weight_decay"] != 0', f'{g}["maximize"]']
+        update.append(f'lr = {g}["lr"]')
+        for j, p in enumerate(params):
+            param = program.bind(p, "param")
+            changed.append(f"{listed}[{j}] is not {param}")
+            scratch = program.bind(np.empty_like(p.data), "scratch")
+            update += [f"grad = {param}.grad", "if grad is not None:",
+                       "    grad = grad.data", f"    data = {param}.data",
+                       "    if grad.shape != data.shape:",
+                       f"        mismatch({owner}, grad, data)",
+                       f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
+                       f"    bump({param})"]
+    return [f"if {' or '.join(changed)}:", f"    {program.bind(optimizer.step, 'step')}()",
+            "else:", *(f"    {line}" for line in update)]
 
-    def step() -> None:
-        for group in groups:
-            if group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]:
-                optimizer.step()
-                return
-            for p in group["params"]:
-                grad = p.grad
-                if grad is not None and grad.data.shape != p.data.shape:
-                    optimizer.step()  # its own error message
-                    return
-        for group in groups:
-            lr = group["lr"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is not None:  # as SGD._update: p -= lr * grad, into a reused buffer
-                    data = p.data
-                    np.subtract(data, np.multiply(grad.data, lr, out=scratch(p)), out=data)
-                    bump(p)
 
-    return step, True
+def mismatch(optimizer: Any, grad: np.ndarray, data: np.ndarray) -> None:
+    """What ``Optimizer.step`` raises for a gradient of another shape than its parameter."""
+    raise RuntimeError(f"{type(optimizer).__name__}.step: gradient of shape {grad.shape} for "
+                       f"a parameter of shape {data.shape}")
