@@ -303,6 +303,16 @@ MUTATIONS += [
      ["tests/test_checkpoint.py::test_bad_file_is_refused_and_nothing_changes"]),
 ]
 
+# specs (#10): the constructors are the one check; the spec names the field they refused
+MUTATIONS += [
+    ("nn/spec.py", "if f.arg == e.argument and f.name in spec", "if False",
+     "spec: a value the constructor refuses is not reported as the spec's field",
+     ["tests/nn/test_nn_spec.py", "tests/nn/test_nn_spec_constructor_checks.py"]),
+    ("nn/layers.py", '        check_bool(bias, "bias", "Linear")\n', "",
+     "Linear: bias='no' builds a layer with a bias",
+     ["tests/nn/test_nn_spec_constructor_checks.py"]),
+]
+
 # fit's progress bar (found by issue #14's README timing): one iterator per epoch
 MUTATIONS += [
     ("viz/training.py", "iterator = None if iterable is None else iter(iterable)",
