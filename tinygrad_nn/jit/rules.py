@@ -278,18 +278,23 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def sgd(program: Program, optimizer: Any) -> list[str] | None:
-    """Plain SGD (no momentum, weight decay, maximize) as lines: per parameter, SGD._update's
-    ``p -= lr * grad`` into a buffer of ours, then the version bump, with each group's lr read
-    on every call (schedulers are honoured). The lines first check that the groups still are
-    the traced ones and still plain; if not, the optimizer's own ``step()`` runs. None for any
-    other optimizer (program.py calls its ``step()``)."""
+def sgd_parts(program: Program, optimizer: Any) -> tuple[str, list[str], list[str]] | None:
+    """Plain SGD (no momentum, weight decay, maximize) as source, made once per program:
+    ``changed``, an expression true when the groups, their parameter lists or options are no
+    longer the traced plain ones (then the optimizer's own ``step()`` must run); ``update``,
+    per parameter SGD._update's ``p -= lr * grad`` into a buffer of ours, then the version bump,
+    each group's lr read on every call (schedulers are honoured); ``folded``, the same with
+    the gradient already scaled by lr (``p -= grad``: compile's opt-in ``fold_lr``). None for
+    any other optimizer."""
     if type(optimizer) is not SGD:
         return None
+    made = program.sgd_source.get(id(optimizer))
+    if made is not None:
+        return made
     groups = optimizer.param_groups
     name, owner = program.bind(groups, "groups"), program.bind(optimizer, "optimizer")
     changed = [f"len({name}) != {len(groups)}"]
-    update = []
+    update, folded = [], []
     for i, group in enumerate(groups):
         g, params = program.bind(group, "group"), group["params"]
         listed = program.bind(params, "params")
@@ -301,14 +306,41 @@ def sgd(program: Program, optimizer: Any) -> list[str] | None:
             param = program.bind(p, "param")
             changed.append(f"{listed}[{j}] is not {param}")
             scratch = program.bind(np.empty_like(p.data), "scratch")
-            update += [f"grad = {param}.grad", "if grad is not None:",
-                       "    grad = grad.data", f"    data = {param}.data",
-                       "    if grad.shape != data.shape:",
-                       f"        mismatch({owner}, grad, data)",
-                       f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
+            start = [f"grad = {param}.grad", "if grad is not None:",
+                     "    grad = grad.data", f"    data = {param}.data",
+                     "    if grad.shape != data.shape:", f"        mismatch({owner}, grad, data)"]
+            update += [*start, f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
                        f"    bump({param})"]
-    return [f"if {' or '.join(changed)}:", f"    {program.bind(optimizer.step, 'step')}()",
-            "else:", *(f"    {line}" for line in update)]
+            folded += [*start, "    subtract(data, grad, out=data)", f"    bump({param})"]
+    program.sgd_source[id(optimizer)] = made = (" or ".join(changed), update, folded)
+    return made
+
+
+def sgd(program: Program, optimizer: Any, folded: bool = False) -> list[str] | None:
+    """The lines of plain SGD's step (see sgd_parts), None for another optimizer. ``folded``:
+    the backward before may have seeded with lr (then ``folded`` is true in the replay)."""
+    parts = sgd_parts(program, optimizer)
+    if parts is None:
+        return None
+    changed, update, scaled = parts
+    lines = [f"if {changed}:", f"    {program.bind(optimizer.step, 'step')}()",
+             "else:", *(f"    {line}" for line in update)]
+    if folded:
+        lines = ["if folded:", *(f"    {line}" for line in scaled), *lines]
+        lines[len(scaled) + 1] = "el" + lines[len(scaled) + 1]
+    return lines
+
+
+def fold_condition(program: Program, optimizer: Any, leaves: list[Any]) -> tuple[str, str]:
+    """For compile's opt-in ``fold_lr``: an expression true when this call may seed the
+    backward with lr (plain SGD as traced, one lr for all groups, and no gradient to accumulate
+    into: every leaf's ``.grad`` is None), and the lr as source."""
+    changed = sgd_parts(program, optimizer)[0]
+    groups = [program.bind(group, "group") for group in optimizer.param_groups]
+    lr = f'{groups[0]}["lr"]'
+    same = [f'{g}["lr"] == {lr}' for g in groups[1:]]
+    empty = [f"{program.bind(t, 'leaf_tensor')}.grad is None" for t in leaves]
+    return " and ".join([f"not ({changed})", *same, *empty]), lr
 
 
 def mismatch(optimizer: Any, grad: np.ndarray, data: np.ndarray) -> None:
