@@ -37,7 +37,7 @@ from .data import DATASETS, load_dataset, make_moons, one_hot, train_test_split
 from .export import export_checkpoint
 from .nn import build, takes_one_hot
 from .nn.layers import in_out_features
-from .nn.spec import SpecError, load_spec, spec_to_string
+from .nn.spec import SpecError, layer_type, load_spec, spec_to_string
 from .optim import OPTIMIZERS, Adam, get_optimizer, get_scheduler
 from .tensor import Tensor
 from .train import EarlyStopping, evaluate, fit, make_loss
@@ -121,10 +121,6 @@ def load_spec_text(text: str) -> dict[str, Any]:
         raise UsageError(str(e)) from None
 
 
-def _is_mlp(spec: dict[str, Any]) -> bool:
-    return spec.get("type", "MLP" if "sizes" in spec else None) in ("MLP", "mlp")
-
-
 def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
                 note: Callable[[str], Any] | None = None) -> dict[str, Any]:
     """Apply --init, and give a sigmoid output to an MLP declared without an output activation
@@ -132,12 +128,12 @@ def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
     layer; the CLI's losses have no logits form)."""
     spec = dict(spec)
     if init is not None:
-        if not _is_mlp(spec):
+        if layer_type(spec) != "MLP":
             raise UsageError("--init works on the MLP form of a spec (sizes); put \"init\" in "
                              "each Linear of a layer list instead")
         spec["init"] = init
     wants_probabilities = loss is not None and takes_one_hot(loss)
-    if wants_probabilities and _is_mlp(spec) and "output_activation" not in spec:
+    if wants_probabilities and layer_type(spec) == "MLP" and "output_activation" not in spec:
         spec["output_activation"] = "sigmoid"
         if note is not None:
             note(f"note: {loss} cost: the spec gives no output activation, so the output layer "
@@ -275,7 +271,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     loss = loss_name(opts.loss)
     X_test, y_test = data["test"]
     n_test = len(X_test)
-    shown = spec_to_string(spec) if _is_mlp(spec) else json.dumps(spec)
+    shown = spec_to_string(spec) if layer_type(spec) == "MLP" else json.dumps(spec)
     say(f"training {shown} on {opts.dataset} ({len(X_train)} train, {n_test} test), "
         f"loss {opts.loss}, {opts.optimizer} lr {lr:g}, batch {opts.batch_size}, "
         f"{opts.epochs} epochs, seed {opts.seed}")
