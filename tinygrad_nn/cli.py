@@ -48,6 +48,7 @@ DEMO_SPEC = "2-16-16-2:relu"
 CHECK_SPEC = "784-30-10:sigmoid,out=sigmoid,init=nielsen_large"  # Nielsen's chapter-1 network
 GRAPH_SPEC = "4-8-3:sigmoid"
 LOSSES = ("quadratic", "mse", "cross-entropy", "bce")
+DTYPES = ("float32", "float64")  # --dtype's choices (every command)
 
 
 class UsageError(Exception):
@@ -311,7 +312,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _check_train_options(opts: argparse.Namespace) -> None:
     """Values that may come from a config file, checked as the command line's are."""
     choices = {"dataset": DATASETS, "loss": LOSSES, "optimizer": OPTIMIZERS,
-               "dtype": ("float32", "float64")}
+               "dtype": DTYPES}
     for key, allowed in choices.items():
         value = getattr(opts, key)
         if value not in allowed:
@@ -581,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--epochs", type=_positive_int, help="default: 10")
     opt.add_argument("--batch-size", type=_positive_int, help="default: 32")
     opt.add_argument("--seed", type=int, help="init, data and shuffling seed (default: 0)")
-    opt.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
+    opt.add_argument("--dtype", choices=DTYPES, help="default: float32")
     opt.add_argument("--early-stopping", type=_positive_int, metavar="PATIENCE",
                      help="stop when validation accuracy has not improved for PATIENCE epochs")
     outputs = train.add_argument_group("output")
@@ -609,7 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--reference", choices=("auto", "nielsen", "cs231n", "rashid", "none"),
                        default="auto", help="default: auto (the one the architecture fits)")
     check.add_argument("--seed", type=int, default=0, help="default: 0")
-    check.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+    check.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="default: float64")
     check.add_argument("--l2", type=_nonnegative_float, default=0.0,
                        help="L2 strength in the reference's convention (default: 0)")
@@ -646,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--values", action="store_true", help="show value statistics")
     graph.add_argument("--model", action="store_true", help="draw the architecture instead")
     graph.add_argument("--seed", type=int, default=0, help="default: 0")
-    graph.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+    graph.add_argument("--dtype", choices=DTYPES, default="float32",
                        help="default: float32")
     graph.set_defaults(run=cmd_graph)
 
@@ -655,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--spec", required=True, help=_spec_help(None))
     summary.add_argument("--input-shape", type=_summary_shape, help="with the batch axis, "
                          "e.g. 1,784 (default: 1 x the network's inputs)")
-    summary.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+    summary.add_argument("--dtype", choices=DTYPES, default="float32",
                          help="default: float32")
     summary.set_defaults(run=cmd_summary)
 
