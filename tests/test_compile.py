@@ -667,3 +667,33 @@ def test_compiled_sgd_update_is_generated_inline():
     step(x, y)
     ((program,),) = step._cache.values()
     assert "subtract(data, multiply(grad, lr" in program.source
+
+
+class _StopsY(tg.autograd.Function):
+    """x * y whose backward gives y no gradient (None), as a custom op may."""
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, g, out, x, y):
+        return g * y, None
+
+
+def test_a_rule_whose_output_gets_no_gradient_is_skipped_as_eagerly():
+    # y = sigmoid(w) (a rule) feeds an op returning None for y: the rule's backward must not
+    # run on a None gradient, and w.grad stays None, as eagerly
+    def step(x, w):
+        y = w.sigmoid()
+        _StopsY.apply(x, y).sum().backward()
+        return y
+
+    compiled = tg.compile(step)
+    for _ in range(3):
+        x, w = (tg.Tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+                for _ in range(2))
+        x2, w2 = (tg.Tensor(t.data.copy(), requires_grad=True) for t in (x, w))
+        step(x, w)
+        compiled(x2, w2)
+        assert w.grad is None and w2.grad is None
+        np.testing.assert_array_equal(x2.grad.data, x.grad.data)
+    assert compiled.traces == 1

@@ -268,12 +268,34 @@ class Program:
                     terms[s] = terms.get(s, 0) + 1
         leaves = [s for s in sorted(reached)
                   if s in trace.leaf_tensor or s in trace.input_tensor]
+        # the slots whose gradient is never None here: the seed's, and the inputs of a rule
+        # whose output has one (a rule always writes its inputs' terms; a fallback may not)
+        self._sure, self._terms, self._written = {root}, terms, set()
+        for index, op in plan:
+            if op.out in self._sure and index in self.backward_builders:
+                self._sure.update(s for s, need in zip(op.ins, op.needs) if need)
         root_op = next(op for _, op in plan if op.out == root)
         seed = np.full(root_op.out_shape, 1.0, dtype=root_op.out_dtype)
         steps = [self._op_backward(index, op, terms) for index, op in plan]
         start = [f"grads[:] = {self.bind([None] * trace.nslots, 'nones')}",
                  f"grads[{root}] = {self.bind(seed, 'seed')}", *self._swap_leaves()]
         return [start, *steps, self._deliver(leaves)]
+
+    def route(self, slot: int, expr: str, only: bool = False) -> list[str]:
+        """Lines adding the term ``expr`` to ``grads[slot]``: stored when it is the slot's only
+        term in this backward (``only``: the op writes its terms as one), else added to what
+        is there (stored if it is the first)."""
+        if only or self._terms.get(slot) == 1:
+            return [f"grads[{slot}] = {expr}"]
+        return [f"t = {expr}", f"previous = grads[{slot}]",
+                f"grads[{slot}] = t if previous is None else previous + t"]
+
+    def when_gradient(self, out: int, body: list[str]) -> list[str]:
+        """A rule's backward lines, with ``g`` the gradient of its output; skipped when that
+        is None (never, for a slot known to get one)."""
+        if out in self._sure:
+            return [f"g = grads[{out}]", *body]
+        return [f"g = grads[{out}]", "if g is not None:", *(f"    {line}" for line in body)]
 
     def gradient_target(self, slot: int, terms: dict[int, int], shape: tuple[int, ...],
                         dtype: Any) -> str:
@@ -282,6 +304,7 @@ class Program:
         rule's own."""
         if terms.get(slot) == 1 and (slot in self.trace.leaf_tensor
                                      or slot in self.trace.input_tensor):
+            self._written.add(slot)
             return f"{self.bind(self.leaf_holder(slot, shape, dtype), 'leaf')}[0]"
         return self.bind(self.buffer(shape, dtype), "buffer")
 
@@ -334,9 +357,17 @@ class Program:
 
     def _deliver(self, leaves: list[int]) -> list[str]:
         """Each leaf's gradient into its ``.grad`` (fresh unless it is the leaf's own buffer);
-        added to a ``.grad`` that is already set."""
-        lines = ["delivered = set()"]
+        added to a ``.grad`` that is already set. A gradient a rule wrote into the leaf's
+        buffer as its only term is known to be that buffer: no test, nothing to copy."""
+        lines = []
         for slot in leaves:
+            tensor = self._leaf(slot)
+            if slot in self._written and slot in self._sure:
+                lines += [f"g = grads[{slot}]", f"t = {tensor}",
+                          "t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
+                continue
+            if not lines or lines[0] != "delivered = set()":
+                lines.insert(0, "delivered = set()")
             holder = self.leaf_buffers.get(slot)
             lines += [f"g = grads[{slot}]", "if g is not None:"]
             if holder is None:
@@ -344,6 +375,6 @@ class Program:
             else:
                 lines += [f"    if g is not {self.bind(holder, 'leaf')}[0]:",
                           "        g = fresh(g, delivered, owned)"]
-            lines += ["    delivered.add(id(g))", f"    t = {self._leaf(slot)}",
+            lines += ["    delivered.add(id(g))", f"    t = {tensor}",
                       "    t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
         return lines

@@ -50,17 +50,6 @@ def _elementwise(op: OpRecord) -> bool:
                for (s, d), need in zip(op.shapes, op.needs))
 
 
-def _route(slot: int, expr: str) -> list[str]:
-    """Lines adding the term ``expr`` to ``grads[slot]`` (stored if it is the first)."""
-    return [f"t = {expr}", f"previous = grads[{slot}]",
-            f"grads[{slot}] = t if previous is None else previous + t"]
-
-
-def _when_gradient(out: int, body: list[str]) -> list[str]:
-    """A backward's lines, run only when the op's output got a gradient (as ``g``)."""
-    return [f"g = grads[{out}]", "if g is not None:", *(f"    {line}" for line in body)]
-
-
 # --------------------------------------------------------------------------------------------
 # Linear: x @ w.T + b
 # --------------------------------------------------------------------------------------------
@@ -86,14 +75,14 @@ def linear(program: Program, op: OpRecord) -> Built:
         body = [f"fit({work})"]
         if op.needs[0]:
             gx = program.gradient_target(ix, terms, x_shape, dtype)
-            body += _route(ix, f"dot(g, vals[{iw}], out={gx})")
+            body += program.route(ix, f"dot(g, vals[{iw}], out={gx})")
         if op.needs[1]:
             gw = program.gradient_target(iw, terms, w_shape, dtype)
-            body += _route(iw, f"dot(g.T, vals[{ix}], out={gw})")
+            body += program.route(iw, f"dot(g.T, vals[{ix}], out={gw})")
         if has_bias and op.needs[2]:
             gb = program.gradient_target(ib, terms, op.shapes[2][0], dtype)
-            body += _route(ib, f"reduce(g, axis=0, out={gb})")
-        return _when_gradient(o, body)
+            body += program.route(ib, f"reduce(g, axis=0, out={gb})")
+        return program.when_gradient(o, body)
 
     return forward, backward
 
@@ -129,7 +118,7 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
         def build_backward(terms: dict[int, int]) -> list[str]:
             target = program.gradient_target(ix, terms, shape, dtype)
             derivative = program.bind(backward, "backward")
-            return _when_gradient(o, _route(
+            return program.when_gradient(o, program.route(
                 ix, f"{derivative}(g, {out}, {target}, {constants}{rest})"))
 
         return [call_forward, f"vals[{o}] = {out}"], build_backward
@@ -185,10 +174,10 @@ def sum_(program: Program, op: OpRecord) -> Built:
     def backward(terms: dict[int, int]) -> list[str]:
         made = program.bind([None, None], "made")  # [the g the view was made from, the view]
         source = "g" if kept is None else f"g.reshape({program.bind(kept, 'kept')})"
-        return _when_gradient(o, [
+        return program.when_gradient(o, [
             f"if g is not {made}[0]:",
             f"    {made}[:] = [g, broadcast_to({source}, {program.bind(shape, 'shape')})]",
-            *_route(ix, f"{made}[1]")])
+            *program.route(ix, f"{made}[1]")])
 
     return forward, backward
 
@@ -212,10 +201,10 @@ def squared_error_sum(program: Program, op: OpRecord) -> Built:
         target = tx if tx is not None else program.bind(program.buffer(shape, dtype), "own")
         body = [f"gx = multiply(g * (2.0 * {scale}), {diff}, out={target})"]
         if tx is not None:
-            body += _route(ix, "gx")
+            body += program.route(ix, "gx")
         if ty is not None:
-            body += _route(iy, f"negative(gx, out={ty})")
-        return _when_gradient(o, body)
+            body += program.route(iy, f"negative(gx, out={ty})")
+        return program.when_gradient(o, body)
 
     return forward, backward
 
@@ -251,13 +240,12 @@ def _binary(ufunc: str, grad_x: str, grad_y: str) -> Any:
                     and grad_x == _TIMES_Y and grad_y == _TIMES_X):
                 return _square_backward(program, ix, o, shape, dtype)
             body = []
-            if op.needs[0]:
-                target = program.gradient_target(ix, terms, shape, dtype)
-                body += _route(ix, grad_x.format(x=ix, y=iy, target=target))
-            if op.needs[1]:
-                target = program.gradient_target(iy, terms, shape, dtype)
-                body += _route(iy, grad_y.format(x=ix, y=iy, target=target))
-            return _when_gradient(o, body)
+            for slot, need, template in ((ix, op.needs[0], grad_x), (iy, op.needs[1], grad_y)):
+                if need:  # a target only where the template writes one (not _SAME's g)
+                    target = (program.gradient_target(slot, terms, shape, dtype)
+                              if "{target}" in template else None)
+                    body += program.route(slot, template.format(x=ix, y=iy, target=target))
+            return program.when_gradient(o, body)
 
         return forward, backward
 
@@ -268,8 +256,8 @@ def _square_backward(program: Program, ix: int, o: int, shape: tuple[int, ...],
                      dtype: Any) -> list[str]:
     term = program.bind(program.buffer(shape, dtype), "term")
     target = program.gradient_target(ix, {ix: 1}, shape, dtype)  # both terms: one gradient
-    return _when_gradient(o, [f"t = multiply(g, vals[{ix}], out={term})",
-                              *_route(ix, f"add(t, t, out={target})")])
+    return program.when_gradient(o, [f"t = multiply(g, vals[{ix}], out={term})",
+                              *program.route(ix, f"add(t, t, out={target})", only=True)])
 
 
 RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
