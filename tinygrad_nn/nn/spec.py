@@ -184,6 +184,19 @@ TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP, C.Conv2d, C.Conv1d)
 TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP, C.Conv2d, C.Conv1d, C.Dropout2d)
 
 
+def layer_type(spec: Any) -> str | None:
+    """The layer type a spec declares, spelled as in ``LAYER_FIELDS``: its "type" (any case),
+    else "MLP" if it has "sizes", "Sequential" if it has "layers"; None for an unknown type, no
+    type, or not a dict. The one reading of a spec's type (build, the CLI, the checkpoint)."""
+    if not isinstance(spec, Mapping):
+        return None
+    if "type" in spec:
+        return _TYPE_NAMES.get(str(spec["type"]).lower())
+    if "sizes" in spec:
+        return "MLP"
+    return "Sequential" if "layers" in spec else None
+
+
 def _fail(where: str, message: str) -> SpecError:
     return SpecError(f'spec field "{where}": {message}')
 
@@ -242,17 +255,11 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _build(spec: Any, where: str, extras: dict[str, Any]) -> Module:
     if not isinstance(spec, Mapping):
         raise _fail(where or "spec", f"expected a table/object, got {_show(spec)}")
-    if "type" in spec:
-        raw_type = spec["type"]
-        type_name = _TYPE_NAMES.get(str(raw_type).lower())
-        if type_name is None:
-            raise _fail(join_name(where, "type"), f"unknown value {_show(raw_type)}; allowed: "
-                        f"{', '.join(LAYER_FIELDS)}")
-    elif "sizes" in spec:
-        type_name = "MLP"
-    elif "layers" in spec:
-        type_name = "Sequential"
-    else:
+    type_name = layer_type(spec)
+    if type_name is None and "type" in spec:
+        raise _fail(join_name(where, "type"), f"unknown value {_show(spec['type'])}; allowed: "
+                    f"{', '.join(LAYER_FIELDS)}")
+    if type_name is None:
         raise _fail(join_name(where, "type"), "missing; give a layer type, or \"sizes\" (an MLP), "
                     "or \"layers\" (a list of layers)")
     if type_name == "Sequential":
@@ -371,7 +378,7 @@ def spec_to_string(spec: SpecLike | Module) -> str:
     """The compact string of an MLP spec (the inverse of ``parse_spec_string``); fields at
     their defaults are left out, except the activation."""
     spec = load_spec(spec)
-    if spec.get("type", "MLP") != "MLP" or "sizes" not in spec:
+    if layer_type(spec) != "MLP":
         raise SpecError("spec_to_string: only the MLP form has a compact string; "
                         "this spec is a layer list")
     _build(spec, "", {"dtype": None, "generator": None})  # the constructors check the values
