@@ -791,3 +791,67 @@ def test_fold_lr_needs_every_parameter_of_the_sgd_to_get_its_gradient_here():
 
     for eager, replayed in zip(run(False), run(True)):
         _close(eager, replayed, "parameter")
+
+
+# --------------------------------------------------------------------------------------------
+# the sum of squares (float64): one vdot, the square never made
+# --------------------------------------------------------------------------------------------
+
+
+def _issue_step_source(dtype):
+    model = nn.Sequential(nn.Linear(3, 4, dtype=dtype), nn.Sigmoid())
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = _issue_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step(np.ones((2, 3), dtype=dtype), np.zeros((2, 4), dtype=dtype))
+    ((program,),) = step._cache.values()
+    return program.source
+
+
+def test_a_float64_sum_of_squares_is_one_vdot_and_float32_keeps_the_engines_sum():
+    assert "vdot(" in _issue_step_source(np.float64)  # equality: the issue-step test above
+    assert "vdot(" not in _issue_step_source(np.float32)
+
+
+def test_a_square_read_twice_or_summed_by_column_is_computed():
+    # the peephole applies only to a square that its full Sum alone reads
+    def twice(out, y):
+        diff = out - tg.Tensor.from_numpy(y)
+        square = diff * diff
+        return square.sum() * 0.5 + square.sum(axis=0).sum()
+
+    def mean_too(out, y):
+        diff = out - tg.Tensor.from_numpy(y)
+        square = diff * diff
+        return square.sum() + square.mean()
+
+    def by_column(out, y):
+        diff = out - tg.Tensor.from_numpy(y)
+        return (diff * diff).sum(axis=0).tanh().sum()
+
+    _, _, onehot = _data()
+    for loss in (twice, mean_too, by_column):
+        _train_both(_mlp(nn.Sigmoid()), loss, lambda p: optim.SGD(p, lr=0.1), onehot, steps=5)
+
+
+def test_a_square_returned_by_the_step_is_computed():
+    # read once by its Sum and once by the returned structure: it must be made
+    w = tg.Tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+
+    def step(x):
+        y = x * w
+        square = y * y
+        square.sum().backward()
+        return square
+
+    compiled = tg.compile(step)
+    x = np.arange(6.0).reshape(2, 3)
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(x).data, (x * w.data) ** 2)

@@ -51,6 +51,40 @@ def _use_spare(holder: list[np.ndarray]) -> None:
     holder[0], holder[1] = holder[1], holder[0]
 
 
+def _uses(trace: Trace) -> tuple[dict[int, int], dict[int, list[OpRecord]]]:
+    """How often each slot's value is read (by ops, events, the returned structure), and the
+    ops reading it."""
+    uses: dict[int, int] = {}
+    readers: dict[int, list[OpRecord]] = {}
+
+    def read(*slots: int) -> None:
+        for slot in slots:
+            uses[slot] = uses.get(slot, 0) + 1
+
+    for event in trace.events:
+        if isinstance(event, OpRecord):
+            read(*event.ins)
+            for slot in event.ins:
+                readers.setdefault(slot, []).append(event)
+            for where in event.dynamic_kwargs.values():
+                read(*([where] if type(where) is int else [v for is_slot, v in where if is_slot]))
+        elif event.kind in ("backward", "callback"):
+            read(event.payload if event.kind == "backward" else event.payload[1])
+        elif event.kind == "convert":
+            read(event.payload[0])
+        elif event.kind == "derive":
+            read(*event.payload[1])
+    pending = [trace.output]
+    while pending:
+        structure = pending.pop()
+        if structure is not None:
+            if structure[0] == "slot":
+                read(structure[1])
+            else:
+                pending += structure[1]
+    return uses, readers
+
+
 class Program:
     """One traced signature of a compiled step: ``run(args)`` replays it (or returns MISS)."""
 
@@ -76,6 +110,8 @@ class Program:
             "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
             "bump": autograd.bump_version, "mismatch": rules.mismatch, "MISS": MISS,
             "autograd": autograd}
+        self.uses, self.readers = _uses(trace)
+        self.squares: dict[int, int] = {}  # x * x left to its Sum (rules.sum_): out -> x
         self._tensor_inputs = [(s, i) for s, i, kind in trace.inputs if kind == "tensor"]
         self._array_inputs = [(s, i) for s, i, kind in trace.inputs if kind != "tensor"]
         ops: list[tuple[int, OpRecord]] = []
