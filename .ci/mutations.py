@@ -98,8 +98,8 @@ MUTATIONS = [
      "BLAS threads: small products spread over every core"),
     ("threads.py", "n = _fixed if _fixed is not None else", "n = _fixed if False else",
      "BLAS threads: set_num_threads ignored"),
-    ("tensor.py", "dtype = self.dtype if self.dtype.kind == \"f\" else",
-     "dtype = np.float64 if self.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
+    ("tensor.py", "dtype = like.dtype if like.dtype.kind == \"f\" else",
+     "dtype = np.float64 if like.dtype.kind == \"f\" else", "scalars promote float32 tensors"),
     ("gradcheck.py", "numeric = (plus - minus) / (2 * eps)", "numeric = (plus - minus) / eps",
      "gradcheck: wrong central difference"),
     # --- #12: the ops PyTorch users reach for, and in-place safety ---
@@ -321,7 +321,17 @@ def survives(mutation: tuple, workdir: Path) -> bool:
     return result.returncode == 0
 
 
+def stale_targets() -> list[str]:
+    """The mutations whose original text is not found exactly once (checked before any run, so
+    a renamed line is reported at once, with every other stale one)."""
+    return [f"{filename}: {original!r}" for filename, original, *_ in MUTATIONS
+            if (ROOT / "tinygrad_nn" / filename).read_text().count(original) != 1]
+
+
 def main() -> int:
+    stale = stale_targets()
+    if stale:
+        raise SystemExit("mutation targets not found exactly once:\n  " + "\n  ".join(stale))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         shutil.copytree(ROOT / "tests", workdir / "tests")
