@@ -616,3 +616,178 @@ def test_a_compiled_sigmoid_underflows_to_zero_under_seterr_raise_as_eager():
         for _ in range(3):
             np.testing.assert_array_equal(compiled(x).data, eager)
     assert compiled.traces == 1
+
+
+class _ChangeOptions:
+    """A 'scheduler' for _train_both that changes SGD's options after some steps: the replay's
+    inline update (plain SGD only) must hand over to the optimizer's own step."""
+
+    def __init__(self, opt, at=5, **options):
+        self.opt, self.at, self.options, self.count = opt, at, options, 0
+
+    def step(self):
+        self.count += 1
+        if self.count == self.at:
+            for group in self.opt.param_groups:
+                group.update(self.options)
+
+
+@pytest.mark.parametrize("options", [dict(momentum=0.9), dict(weight_decay=0.01),
+                                     dict(maximize=True)])
+def test_sgd_options_changed_after_the_trace_are_honoured(options):
+    _, _, onehot = _data()
+    step = _train_both(_mlp(nn.Sigmoid()), _mse, lambda p: optim.SGD(p, lr=0.1), onehot,
+                       scheduler=lambda o: _ChangeOptions(o, **options))
+    assert step.traces == 1
+
+
+def test_an_sgd_parameter_list_changed_after_the_trace_is_honoured():
+    # the replay's update names the traced parameters: a list edited in place must be updated
+    # as it is now. Here the first layer is frozen by putting tensors the model does not use
+    # (no gradient: not updated) in its place, the list's length unchanged.
+    def freeze_first_layer(opt):
+        class Freeze(_ChangeOptions):
+            def step(self):
+                self.count += 1
+                if self.count == 5:
+                    params = self.opt.param_groups[0]["params"]
+                    for i in (0, 1):
+                        self.opt.state.pop(params[i], None)
+                        params[i] = tg.Tensor(np.zeros(params[i].shape), requires_grad=True)
+        return Freeze(opt)
+
+    _, _, onehot = _data()
+    _train_both(_mlp(nn.Sigmoid()), _mse, lambda p: optim.SGD(p, lr=0.1), onehot,
+                scheduler=freeze_first_layer)
+
+
+def test_compiled_sgd_update_is_generated_inline():
+    _, _, step = _setup()
+    x, y = tg.Tensor(np.ones((2, 3))), np.zeros((2, 2))
+    step(x, y)
+    ((program,),) = step._cache.values()
+    assert "subtract(data, multiply(grad, lr" in program.source
+
+
+class _StopsY(tg.autograd.Function):
+    """x * y whose backward gives y no gradient (None), as a custom op may."""
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, g, out, x, y):
+        return g * y, None
+
+
+def test_a_rule_whose_output_gets_no_gradient_is_skipped_as_eagerly():
+    # y = sigmoid(w) (a rule) feeds an op returning None for y: the rule's backward must not
+    # run on a None gradient, and w.grad stays None, as eagerly
+    def step(x, w):
+        y = w.sigmoid()
+        _StopsY.apply(x, y).sum().backward()
+        return y
+
+    compiled = tg.compile(step)
+    for _ in range(3):
+        x, w = (tg.Tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+                for _ in range(2))
+        x2, w2 = (tg.Tensor(t.data.copy(), requires_grad=True) for t in (x, w))
+        step(x, w)
+        compiled(x2, w2)
+        assert w.grad is None and w2.grad is None
+        np.testing.assert_array_equal(x2.grad.data, x.grad.data)
+    assert compiled.traces == 1
+
+
+# --------------------------------------------------------------------------------------------
+# fold_lr (opt-in): the backward seeded with lr, p.grad holds lr * gradient
+# --------------------------------------------------------------------------------------------
+
+
+def _fold_pair(zero_grad=True, groups=None, steps=STEPS):
+    """An eager step and a compiled(fold_lr=True) twin of issue #14's step (a StepLR halving
+    lr every 7 steps); yields after each step (lr used, eager model, compiled model)."""
+    _, _, onehot = _data()
+    x = _data()[0]
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5, dtype=np.float64), nn.Sigmoid(),
+                          nn.Linear(5, 4, dtype=np.float64), nn.Sigmoid())
+    twin = copy.deepcopy(model)
+
+    def make_opt(net):
+        if groups is None:
+            return optim.SGD(net.parameters(), lr=3.0)
+        return optim.SGD([{"params": net[0].parameters(), "lr": groups[0]},
+                          {"params": net[2].parameters(), "lr": groups[1]}], lr=3.0)
+
+    def training_step(net, opt):
+        def step(xb, yb):
+            if zero_grad:
+                opt.zero_grad()
+            loss = _issue_loss(net(tg.Tensor.from_numpy(xb)), yb)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    opt_e, opt_c = make_opt(model), make_opt(twin)
+    sched_e, sched_c = (optim.StepLR(o, step_size=7, gamma=0.5) for o in (opt_e, opt_c))
+    eager, compiled = training_step(model, opt_e), tg.compile(training_step(twin, opt_c),
+                                                            fold_lr=True)
+    for step in range(steps):
+        i = (step * 8) % (len(x) - 8 + 1)
+        lr = opt_e.param_groups[0]["lr"]
+        loss_e, loss_c = eager(x[i:i + 8], onehot[i:i + 8]), compiled(x[i:i + 8], onehot[i:i + 8])
+        _close(loss_e.data, loss_c.data, f"loss at step {step}")
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.data, q.data, f"parameter at step {step}")
+        yield step, lr, model, twin, compiled
+        sched_e.step()
+        sched_c.step()
+    assert compiled.traces == 1
+
+
+def test_fold_lr_trains_as_eager_with_lr_times_the_gradient_in_grad():
+    for step, lr, model, twin, compiled in _fold_pair():
+        replayed = compiled
+        for p, q in zip(model.parameters(), twin.parameters()):
+            # the traced first call is eager: its .grad is the gradient itself
+            _close(p.grad.data * (lr if step else 1.0), q.grad.data, f"grad at step {step}")
+    ((program,),) = replayed._cache.values()
+    assert program.folded is not None and "subtract(data, grad, out=data)" in program.source
+
+
+@pytest.mark.parametrize("case", ["no zero_grad (accumulating)", "two lrs"])
+def test_fold_lr_runs_unfolded_where_it_cannot_fold(case):
+    pair = (_fold_pair(zero_grad=False) if case.startswith("no")
+            else _fold_pair(groups=(3.0, 1.5)))
+    for step, _, model, twin, _ in pair:
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.grad.data, q.grad.data, f"grad at step {step}")
+
+
+def test_fold_lr_needs_every_parameter_of_the_sgd_to_get_its_gradient_here():
+    # a parameter outside the graph with a .grad set outside the step (not zeroed: the step
+    # zeroes the model's gradients only) is updated by lr * grad: no fold may drop its lr
+    def run(compiled):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 4, dtype=np.float64), nn.Sigmoid())
+        extra = tg.Tensor(np.ones(3), requires_grad=True)
+        extra.grad = tg.Tensor(np.full(3, 0.5))
+        opt = optim.SGD([*model.parameters(), extra], lr=0.1)
+
+        def step(xb, yb):
+            model.zero_grad()
+            loss = _issue_loss(model(tg.Tensor.from_numpy(xb)), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tg.compile(step, fold_lr=True) if compiled else step
+        x, _, onehot = _data()
+        for i in range(5):
+            step(x[i:i + 8], onehot[i:i + 8])
+        return [p.data for p in model.parameters()] + [extra.data]
+
+    for eager, replayed in zip(run(False), run(True)):
+        _close(eager, replayed, "parameter")

@@ -37,7 +37,7 @@ from .data import DATASETS, load_dataset, make_moons, one_hot, train_test_split
 from .export import export_checkpoint
 from .nn import build, takes_one_hot
 from .nn.layers import in_out_features
-from .nn.spec import SpecError, load_spec, spec_to_string
+from .nn.spec import SpecError, layer_type, load_spec, spec_to_string
 from .optim import OPTIMIZERS, Adam, get_optimizer, get_scheduler
 from .tensor import Tensor
 from .train import EarlyStopping, evaluate, fit, make_loss
@@ -48,6 +48,7 @@ DEMO_SPEC = "2-16-16-2:relu"
 CHECK_SPEC = "784-30-10:sigmoid,out=sigmoid,init=nielsen_large"  # Nielsen's chapter-1 network
 GRAPH_SPEC = "4-8-3:sigmoid"
 LOSSES = ("quadratic", "mse", "cross-entropy", "bce")
+DTYPES = ("float32", "float64")  # --dtype's choices (every command)
 
 
 class UsageError(Exception):
@@ -121,10 +122,6 @@ def load_spec_text(text: str) -> dict[str, Any]:
         raise UsageError(str(e)) from None
 
 
-def _is_mlp(spec: dict[str, Any]) -> bool:
-    return spec.get("type", "MLP" if "sizes" in spec else None) in ("MLP", "mlp")
-
-
 def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
                 note: Callable[[str], Any] | None = None) -> dict[str, Any]:
     """Apply --init, and give a sigmoid output to an MLP declared without an output activation
@@ -132,12 +129,12 @@ def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
     layer; the CLI's losses have no logits form)."""
     spec = dict(spec)
     if init is not None:
-        if not _is_mlp(spec):
+        if layer_type(spec) != "MLP":
             raise UsageError("--init works on the MLP form of a spec (sizes); put \"init\" in "
                              "each Linear of a layer list instead")
         spec["init"] = init
     wants_probabilities = loss is not None and takes_one_hot(loss)
-    if wants_probabilities and _is_mlp(spec) and "output_activation" not in spec:
+    if wants_probabilities and layer_type(spec) == "MLP" and "output_activation" not in spec:
         spec["output_activation"] = "sigmoid"
         if note is not None:
             note(f"note: {loss} cost: the spec gives no output activation, so the output layer "
@@ -275,7 +272,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     loss = loss_name(opts.loss)
     X_test, y_test = data["test"]
     n_test = len(X_test)
-    shown = spec_to_string(spec) if _is_mlp(spec) else json.dumps(spec)
+    shown = spec_to_string(spec) if layer_type(spec) == "MLP" else json.dumps(spec)
     say(f"training {shown} on {opts.dataset} ({len(X_train)} train, {n_test} test), "
         f"loss {opts.loss}, {opts.optimizer} lr {lr:g}, batch {opts.batch_size}, "
         f"{opts.epochs} epochs, seed {opts.seed}")
@@ -315,7 +312,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _check_train_options(opts: argparse.Namespace) -> None:
     """Values that may come from a config file, checked as the command line's are."""
     choices = {"dataset": DATASETS, "loss": LOSSES, "optimizer": OPTIMIZERS,
-               "dtype": ("float32", "float64")}
+               "dtype": DTYPES}
     for key, allowed in choices.items():
         value = getattr(opts, key)
         if value not in allowed:
@@ -585,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--epochs", type=_positive_int, help="default: 10")
     opt.add_argument("--batch-size", type=_positive_int, help="default: 32")
     opt.add_argument("--seed", type=int, help="init, data and shuffling seed (default: 0)")
-    opt.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
+    opt.add_argument("--dtype", choices=DTYPES, help="default: float32")
     opt.add_argument("--early-stopping", type=_positive_int, metavar="PATIENCE",
                      help="stop when validation accuracy has not improved for PATIENCE epochs")
     outputs = train.add_argument_group("output")
@@ -613,7 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--reference", choices=("auto", "nielsen", "cs231n", "rashid", "none"),
                        default="auto", help="default: auto (the one the architecture fits)")
     check.add_argument("--seed", type=int, default=0, help="default: 0")
-    check.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+    check.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="default: float64")
     check.add_argument("--l2", type=_nonnegative_float, default=0.0,
                        help="L2 strength in the reference's convention (default: 0)")
@@ -650,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--values", action="store_true", help="show value statistics")
     graph.add_argument("--model", action="store_true", help="draw the architecture instead")
     graph.add_argument("--seed", type=int, default=0, help="default: 0")
-    graph.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+    graph.add_argument("--dtype", choices=DTYPES, default="float32",
                        help="default: float32")
     graph.set_defaults(run=cmd_graph)
 
@@ -659,7 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--spec", required=True, help=_spec_help(None))
     summary.add_argument("--input-shape", type=_summary_shape, help="with the batch axis, "
                          "e.g. 1,784 (default: 1 x the network's inputs)")
-    summary.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+    summary.add_argument("--dtype", choices=DTYPES, default="float32",
                          help="default: float32")
     summary.set_defaults(run=cmd_summary)
 

@@ -23,6 +23,7 @@ import numpy as np
 from . import ops
 from .ops import ConvGeometry
 from .tensor import Tensor, wrap
+from .validation import BadArgument, BadArgumentType, BadArgumentValue
 
 IntPair = int | Sequence[int]
 
@@ -31,17 +32,25 @@ __all__ = ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"
 
 
 def int_pair(op: str, name: str, value: IntPair, minimum: int | None = None,
-             error: type[Exception] = TypeError) -> tuple[int, int]:
+             error: type[BadArgument] = BadArgumentType) -> tuple[int, int]:
     """An int or a pair of ints (each >= ``minimum`` when one is given, else a ValueError) as a
     (height, width) pair; anything else raises ``error`` (the functions here raise a TypeError,
     the layers of nn.conv a ValueError, as they always have)."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  for v in pair):
-        raise error(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+        raise error(f"{op}: {name} must be an int or a pair of ints, got {value!r}", name)
     if minimum is not None and min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+        raise BadArgumentValue(f"{op}: {name} must be >= {minimum}, got {value!r}", name)
     return int(pair[0]), int(pair[1])
+
+
+def padding_word(op: str, padding: str) -> str:
+    """``padding`` if it is one of the words conv2d takes ('valid', 'same'), else a ValueError."""
+    if padding not in ("valid", "same"):
+        raise BadArgumentValue(f"{op}: padding must be 'valid', 'same' or ints, got "
+                               f"{padding!r}", "padding")
+    return padding
 
 
 def _batched(op: str, x: Tensor, what: str = "input") -> tuple[Tensor, bool]:
@@ -105,9 +114,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         raise ValueError(f"{op}: bias must be a Tensor of shape ({o},), got "
                          f"{getattr(bias, 'shape', type(bias).__name__)}")
     if isinstance(padding, str):
-        if padding not in ("valid", "same"):
-            raise ValueError(f"{op}: padding must be 'valid', 'same' or ints, got {padding!r}")
-        padding = 0 if padding == "valid" else _same_padding(op, (kh, kw), dilation, stride)
+        padding = (0 if padding_word(op, padding) == "valid"
+                   else _same_padding(op, (kh, kw), dilation, stride))
     geo = _geometry(op, x, (kh, kw), stride, padding, dilation, int(groups))
     parents = (x, weight) if bias is None else (x, weight, bias)
     out = ops.Conv2d.apply(*parents, geometry=geo)

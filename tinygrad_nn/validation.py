@@ -9,12 +9,32 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_bool", "check_device", "check_number", "check_positive_int",
-           "check_reduction"]
+__all__ = ["BadArgument", "BadArgumentType", "BadArgumentValue", "check_bool", "check_device",
+           "check_number", "check_positive_int", "check_reduction"]
+
+
+class BadArgument(Exception):
+    """What the checks here raise, as a ``BadArgumentValue`` (a ValueError) or a
+    ``BadArgumentType`` (a TypeError): ``argument`` names the argument (the first word of the
+    name in the message: "sizes" for "sizes[1]"), so a caller that took the value from somewhere
+    else can point there (``nn.spec`` names the spec's field)."""
+
+    def __init__(self, message: str, name: str = ""):
+        super().__init__(message)
+        self.argument = re.split(r"\W", name, maxsplit=1)[0]
+
+
+class BadArgumentValue(BadArgument, ValueError):
+    """A value out of range, not finite, or not one of the allowed ones."""
+
+
+class BadArgumentType(BadArgument, TypeError):
+    """A value of the wrong type."""
 
 
 def check_bool(value: Any, name: str, op: str) -> bool:
@@ -22,7 +42,8 @@ def check_bool(value: Any, name: str, op: str) -> bool:
     ``"false"`` is truthy in Python: accepted, ``maximize="false"`` would silently ascend."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r}")
+    raise BadArgumentType(f"{op}: {name} must be True or False, got {type(value).__name__} "
+                          f"{value!r}", name)
 
 
 def check_device(device: Any, op: str) -> None:
@@ -43,15 +64,16 @@ def check_number(
     kind = numbers.Integral if integer else numbers.Real
     if isinstance(value, bool) or not isinstance(value, kind):
         wanted = "an int" if integer else "a number"
-        raise TypeError(f"{op}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
+        raise BadArgumentType(f"{op}: {name} must be {wanted}, got {type(value).__name__} "
+                              f"{value!r}", name)
     if not math.isfinite(value):
-        raise ValueError(f"{op}: {name} must be finite, got {value}")
+        raise BadArgumentValue(f"{op}: {name} must be finite, got {value}", name)
     below = low is not None and (value <= low if low_open else value < low)
     above = high is not None and (value >= high if high_open else value > high)
     if below or above:
         lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low}"
         hi = "inf)" if high is None else f"{high}" + (")" if high_open else "]")
-        raise ValueError(f"{op}: {name} must be in {lo}, {hi}, got {value}")
+        raise BadArgumentValue(f"{op}: {name} must be in {lo}, {hi}, got {value}", name)
     return value
 
 
@@ -59,7 +81,7 @@ def check_positive_int(value: Any, name: str, op: str) -> int:
     """``value`` as an int if it is a positive integer (a layer's size); otherwise a ValueError
     naming the argument."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+        raise BadArgumentValue(f"{op}: {name} must be a positive int, got {value!r}", name)
     return int(value)
 
 

@@ -29,6 +29,7 @@ from typing import Any, Union
 import numpy as np
 
 from ..nn import Module
+from ..nn.spec import LAYER_FIELDS, TAKES_DTYPE, layer_type
 from ..optim import Optimizer
 from ..tensor import Tensor
 from ..version import __version__
@@ -261,9 +262,6 @@ def spec_size_lower_bound(spec: Any) -> int | str:
     """A lower bound on the number of values ``nn.build(spec)`` would allocate, read from the
     spec alone (nothing is built); or, for a layer type that allocates arrays but has no bound
     here, its name (so the caller refuses to build what it cannot bound)."""
-    from ..nn.spec import LAYER_FIELDS, TAKES_DTYPE
-
-    types = {name.lower(): cls for name, (cls, _) in LAYER_FIELDS.items()}
     total, stack = 0, [spec]
     while stack:
         item = stack.pop()
@@ -272,11 +270,12 @@ def spec_size_lower_bound(spec: Any) -> int | str:
             continue
         if not isinstance(item, dict):
             continue
-        kind = str(item.get("type", "mlp" if "sizes" in item else "sequential")).lower()
-        if kind in _LOWER_BOUNDS:
-            total += _LOWER_BOUNDS[kind](item)
-        elif kind in types and issubclass(types[kind], TAKES_DTYPE):
-            return str(item.get("type"))
+        kind = layer_type(item)
+        bound = _LOWER_BOUNDS.get(str(kind).lower())
+        if bound is not None:
+            total += bound(item)
+        elif kind is not None and issubclass(LAYER_FIELDS[kind][0], TAKES_DTYPE):
+            return kind
         stack.extend(v for k, v in item.items() if k == "layers")
     return total
 

@@ -22,13 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import threads
+from .. import autograd, threads
 from ..autograd import fit_gradient
-from ..tensor import wrap
+from ..optim import SGD
+from ..tensor import Tensor, wrap
 from . import rules
 from .trace import Event, OpRecord, Trace
 
 Closure = Callable[[], None]
+MISS = object()  # what a replay returns when the call is not one it was traced for
 Step = Closure | list[str]  # a closure called by the generated function, or its own lines
 
 
@@ -50,10 +52,13 @@ def _use_spare(holder: list[np.ndarray]) -> None:
 
 
 class Program:
-    """One traced signature of a compiled step: ``guards_ok()`` then ``run(args)``."""
+    """One traced signature of a compiled step: ``run(args)`` replays it (or returns MISS)."""
 
-    def __init__(self, trace: Trace):
+    def __init__(self, trace: Trace, signature: tuple[Any, ...], fold_lr: bool = False):
         self.trace = trace
+        self.signature = signature  # jit._signature of the traced call's arguments
+        self.sgd_source: dict[int, Any] = {}  # rules.sgd_parts, made once per optimizer
+        self.folded: Any = None  # the optimizer whose lr seeds the backward (fold_lr)
         self.vals: list[Any] = [None] * trace.nslots
         self.grads: list[Any] = [None] * trace.nslots
         self.ctxs: dict[int, Any] = {}  # op index -> this call's Function instance (fallback)
@@ -68,35 +73,32 @@ class Program:
             "copy": np.array, "fresh": _fresh, "use_spare": _use_spare, "owned": self.owned,
             "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
-            "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit}
-        self._held = [(vars(module), name, tensor) for module, name, tensor in trace.parameters]
+            "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
+            "bump": autograd.bump_version, "mismatch": rules.mismatch, "MISS": MISS,
+            "autograd": autograd}
         self._tensor_inputs = [(s, i) for s, i, kind in trace.inputs if kind == "tensor"]
         self._array_inputs = [(s, i) for s, i, kind in trace.inputs if kind != "tensor"]
         ops: list[tuple[int, OpRecord]] = []
-        for event in trace.events:
+        events = trace.events
+        backwards = sum(1 for e in events if isinstance(e, Event) and e.kind == "backward")
+        for k, event in enumerate(events):
             if isinstance(event, OpRecord):
                 ops.append((len(ops), event))
                 self.steps.append(self._forward(len(ops) - 1, event))
             elif event.kind == "backward":
-                self.steps += self._backward(event.payload, ops)
+                after = events[k + 1] if k + 1 < len(events) else None
+                fold = (fold_lr and backwards == 1 and isinstance(after, Event)
+                        and after.kind == "step" and type(after.payload) is SGD)
+                self.steps += self._backward(event.payload, ops, after.payload if fold else None)
             else:
                 self.steps.append(self._event(event))
-        # run(args): one replay, returning what the step returns (one generated function)
+        # run(args): one replay, returning what the step returns (one generated function), or
+        # MISS, having done nothing, when the arguments or the guards are not the traced ones
         self.run: Callable[[tuple[Any, ...]], Any] = self._generate()
 
     # ----------------------------------------------------------------------------------------
     # calling
     # ----------------------------------------------------------------------------------------
-
-    def guards_ok(self) -> bool:
-        """The modules are in the mode they were traced in and hold the same parameters."""
-        for module, training in self.trace.modules:
-            if module.training != training:
-                return False
-        for attributes, name, tensor in self._held:  # vars(module): no __getattr__ detour
-            if attributes.get(name) is not tensor:
-                return False
-        return True
 
     def same_guards(self, trace: Trace) -> bool:
         """True when ``trace`` was made in the state this program guards (it replaces us)."""
@@ -124,7 +126,8 @@ class Program:
         closure) in order, then the returned structure: no loop, no dispatch per step. What
         the lines name are the arguments of a factory, so inside ``run`` they are cell
         variables. The source is kept as ``self.source`` (tests and debugging)."""
-        body = [f"vals[{slot}] = args[{index}].data" for slot, index in self._tensor_inputs]
+        body = self._guard()
+        body += [f"vals[{slot}] = args[{index}].data" for slot, index in self._tensor_inputs]
         body += [f"vals[{slot}] = args[{index}]" for slot, index in self._array_inputs]
         for slot, tensor in self.trace.captured:  # read afresh: p.data may be rebound
             body.append(f"vals[{slot}] = {self.bind(tensor, 'captured')}.data")
@@ -136,6 +139,35 @@ class Program:
         scope: dict[str, Any] = {}
         exec(compile(self.source, f"<tg.compile replay {id(self):#x}>", "exec"), scope)
         return scope["factory"](**self.names)
+
+    def _guard(self) -> list[str]:
+        """Lines returning MISS unless the call has the traced signature (``jit._signature``:
+        grad mode, each argument's type and shape and dtype, or value) and the guards hold:
+        the modules in the traced train/eval mode, holding the same Parameter objects. One
+        tuple comparison for the signature's values, identity tests for the rest."""
+        grad_mode, *entries = self.signature
+        kinds = [f"len(args) != {len(entries)}"]
+        values, expected = [], []
+        for index, (kind, *rest) in enumerate(entries):
+            kinds.append(f"type(args[{index}]) is not {self.bind(kind, 'kind')}")
+            if issubclass(kind, Tensor):
+                values += [f"args[{index}].data.shape", f"args[{index}].data.dtype",
+                           f"args[{index}].requires_grad"]
+            elif issubclass(kind, np.ndarray):
+                values += [f"args[{index}].shape", f"args[{index}].dtype"]
+            else:
+                values.append(f"args[{index}]")
+            expected += rest
+        held = [f"autograd._grad_enabled != {grad_mode}"]
+        if values:
+            held.append(f"({', '.join(values)},) != {self.bind(tuple(expected), 'signature')}")
+        for module, training in self.trace.modules:
+            held.append(f"{self.bind(module, 'module')}.training != {training!r}")
+        for module, name, tensor in self.trace.parameters:  # vars(): no __getattr__ detour
+            held.append(f"{self.bind(vars(module), 'attributes')}.get({name!r}) is not "
+                        f"{self.bind(tensor, 'parameter')}")
+        return [f"if {' or '.join(kinds)}:", "    return MISS",
+                f"if {' or '.join(held)}:", "    return MISS"]
 
     def _output_source(self, structure: Any) -> str:
         """The expression building what the step returns: a fresh copy of each returned
@@ -217,10 +249,10 @@ class Program:
             method, args = event.payload
             return [f"{self.bind(method, 'call')}(*{self.bind(args, 'args')})"]
         assert event.kind == "step"
-        update, in_place = rules.optimizer_step(event.payload)
-        if in_place:
-            return update
-        read_captured = self._read_captured
+        lines = rules.sgd(self, event.payload, self.folded is event.payload)  # in place
+        if lines is not None:
+            return lines
+        update, read_captured = event.payload.step, self._read_captured
 
         def step() -> None:
             update()
@@ -228,8 +260,11 @@ class Program:
 
         return step
 
-    def _backward(self, root: int, ops: list[tuple[int, OpRecord]]) -> list[Step]:
-        """The steps of one backward(): seed, each op leading to ``root``, delivery."""
+    def _backward(self, root: int, ops: list[tuple[int, OpRecord]],
+                  optimizer: Any = None) -> list[Step]:
+        """The steps of one backward(): seed, each op leading to ``root``, delivery.
+        ``optimizer``: the plain SGD whose step() comes right after, with compile's fold_lr:
+        the seed is its lr when the call allows it (rules.fold_condition)."""
         trace = self.trace
         reached = {root}
         plan: list[tuple[int, OpRecord]] = []
@@ -244,12 +279,46 @@ class Program:
                     terms[s] = terms.get(s, 0) + 1
         leaves = [s for s in sorted(reached)
                   if s in trace.leaf_tensor or s in trace.input_tensor]
+        # the slots whose gradient is never None here: the seed's, and the inputs of a rule
+        # whose output has one (a rule always writes its inputs' terms; a fallback may not)
+        self._sure, self._terms, self._written = {root}, terms, set()
+        for index, op in plan:
+            if op.out in self._sure and index in self.backward_builders:
+                self._sure.update(s for s, need in zip(op.ins, op.needs) if need)
         root_op = next(op for _, op in plan if op.out == root)
         seed = np.full(root_op.out_shape, 1.0, dtype=root_op.out_dtype)
         steps = [self._op_backward(index, op, terms) for index, op in plan]
-        start = [f"grads[:] = {self.bind([None] * trace.nslots, 'nones')}",
-                 f"grads[{root}] = {self.bind(seed, 'seed')}", *self._swap_leaves()]
+        seeding = [f"grads[{root}] = {self.bind(seed, 'seed')}"]
+        params = {id(p) for group in optimizer.param_groups
+                  for p in group["params"]} if optimizer is not None else set()
+        if (params and all(s in trace.leaf_tensor for s in leaves)
+                and {id(trace.leaf_tensor[s]) for s in leaves} == params):
+            # the gradients go to exactly the parameters the SGD step updates: seed with lr
+            condition, lr = rules.fold_condition(
+                self, optimizer, [trace.leaf_tensor[s] for s in leaves])
+            scaled = self.bind(np.empty_like(seed), "lr_seed")
+            seeding = [f"folded = {condition}", "if folded:", f"    {scaled}.fill({lr})",
+                       f"    grads[{root}] = {scaled}", "else:", f"    {seeding[0]}"]
+            self.folded = optimizer
+        start = [f"grads[:] = {self.bind([None] * trace.nslots, 'nones')}", *seeding,
+                 *self._swap_leaves()]
         return [start, *steps, self._deliver(leaves)]
+
+    def route(self, slot: int, expr: str, only: bool = False) -> list[str]:
+        """Lines adding the term ``expr`` to ``grads[slot]``: stored when it is the slot's only
+        term in this backward (``only``: the op writes its terms as one), else added to what
+        is there (stored if it is the first)."""
+        if only or self._terms.get(slot) == 1:
+            return [f"grads[{slot}] = {expr}"]
+        return [f"t = {expr}", f"previous = grads[{slot}]",
+                f"grads[{slot}] = t if previous is None else previous + t"]
+
+    def when_gradient(self, out: int, body: list[str]) -> list[str]:
+        """A rule's backward lines, with ``g`` the gradient of its output; skipped when that
+        is None (never, for a slot known to get one)."""
+        if out in self._sure:
+            return [f"g = grads[{out}]", *body]
+        return [f"g = grads[{out}]", "if g is not None:", *(f"    {line}" for line in body)]
 
     def gradient_target(self, slot: int, terms: dict[int, int], shape: tuple[int, ...],
                         dtype: Any) -> str:
@@ -258,6 +327,7 @@ class Program:
         rule's own."""
         if terms.get(slot) == 1 and (slot in self.trace.leaf_tensor
                                      or slot in self.trace.input_tensor):
+            self._written.add(slot)
             return f"{self.bind(self.leaf_holder(slot, shape, dtype), 'leaf')}[0]"
         return self.bind(self.buffer(shape, dtype), "buffer")
 
@@ -310,9 +380,17 @@ class Program:
 
     def _deliver(self, leaves: list[int]) -> list[str]:
         """Each leaf's gradient into its ``.grad`` (fresh unless it is the leaf's own buffer);
-        added to a ``.grad`` that is already set."""
-        lines = ["delivered = set()"]
+        added to a ``.grad`` that is already set. A gradient a rule wrote into the leaf's
+        buffer as its only term is known to be that buffer: no test, nothing to copy."""
+        lines = []
         for slot in leaves:
+            tensor = self._leaf(slot)
+            if slot in self._written and slot in self._sure:
+                lines += [f"g = grads[{slot}]", f"t = {tensor}",
+                          "t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
+                continue
+            if not lines or lines[0] != "delivered = set()":
+                lines.insert(0, "delivered = set()")
             holder = self.leaf_buffers.get(slot)
             lines += [f"g = grads[{slot}]", "if g is not None:"]
             if holder is None:
@@ -320,6 +398,6 @@ class Program:
             else:
                 lines += [f"    if g is not {self.bind(holder, 'leaf')}[0]:",
                           "        g = fresh(g, delivered, owned)"]
-            lines += ["    delivered.add(id(g))", f"    t = {self._leaf(slot)}",
+            lines += ["    delivered.add(id(g))", f"    t = {tensor}",
                       "    t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
         return lines

@@ -23,14 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import autograd, ops
+from .. import ops
 from ..optim import SGD
 
 if TYPE_CHECKING:
     from .program import Program
     from .trace import OpRecord
 
-Closure = Callable[[], None]
 Built = tuple[list[str], Callable[[dict[int, int]], list[str]]] | None
 
 
@@ -49,17 +48,6 @@ def _elementwise(op: OpRecord) -> bool:
         return False
     return all(d == dtype and (s == op.out_shape or (s == () and not need))
                for (s, d), need in zip(op.shapes, op.needs))
-
-
-def _route(slot: int, expr: str) -> list[str]:
-    """Lines adding the term ``expr`` to ``grads[slot]`` (stored if it is the first)."""
-    return [f"t = {expr}", f"previous = grads[{slot}]",
-            f"grads[{slot}] = t if previous is None else previous + t"]
-
-
-def _when_gradient(out: int, body: list[str]) -> list[str]:
-    """A backward's lines, run only when the op's output got a gradient (as ``g``)."""
-    return [f"g = grads[{out}]", "if g is not None:", *(f"    {line}" for line in body)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,14 +75,14 @@ def linear(program: Program, op: OpRecord) -> Built:
         body = [f"fit({work})"]
         if op.needs[0]:
             gx = program.gradient_target(ix, terms, x_shape, dtype)
-            body += _route(ix, f"dot(g, vals[{iw}], out={gx})")
+            body += program.route(ix, f"dot(g, vals[{iw}], out={gx})")
         if op.needs[1]:
             gw = program.gradient_target(iw, terms, w_shape, dtype)
-            body += _route(iw, f"dot(g.T, vals[{ix}], out={gw})")
+            body += program.route(iw, f"dot(g.T, vals[{ix}], out={gw})")
         if has_bias and op.needs[2]:
             gb = program.gradient_target(ib, terms, op.shapes[2][0], dtype)
-            body += _route(ib, f"reduce(g, axis=0, out={gb})")
-        return _when_gradient(o, body)
+            body += program.route(ib, f"reduce(g, axis=0, out={gb})")
+        return program.when_gradient(o, body)
 
     return forward, backward
 
@@ -130,7 +118,7 @@ def _activation(scratch: tuple[Any, ...], forward: Callable[..., Any],
         def build_backward(terms: dict[int, int]) -> list[str]:
             target = program.gradient_target(ix, terms, shape, dtype)
             derivative = program.bind(backward, "backward")
-            return _when_gradient(o, _route(
+            return program.when_gradient(o, program.route(
                 ix, f"{derivative}(g, {out}, {target}, {constants}{rest})"))
 
         return [call_forward, f"vals[{o}] = {out}"], build_backward
@@ -186,10 +174,10 @@ def sum_(program: Program, op: OpRecord) -> Built:
     def backward(terms: dict[int, int]) -> list[str]:
         made = program.bind([None, None], "made")  # [the g the view was made from, the view]
         source = "g" if kept is None else f"g.reshape({program.bind(kept, 'kept')})"
-        return _when_gradient(o, [
+        return program.when_gradient(o, [
             f"if g is not {made}[0]:",
             f"    {made}[:] = [g, broadcast_to({source}, {program.bind(shape, 'shape')})]",
-            *_route(ix, f"{made}[1]")])
+            *program.route(ix, f"{made}[1]")])
 
     return forward, backward
 
@@ -213,10 +201,10 @@ def squared_error_sum(program: Program, op: OpRecord) -> Built:
         target = tx if tx is not None else program.bind(program.buffer(shape, dtype), "own")
         body = [f"gx = multiply(g * (2.0 * {scale}), {diff}, out={target})"]
         if tx is not None:
-            body += _route(ix, "gx")
+            body += program.route(ix, "gx")
         if ty is not None:
-            body += _route(iy, f"negative(gx, out={ty})")
-        return _when_gradient(o, body)
+            body += program.route(iy, f"negative(gx, out={ty})")
+        return program.when_gradient(o, body)
 
     return forward, backward
 
@@ -252,13 +240,12 @@ def _binary(ufunc: str, grad_x: str, grad_y: str) -> Any:
                     and grad_x == _TIMES_Y and grad_y == _TIMES_X):
                 return _square_backward(program, ix, o, shape, dtype)
             body = []
-            if op.needs[0]:
-                target = program.gradient_target(ix, terms, shape, dtype)
-                body += _route(ix, grad_x.format(x=ix, y=iy, target=target))
-            if op.needs[1]:
-                target = program.gradient_target(iy, terms, shape, dtype)
-                body += _route(iy, grad_y.format(x=ix, y=iy, target=target))
-            return _when_gradient(o, body)
+            for slot, need, template in ((ix, op.needs[0], grad_x), (iy, op.needs[1], grad_y)):
+                if need:  # a target only where the template writes one (not _SAME's g)
+                    target = (program.gradient_target(slot, terms, shape, dtype)
+                              if "{target}" in template else None)
+                    body += program.route(slot, template.format(x=ix, y=iy, target=target))
+            return program.when_gradient(o, body)
 
         return forward, backward
 
@@ -269,8 +256,8 @@ def _square_backward(program: Program, ix: int, o: int, shape: tuple[int, ...],
                      dtype: Any) -> list[str]:
     term = program.bind(program.buffer(shape, dtype), "term")
     target = program.gradient_target(ix, {ix: 1}, shape, dtype)  # both terms: one gradient
-    return _when_gradient(o, [f"t = multiply(g, vals[{ix}], out={term})",
-                              *_route(ix, f"add(t, t, out={target})")])
+    return program.when_gradient(o, [f"t = multiply(g, vals[{ix}], out={term})",
+                              *program.route(ix, f"add(t, t, out={target})", only=True)])
 
 
 RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
@@ -291,32 +278,72 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def optimizer_step(optimizer: Any) -> tuple[Closure, bool]:
-    """Plain SGD (no momentum, weight decay, maximize) as its in-place update, reading each
-    group's lr on every call (schedulers are honoured); anything else: the optimizer's own
-    ``step()``. Also says whether the update is in place (no ``p.data`` rebound)."""
+def sgd_parts(program: Program, optimizer: Any) -> tuple[str, list[str], list[str]] | None:
+    """Plain SGD (no momentum, weight decay, maximize) as source, made once per program:
+    ``changed``, an expression true when the groups, their parameter lists or options are no
+    longer the traced plain ones (then the optimizer's own ``step()`` must run); ``update``,
+    per parameter SGD._update's ``p -= lr * grad`` into a buffer of ours, then the version bump,
+    each group's lr read on every call (schedulers are honoured); ``folded``, the same with
+    the gradient already scaled by lr (``p -= grad``: compile's opt-in ``fold_lr``). None for
+    any other optimizer."""
     if type(optimizer) is not SGD:
-        return optimizer.step, False
-    groups, scratch = optimizer.param_groups, optimizer.scratch
-    bump = autograd.bump_version
+        return None
+    made = program.sgd_source.get(id(optimizer))
+    if made is not None:
+        return made
+    groups = optimizer.param_groups
+    name, owner = program.bind(groups, "groups"), program.bind(optimizer, "optimizer")
+    changed = [f"len({name}) != {len(groups)}"]
+    update, folded = [], []
+    for i, group in enumerate(groups):
+        g, params = program.bind(group, "group"), group["params"]
+        listed = program.bind(params, "params")
+        changed += [f"{name}[{i}] is not {g}", f'{g}["params"] is not {listed}',
+                    f"len({listed}) != {len(params)}", f'{g}["momentum"] != 0',
+                    f'{g}["weight_decay"] != 0', f'{g}["maximize"]']
+        update.append(f'lr = {g}["lr"]')
+        for j, p in enumerate(params):
+            param = program.bind(p, "param")
+            changed.append(f"{listed}[{j}] is not {param}")
+            scratch = program.bind(np.empty_like(p.data), "scratch")
+            start = [f"grad = {param}.grad", "if grad is not None:",
+                     "    grad = grad.data", f"    data = {param}.data",
+                     "    if grad.shape != data.shape:", f"        mismatch({owner}, grad, data)"]
+            update += [*start, f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
+                       f"    bump({param})"]
+            folded += [*start, "    subtract(data, grad, out=data)", f"    bump({param})"]
+    program.sgd_source[id(optimizer)] = made = (" or ".join(changed), update, folded)
+    return made
 
-    def step() -> None:
-        for group in groups:
-            if group["momentum"] != 0 or group["weight_decay"] != 0 or group["maximize"]:
-                optimizer.step()
-                return
-            for p in group["params"]:
-                grad = p.grad
-                if grad is not None and grad.data.shape != p.data.shape:
-                    optimizer.step()  # its own error message
-                    return
-        for group in groups:
-            lr = group["lr"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is not None:  # as SGD._update: p -= lr * grad, into a reused buffer
-                    data = p.data
-                    np.subtract(data, np.multiply(grad.data, lr, out=scratch(p)), out=data)
-                    bump(p)
 
-    return step, True
+def sgd(program: Program, optimizer: Any, folded: bool = False) -> list[str] | None:
+    """The lines of plain SGD's step (see sgd_parts), None for another optimizer. ``folded``:
+    the backward before may have seeded with lr (then ``folded`` is true in the replay)."""
+    parts = sgd_parts(program, optimizer)
+    if parts is None:
+        return None
+    changed, update, scaled = parts
+    lines = [f"if {changed}:", f"    {program.bind(optimizer.step, 'step')}()",
+             "else:", *(f"    {line}" for line in update)]
+    if folded:
+        lines = ["if folded:", *(f"    {line}" for line in scaled), *lines]
+        lines[len(scaled) + 1] = "el" + lines[len(scaled) + 1]
+    return lines
+
+
+def fold_condition(program: Program, optimizer: Any, leaves: list[Any]) -> tuple[str, str]:
+    """For compile's opt-in ``fold_lr``: an expression true when this call may seed the
+    backward with lr (plain SGD as traced, one lr for all groups, and no gradient to accumulate
+    into: every leaf's ``.grad`` is None), and the lr as source."""
+    changed = sgd_parts(program, optimizer)[0]
+    groups = [program.bind(group, "group") for group in optimizer.param_groups]
+    lr = f'{groups[0]}["lr"]'
+    same = [f'{g}["lr"] == {lr}' for g in groups[1:]]
+    empty = [f"{program.bind(t, 'leaf_tensor')}.grad is None" for t in leaves]
+    return " and ".join([f"not ({changed})", *same, *empty]), lr
+
+
+def mismatch(optimizer: Any, grad: np.ndarray, data: np.ndarray) -> None:
+    """What ``Optimizer.step`` raises for a gradient of another shape than its parameter."""
+    raise RuntimeError(f"{type(optimizer).__name__}.step: gradient of shape {grad.shape} for "
+                       f"a parameter of shape {data.shape}")

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from .. import convolution as conv_fn
-from ..convolution import int_pair
+from ..convolution import int_pair, padding_word
 from ..tensor import Tensor, default_rng, get_default_dtype
-from ..validation import check_positive_int
+from ..validation import BadArgumentValue, check_bool, check_number, check_positive_int
 from . import init as nn_init
 from .init import Generator
 from .layers import BatchNorm1d, Dropout
@@ -39,7 +39,7 @@ __all__ = ["Conv2d", "Conv1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "B
 
 # the layers' error for a value that is not an int or a pair is a ValueError, the functions' a
 # TypeError (each pinned by tests): one helper, two error types
-_pair = partial(int_pair, error=ValueError)
+_pair = partial(int_pair, error=BadArgumentValue)
 
 
 def _plain(pair: tuple[int, int]) -> int | list[int]:
@@ -61,7 +61,9 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must both be divisible by groups ({groups})")
         if min(kernel_size) < 1:
-            raise ValueError(f"{layer}: kernel_size must be positive, got {kernel_size}")
+            raise BadArgumentValue(f"{layer}: kernel_size must be positive, got {kernel_size}",
+                                   "kernel_size")
+        check_bool(bias, "bias", layer)
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         scheme = nn_init.get_scheme(init)
         self.init = init if isinstance(init, str) else None
@@ -85,10 +87,11 @@ class Conv2d(_ConvNd):
             raise NotImplementedError(f"Conv2d: padding_mode {padding_mode!r} is not "
                                       "implemented (only 'zeros')")
         self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size)
-        self.stride = _pair("Conv2d", "stride", stride)
-        self.padding: tuple[int, int] | str = (
-            padding if isinstance(padding, str) else _pair("Conv2d", "padding", padding))
-        self.dilation = _pair("Conv2d", "dilation", dilation)
+        self.stride = _pair("Conv2d", "stride", stride, 1)
+        self.padding: tuple[int, int] | str = (padding_word("Conv2d", padding)
+                                               if isinstance(padding, str)
+                                               else _pair("Conv2d", "padding", padding, 0))
+        self.dilation = _pair("Conv2d", "dilation", dilation, 1)
         super().__init__("Conv2d", in_channels, out_channels, self.kernel_size, groups, bias,
                          init, dtype, generator)
 
@@ -131,6 +134,10 @@ class Conv1d(_ConvNd):
         for name, value in (("kernel_size", kernel_size), ("stride", stride),
                             ("dilation", dilation)):
             check_positive_int(value, name, "Conv1d")
+        if isinstance(padding, str):
+            padding_word("Conv1d", padding)
+        else:
+            check_number(padding, "padding", "Conv1d", low=0, integer=True)
         self.kernel_size, self.stride, self.dilation = int(kernel_size), int(stride), dilation
         self.padding = padding
         super().__init__("Conv1d", in_channels, out_channels, (self.kernel_size,), groups, bias,
@@ -162,10 +169,11 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size: IntPair, stride: IntPair | None = None,
                  padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False):
         super().__init__()
-        self.kernel_size = _pair("MaxPool2d", "kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair("MaxPool2d", "stride", stride)
-        self.padding = _pair("MaxPool2d", "padding", padding)
-        self.dilation = _pair("MaxPool2d", "dilation", dilation)
+        self.kernel_size = _pair("MaxPool2d", "kernel_size", kernel_size, 1)
+        self.stride = (self.kernel_size if stride is None
+                       else _pair("MaxPool2d", "stride", stride, 1))
+        self.padding = _pair("MaxPool2d", "padding", padding, 0)
+        self.dilation = _pair("MaxPool2d", "dilation", dilation, 1)
         if ceil_mode:
             raise NotImplementedError("MaxPool2d: ceil_mode=True is not implemented")
 
@@ -189,10 +197,13 @@ class AvgPool2d(Module):
                  padding: IntPair = 0, ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None):
         super().__init__()
-        self.kernel_size = _pair("AvgPool2d", "kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair("AvgPool2d", "stride", stride)
-        self.padding = _pair("AvgPool2d", "padding", padding)
-        self.count_include_pad = bool(count_include_pad)
+        self.kernel_size = _pair("AvgPool2d", "kernel_size", kernel_size, 1)
+        self.stride = (self.kernel_size if stride is None
+                       else _pair("AvgPool2d", "stride", stride, 1))
+        self.padding = _pair("AvgPool2d", "padding", padding, 0)
+        self.count_include_pad = check_bool(count_include_pad, "count_include_pad", "AvgPool2d")
+        if divisor_override is not None:
+            check_positive_int(divisor_override, "divisor_override", "AvgPool2d")
         self.divisor_override = divisor_override
         if ceil_mode:
             raise NotImplementedError("AvgPool2d: ceil_mode=True is not implemented")
@@ -217,7 +228,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: IntPair):
         super().__init__()
-        self.output_size = _pair("AdaptiveAvgPool2d", "output_size", output_size)
+        self.output_size = _pair("AdaptiveAvgPool2d", "output_size", output_size, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_fn.adaptive_avg_pool2d(x, self.output_size)

@@ -262,9 +262,7 @@ def cross_entropy(input: Tensor, target: ArrayLike, reduction: str = "mean",
     check_reduction(reduction, "cross_entropy")
     input = _check_input("cross_entropy", input)
     _check_classes("cross_entropy", input)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
-                         f"got {label_smoothing}")
+    check_number(label_smoothing, "label_smoothing", "cross_entropy", low=0, high=1)
     kw = {"smoothing": float(label_smoothing), "reduction": reduction}
     target_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if target_dtype.kind == "f":
@@ -531,8 +529,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
 
     ``mask``: a fixed keep-mask (1 = keep) of x's shape instead of a random one, e.g. to
     reproduce a reference implementation's draw. Identity when not ``training`` or p == 0."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p (the drop probability) must be in [0, 1], got {p}")
+    check_number(p, "p (the drop probability)", "dropout", low=0, high=1)
     if not training or p == 0.0:
         return x
     if mask is None:

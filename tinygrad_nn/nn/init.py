@@ -34,6 +34,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor, as_generator, default_rng
+from ..validation import BadArgumentValue
 
 Generator = np.random.Generator | int | None
 Scheme = Callable[[Tensor, Tensor | None, Generator], None]
@@ -215,5 +216,5 @@ def get_scheme(init: str | Scheme) -> Scheme:
         return init
     if isinstance(init, str) and init in SCHEMES:
         return SCHEMES[init]
-    raise ValueError(f"init: unknown scheme {init!r}; allowed: {', '.join(SCHEMES)} "
-                     "or a callable init(weight, bias, generator)")
+    raise BadArgumentValue(f"init: unknown scheme {init!r}; allowed: {', '.join(SCHEMES)} "
+                           "or a callable init(weight, bias, generator)", "init")

@@ -6,14 +6,14 @@ Every layer can describe itself with ``spec()`` (a dict of JSON-friendly values)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import autograd, ops
 from ..tensor import Tensor, default_rng, get_default_dtype
-from ..validation import check_positive_int
+from ..validation import BadArgumentValue, check_bool, check_number, check_positive_int
 from . import functional as nnf
 from . import init as nn_init
 from .init import Generator
@@ -53,6 +53,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_positive_int(in_features, "in_features", "Linear")
         self.out_features = check_positive_int(out_features, "out_features", "Linear")
+        check_bool(bias, "bias", "Linear")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         scheme = nn_init.get_scheme(init)
         self.init = init if isinstance(init, str) else None  # a custom callable has no name
@@ -177,7 +178,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = float(check_number(negative_slope, "negative_slope", "LeakyReLU"))
 
     def forward(self, x: Tensor) -> Tensor:
         return x.leaky_relu(self.negative_slope)
@@ -194,7 +195,7 @@ class Softmax(Module):
 
     def __init__(self, axis: int = -1):
         super().__init__()
-        self.axis = int(axis)
+        self.axis = int(check_number(axis, "axis", type(self).__name__, integer=True))
 
     def forward(self, x: Tensor) -> Tensor:
         return x.softmax(self.axis)
@@ -219,6 +220,10 @@ class Flatten(Module):
     def __init__(self, start_dim: int | None = None, end_dim: int | None = None, *,
                  start_axis: int | None = None, end_axis: int | None = None):
         super().__init__()
+        for name, value in (("start_dim", start_dim), ("end_dim", end_dim),
+                            ("start_axis", start_axis), ("end_axis", end_axis)):
+            if value is not None:
+                check_number(value, name, "Flatten", integer=True)
         start = start_axis if start_dim is None else start_dim  # torch's names, or NumPy's
         end = end_axis if end_dim is None else end_dim
         self.start_axis = 1 if start is None else int(start)
@@ -252,9 +257,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator: Generator = None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p (the drop probability) must be in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = float(check_number(p, "p (the drop probability)", type(self).__name__, low=0,
+                                    high=1))
         self.generator = nn_init.as_generator(generator)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -283,11 +287,14 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None):
         super().__init__()
-        self.num_features = check_positive_int(num_features, "num_features", "BatchNorm1d")
-        self.eps = float(eps)
-        self.momentum = None if momentum is None else float(momentum)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        op = type(self).__name__
+        self.num_features = check_positive_int(num_features, "num_features", op)
+        self.eps = float(check_number(eps, "eps", op, low=0))
+        if momentum is not None:
+            momentum = float(check_number(momentum, "momentum", op, low=0, high=1))
+        self.momentum = momentum
+        self.affine = check_bool(affine, "affine", op)
+        self.track_running_stats = check_bool(track_running_stats, "track_running_stats", op)
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
         # None (not absent) when switched off, as in PyTorch: ``bn.weight is None`` works.
         self.weight = Parameter(np.ones(num_features, dtype)) if self.affine else None
@@ -420,8 +427,9 @@ OUTPUT_ACTIVATIONS: dict[str, type[Module]] = {
 
 
 def _activation(table: dict[str, type[Module]], field: str, name: str) -> Module:
-    if name not in table:
-        raise ValueError(f'MLP: {field} "{name}" is unknown; allowed: {", ".join(table)}')
+    if not isinstance(name, str) or name not in table:
+        raise BadArgumentValue(f'MLP: {field} "{name}" is unknown; allowed: {", ".join(table)}',
+                               field)
     return table[name]()
 
 
@@ -450,18 +458,19 @@ class MLP(Sequential):
                  output_activation: str | None = None, dropout: float = 0.0,
                  batchnorm: bool = False, init: str | nn_init.Scheme = "pytorch",
                  bias: bool = True, dtype: Any = None, generator: Generator = None):
-        sizes = list(sizes)
+        sizes = list(sizes) if isinstance(sizes, Iterable) else [sizes]
         if len(sizes) < 2:
-            raise ValueError(f"MLP: sizes needs at least an input and an output size, "
-                             f"got {sizes}")
-        for s in sizes:
-            check_positive_int(s, "every entry of sizes", "MLP")
+            raise BadArgumentValue(f"MLP: sizes needs at least an input and an output size, "
+                                   f"got {sizes}", "sizes")
+        for i, s in enumerate(sizes):
+            check_positive_int(s, f"sizes[{i}]", "MLP")
         _activation(ACTIVATIONS, "activation", activation)  # fail early, even with no hidden
         if output_activation not in (None, "none"):
             _activation(OUTPUT_ACTIVATIONS, "output_activation", output_activation)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MLP: dropout (the drop probability) must be in [0, 1), "
-                             f"got {dropout}")
+        check_number(dropout, "dropout (the drop probability)", "MLP", low=0, high=1,
+                     high_open=True)
+        check_bool(batchnorm, "batchnorm", "MLP")
+        check_bool(bias, "bias", "MLP")
         rng = nn_init.as_generator(generator)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):

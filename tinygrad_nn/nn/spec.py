@@ -45,7 +45,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from ..config import read_document
+from ..validation import BadArgument
 from . import conv as C
 from . import init as nn_init
 from . import layers as L
@@ -72,48 +73,37 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Field:
-    """One spec field: its name in the spec, the constructor argument it feeds, a check, the
-    words an error uses for what is allowed, and whether it must be present."""
+    """One spec field: its name in the spec, the constructor argument it feeds, the words an
+    error uses for what is allowed (its choices, for a choice), and whether it must be present.
+    The value itself is checked by the constructor, the one check: an error it raises for this
+    argument (``validation.BadArgument``) is reported here as this field's."""
 
     name: str
     arg: str
-    check: Callable[[Any], bool]
     allowed: str
     required: bool = False
     choices: tuple[str, ...] = ()
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
 def _positive_int(name: str, arg: str, required: bool = True) -> Field:
-    return Field(name, arg, lambda v: _is_int(v) and v > 0, "a positive int", required)
+    return Field(name, arg, "a positive int", required)
 
 
 def _integer(name: str, arg: str) -> Field:
-    return Field(name, arg, _is_int, "an int")
+    return Field(name, arg, "an int")
 
 
 def _boolean(name: str, arg: str) -> Field:
-    return Field(name, arg, lambda v: isinstance(v, bool), "true or false")
+    return Field(name, arg, "true or false")
 
 
 def _number(name: str, arg: str, lo: float, hi: float, hi_open: bool = False) -> Field:
-    def check(v: Any) -> bool:
-        return _is_number(v) and lo <= v and (v < hi if hi_open else v <= hi)
-
-    return Field(name, arg, check, f"a number in [{lo}, {hi}{')' if hi_open else ']'}")
+    return Field(name, arg, f"a number in [{lo}, {hi}{')' if hi_open else ']'}")
 
 
 def _choice(name: str, arg: str, choices: Any, nullable: bool = False) -> Field:
     options = tuple(choices) + (("none",) if nullable else ())
-    return Field(name, arg, lambda v: v in options or (nullable and v is None),
-                 ", ".join(options), choices=options)
+    return Field(name, arg, ", ".join(options), choices=options)
 
 
 _INIT = _choice("init", "init", nn_init.SCHEMES)
@@ -127,8 +117,7 @@ LAYER_FIELDS: dict[str, tuple[type[Module], tuple[Field, ...]]] = {
     "Sigmoid": (L.Sigmoid, ()),
     "Tanh": (L.Tanh, ()),
     "Identity": (L.Identity, ()),
-    "LeakyReLU": (L.LeakyReLU, (Field("negative_slope", "negative_slope", _is_number,
-                                      "a number"),)),
+    "LeakyReLU": (L.LeakyReLU, (Field("negative_slope", "negative_slope", "a number"),)),
     "Softmax": (L.Softmax, (_integer("axis", "axis"),)),
     "LogSoftmax": (L.LogSoftmax, (_integer("axis", "axis"),)),
     "Flatten": (L.Flatten, (_integer("start_axis", "start_axis"),
@@ -136,17 +125,13 @@ LAYER_FIELDS: dict[str, tuple[type[Module], tuple[Field, ...]]] = {
     "Dropout": (L.Dropout, (_number("p", "p", 0.0, 1.0),)),
     "BatchNorm1d": (L.BatchNorm1d, (
         _positive_int("num_features", "num_features"),
-        Field("eps", "eps", lambda v: _is_number(v) and v > 0, "a positive number"),
-        Field("momentum", "momentum",
-              lambda v: v is None or v == "none" or (_is_number(v) and 0 <= v <= 1),
-              "a number in [0, 1], or none (cumulative average)"),
+        Field("eps", "eps", "a number >= 0"),
+        Field("momentum", "momentum", "a number in [0, 1], or none (cumulative average)"),
         _boolean("affine", "affine"), _boolean("track_running_stats", "track_running_stats"),
     )),
     "MLP": (L.MLP, (
-        Field("sizes", "sizes",
-              lambda v: isinstance(v, (list, tuple)) and len(v) >= 2
-              and all(_is_int(s) and s > 0 for s in v),
-              "a list of at least 2 positive ints (input, hidden..., output)", required=True),
+        Field("sizes", "sizes", "a list of at least 2 positive ints (input, hidden..., output)",
+              required=True),
         _choice("activation", "activation", L.ACTIVATIONS),
         _choice("output_activation", "output_activation", L.OUTPUT_ACTIVATIONS, nullable=True),
         _number("dropout", "dropout", 0.0, 1.0, hi_open=True),
@@ -159,14 +144,8 @@ LAYER_FIELDS: dict[str, tuple[type[Module], tuple[Field, ...]]] = {
 # --- convolution and pooling layers (issue #17) ---------------------------------------------
 def _int_or_pair(name: str, arg: str, minimum: int, words: tuple[str, ...] = (),
                  required: bool = False) -> Field:
-    def check(v: Any) -> bool:
-        if isinstance(v, str):
-            return v in words
-        values = v if isinstance(v, (list, tuple)) and len(v) == 2 else [v]
-        return all(_is_int(x) and x >= minimum for x in values)
-
     described = f"an int >= {minimum} or a pair of them" + "".join(f", or {w!r}" for w in words)
-    return Field(name, arg, check, described, required)
+    return Field(name, arg, described, required)
 
 
 _CONV_FIELDS = (
@@ -178,7 +157,11 @@ _CONV_FIELDS = (
 )
 LAYER_FIELDS.update({
     "Conv2d": (C.Conv2d, _CONV_FIELDS),
-    "Conv1d": (C.Conv1d, _CONV_FIELDS),  # Conv1d itself rejects pairs, naming the argument
+    "Conv1d": (C.Conv1d, (
+        *_CONV_FIELDS[:2], _positive_int("kernel_size", "kernel_size"),
+        _positive_int("stride", "stride", required=False),
+        Field("padding", "padding", "an int >= 0, or 'valid', or 'same'"),
+        _positive_int("dilation", "dilation", required=False), *_CONV_FIELDS[-3:])),
     "MaxPool2d": (C.MaxPool2d, (
         _int_or_pair("kernel_size", "kernel_size", 1, required=True),
         _int_or_pair("stride", "stride", 1), _int_or_pair("padding", "padding", 0),
@@ -187,9 +170,7 @@ LAYER_FIELDS.update({
         _int_or_pair("kernel_size", "kernel_size", 1, required=True),
         _int_or_pair("stride", "stride", 1), _int_or_pair("padding", "padding", 0),
         _boolean("count_include_pad", "count_include_pad"),
-        Field("divisor_override", "divisor_override",
-              lambda v: v is None or v == "none" or (_is_int(v) and v > 0),
-              "a positive int, or none"))),
+        Field("divisor_override", "divisor_override", "a positive int, or none"))),
     "AdaptiveAvgPool2d": (C.AdaptiveAvgPool2d, (
         _int_or_pair("output_size", "output_size", 1, required=True),)),
     "BatchNorm2d": (C.BatchNorm2d, LAYER_FIELDS["BatchNorm1d"][1]),
@@ -201,6 +182,19 @@ _TYPE_NAMES = {name.lower(): name for name in LAYER_FIELDS}
 # Constructors that accept build()'s dtype / generator keywords.
 TAKES_DTYPE = (L.Linear, L.Maxout, L.BatchNorm1d, L.MLP, C.Conv2d, C.Conv1d)
 TAKES_GENERATOR = (L.Linear, L.Maxout, L.Dropout, L.MLP, C.Conv2d, C.Conv1d, C.Dropout2d)
+
+
+def layer_type(spec: Any) -> str | None:
+    """The layer type a spec declares, spelled as in ``LAYER_FIELDS``: its "type" (any case),
+    else "MLP" if it has "sizes", "Sequential" if it has "layers"; None for an unknown type, no
+    type, or not a dict. The one reading of a spec's type (build, the CLI, the checkpoint)."""
+    if not isinstance(spec, Mapping):
+        return None
+    if "type" in spec:
+        return _TYPE_NAMES.get(str(spec["type"]).lower())
+    if "sizes" in spec:
+        return "MLP"
+    return "Sequential" if "layers" in spec else None
 
 
 def _fail(where: str, message: str) -> SpecError:
@@ -261,17 +255,11 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _build(spec: Any, where: str, extras: dict[str, Any]) -> Module:
     if not isinstance(spec, Mapping):
         raise _fail(where or "spec", f"expected a table/object, got {_show(spec)}")
-    if "type" in spec:
-        raw_type = spec["type"]
-        type_name = _TYPE_NAMES.get(str(raw_type).lower())
-        if type_name is None:
-            raise _fail(join_name(where, "type"), f"unknown value {_show(raw_type)}; allowed: "
-                        f"{', '.join(LAYER_FIELDS)}")
-    elif "sizes" in spec:
-        type_name = "MLP"
-    elif "layers" in spec:
-        type_name = "Sequential"
-    else:
+    type_name = layer_type(spec)
+    if type_name is None and "type" in spec:
+        raise _fail(join_name(where, "type"), f"unknown value {_show(spec['type'])}; allowed: "
+                    f"{', '.join(LAYER_FIELDS)}")
+    if type_name is None:
         raise _fail(join_name(where, "type"), "missing; give a layer type, or \"sizes\" (an MLP), "
                     "or \"layers\" (a list of layers)")
     if type_name == "Sequential":
@@ -282,12 +270,26 @@ def _build(spec: Any, where: str, extras: dict[str, Any]) -> Module:
         kwargs["dtype"] = extras["dtype"]
     if extras["generator"] is not None and issubclass(cls, TAKES_GENERATOR):
         kwargs["generator"] = extras["generator"]
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except BadArgument as e:  # the constructor's check, reported as the field's
+        field = next((f for f in fields if f.arg == e.argument and f.name in spec), None)
+        if field is None:
+            raise _fail(where or type_name, str(e)) from e
+        value = spec[field.name]
+        if field.choices:
+            message = f"unknown value {_show(value)}; allowed: {field.allowed}"
+        else:
+            message = f"expected {field.allowed}, got {_show(value)}"
+        raise _fail(join_name(where, field.name), message) from e
+    except (TypeError, ValueError) as e:  # a check across fields (groups, say)
+        raise _fail(where or type_name, str(e)) from e
 
 
 def _arguments(spec: Mapping[str, Any], where: str, type_name: str,
                fields: tuple[Field, ...]) -> dict[str, Any]:
-    """Check every field of one layer's spec; the constructor's keyword arguments."""
+    """The constructor's keyword arguments, after refusing unknown and missing fields (the
+    values are the constructor's to check)."""
     by_name = {f.name: f for f in fields}
     for key in spec:
         if key != "type" and key not in by_name:
@@ -301,13 +303,7 @@ def _arguments(spec: Mapping[str, Any], where: str, type_name: str,
                             f"({field.allowed})")
             continue
         value = spec[field.name]
-        if not field.check(value):
-            if field.choices:
-                message = f"unknown value {_show(value)}; allowed: {field.allowed}"
-            else:
-                message = f"expected {field.allowed}, got {_show(value)}"
-            raise _fail(join_name(where, field.name), message)
-        kwargs[field.arg] = None if value == "none" else value
+        kwargs[field.arg] = None if isinstance(value, str) and value == "none" else value
     return kwargs
 
 
@@ -382,10 +378,10 @@ def spec_to_string(spec: SpecLike | Module) -> str:
     """The compact string of an MLP spec (the inverse of ``parse_spec_string``); fields at
     their defaults are left out, except the activation."""
     spec = load_spec(spec)
-    if spec.get("type", "MLP") != "MLP" or "sizes" not in spec:
+    if layer_type(spec) != "MLP":
         raise SpecError("spec_to_string: only the MLP form has a compact string; "
                         "this spec is a layer list")
-    _arguments(spec, "", "MLP", LAYER_FIELDS["MLP"][1])
+    _build(spec, "", {"dtype": None, "generator": None})  # the constructors check the values
     parts = [str(spec.get("activation", "relu"))]
     if spec.get("output_activation") not in (None, "none"):
         parts.append(f"out={spec['output_activation']}")
