@@ -2,7 +2,9 @@
 
 A rule makes exactly the NumPy calls the op's ``Function`` makes, in the same order, with
 ``out=`` where the Function allocates: a replay is then bit-for-bit the eager computation
-(tests/test_compile.py checks 100 training steps to 1e-12). A rule declines (returns None) for
+(tests/test_compile.py checks 100 training steps to 1e-12). The one exception: a float64
+``x * x`` read only by its whole ``Sum`` is one ``vdot`` (the loss value to rounding; gradients
+unchanged). A rule declines (returns None) for
 cases it does not cover (broadcasting operands, mixed dtypes, batched inputs), and the op falls
 back to its Function's own forward and backward.
 
@@ -13,7 +15,8 @@ rule's own by a name from ``program.bind``. The backward builder gets the number
 terms per slot (``terms``) and returns the backward's lines, which run with ``g`` the output's
 gradient (skipped when it has none). Fused here: Linear's product and bias (forward), its three
 gradients (backward); the activations' derivatives from their outputs; ``x * x``'s two gradient
-terms; plain SGD's update.
+terms, and its whole sum as a ``vdot``; plain SGD's update, written out per parameter, and its
+form for compile's opt-in ``fold_lr`` (the backward seeded with lr, ``p -= grad``).
 """
 
 from __future__ import annotations
