@@ -36,7 +36,7 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
     one = np.ones(())
     z1, a1, e1 = np.empty((m, h)), np.empty((m, h)), np.empty((m, h))
     z2, a2, e2 = np.empty((m, k)), np.empty((m, k)), np.empty((m, k))
-    diff, sq, total, loss = np.empty((m, k)), np.empty((m, k)), np.empty(()), np.empty(())
+    diff, loss = np.empty((m, k)), np.empty(())
     c = np.array(0.5 / m)
     g_total, term, g_diff = np.empty(()), np.empty((m, k)), np.empty((m, k))
     g2, g1 = np.empty((m, k)), np.empty((m, h))
@@ -64,11 +64,10 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
         if floor_loss:  # no loss value: the output error is the gradient (lr / m folded later)
             np.multiply(diff, c + c, out=g_diff)
         else:
-            np.multiply(diff, diff, out=sq)
-            np.add.reduce(sq, axis=None, keepdims=False, out=total)
+            total = np.asarray(np.vdot(diff, diff))  # float64: the square's Sum as one vdot
             np.multiply(total, c, out=loss)
             np.multiply(seed, c, out=g_total)  # backward: loss = total * c
-            np.multiply(np.broadcast_to(g_total, sq.shape), diff, out=term)  # sum; x * x
+            np.multiply(np.broadcast_to(g_total, diff.shape), diff, out=term)  # sum; x * x
             np.add(term, term, out=g_diff)
         np.multiply(g_diff, a2, out=g2)  # sigmoid: g * s * (1 - s)
         np.subtract(one, a2, out=e2)

@@ -76,6 +76,9 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=30)
     parser.add_argument("--dtype", default="float64")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--fold-lr", action="store_true",
+                        help="also time tg.compile(..., fold_lr=True) (opt-in: p.grad holds "
+                             "lr * gradient)")
     args = parser.parse_args()
     tg.set_num_threads(1)
     dt, m, hidden = np.dtype(args.dtype), args.batch, args.hidden
@@ -89,6 +92,8 @@ def main() -> None:
 
     steps = {"numpy": numpy_step, "eager": api_step(params, dt, 3.0)[0],
              "compiled": tg.compile(api_step(params, dt, 3.0)[0])}
+    if args.fold_lr:
+        steps["fold_lr"] = tg.compile(api_step(params, dt, 3.0)[0], fold_lr=True)
     wall: dict[str, list[float]] = {k: [] for k in steps}
     cpu: dict[str, list[float]] = {k: [] for k in steps}
     with np.errstate(over="ignore"):

@@ -90,7 +90,7 @@ def grid_section(run: Run) -> str:
 def perop_section(perop: dict) -> str:
     fws = perop["frameworks"]
     rows = []
-    for op in OP_NAMES:
+    for op in next(iter(fws.values()))["wall"]["ops"]:  # the ops the run measured
         row = [op]
         for fw in fws.values():
             wall, cpu = fw["wall"]["ops"][op], fw["cpu"]["ops"][op]
@@ -109,9 +109,6 @@ def perop_section(perop: dict) -> str:
         f"### Per-op overhead (medians of {perop['repeats']} x {perop['calls']} calls)\n\n"
         + table(headers, rows)
     )
-
-
-OP_NAMES = ("add", "mul", "matmul", "sigmoid")
 
 
 def chain_section(chain: dict) -> str:
@@ -240,7 +237,7 @@ def targets(runs: Sequence[Run]) -> list[list[str]]:
     t0 = str(runs[0]["env"]["threads"])
     tg = extras.get("perop", {}).get("frameworks", {}).get("tinygrad")
     if tg:
-        for op in OP_NAMES:
+        for op in tg["wall"]["ops"]:
             wall, cpu = tg["wall"]["ops"][op]["fwd_bwd_us"], tg["cpu"]["ops"][op]["fwd_bwd_us"]
             add(TARGETS["perop"][0].format(op=op), t0, wall, cpu, TARGETS["perop"][1])
         wall, cpu = tg["wall"]["backward_fixed_us"], tg["cpu"]["backward_fixed_us"]

@@ -697,3 +697,161 @@ def test_a_rule_whose_output_gets_no_gradient_is_skipped_as_eagerly():
         assert w.grad is None and w2.grad is None
         np.testing.assert_array_equal(x2.grad.data, x.grad.data)
     assert compiled.traces == 1
+
+
+# --------------------------------------------------------------------------------------------
+# fold_lr (opt-in): the backward seeded with lr, p.grad holds lr * gradient
+# --------------------------------------------------------------------------------------------
+
+
+def _fold_pair(zero_grad=True, groups=None, steps=STEPS):
+    """An eager step and a compiled(fold_lr=True) twin of issue #14's step (a StepLR halving
+    lr every 7 steps); yields after each step (lr used, eager model, compiled model)."""
+    _, _, onehot = _data()
+    x = _data()[0]
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5, dtype=np.float64), nn.Sigmoid(),
+                          nn.Linear(5, 4, dtype=np.float64), nn.Sigmoid())
+    twin = copy.deepcopy(model)
+
+    def make_opt(net):
+        if groups is None:
+            return optim.SGD(net.parameters(), lr=3.0)
+        return optim.SGD([{"params": net[0].parameters(), "lr": groups[0]},
+                          {"params": net[2].parameters(), "lr": groups[1]}], lr=3.0)
+
+    def training_step(net, opt):
+        def step(xb, yb):
+            if zero_grad:
+                opt.zero_grad()
+            loss = _issue_loss(net(tg.Tensor.from_numpy(xb)), yb)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    opt_e, opt_c = make_opt(model), make_opt(twin)
+    sched_e, sched_c = (optim.StepLR(o, step_size=7, gamma=0.5) for o in (opt_e, opt_c))
+    eager, compiled = training_step(model, opt_e), tg.compile(training_step(twin, opt_c),
+                                                            fold_lr=True)
+    for step in range(steps):
+        i = (step * 8) % (len(x) - 8 + 1)
+        lr = opt_e.param_groups[0]["lr"]
+        loss_e, loss_c = eager(x[i:i + 8], onehot[i:i + 8]), compiled(x[i:i + 8], onehot[i:i + 8])
+        _close(loss_e.data, loss_c.data, f"loss at step {step}")
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.data, q.data, f"parameter at step {step}")
+        yield step, lr, model, twin, compiled
+        sched_e.step()
+        sched_c.step()
+    assert compiled.traces == 1
+
+
+def test_fold_lr_trains_as_eager_with_lr_times_the_gradient_in_grad():
+    for step, lr, model, twin, compiled in _fold_pair():
+        replayed = compiled
+        for p, q in zip(model.parameters(), twin.parameters()):
+            # the traced first call is eager: its .grad is the gradient itself
+            _close(p.grad.data * (lr if step else 1.0), q.grad.data, f"grad at step {step}")
+    ((program,),) = replayed._cache.values()
+    assert program.folded is not None and "subtract(data, grad, out=data)" in program.source
+
+
+@pytest.mark.parametrize("case", ["no zero_grad (accumulating)", "two lrs"])
+def test_fold_lr_runs_unfolded_where_it_cannot_fold(case):
+    pair = (_fold_pair(zero_grad=False) if case.startswith("no")
+            else _fold_pair(groups=(3.0, 1.5)))
+    for step, _, model, twin, _ in pair:
+        for p, q in zip(model.parameters(), twin.parameters()):
+            _close(p.grad.data, q.grad.data, f"grad at step {step}")
+
+
+def test_fold_lr_needs_every_parameter_of_the_sgd_to_get_its_gradient_here():
+    # a parameter outside the graph with a .grad set outside the step (not zeroed: the step
+    # zeroes the model's gradients only) is updated by lr * grad: no fold may drop its lr
+    def run(compiled):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 4, dtype=np.float64), nn.Sigmoid())
+        extra = tg.Tensor(np.ones(3), requires_grad=True)
+        extra.grad = tg.Tensor(np.full(3, 0.5))
+        opt = optim.SGD([*model.parameters(), extra], lr=0.1)
+
+        def step(xb, yb):
+            model.zero_grad()
+            loss = _issue_loss(model(tg.Tensor.from_numpy(xb)), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tg.compile(step, fold_lr=True) if compiled else step
+        x, _, onehot = _data()
+        for i in range(5):
+            step(x[i:i + 8], onehot[i:i + 8])
+        return [p.data for p in model.parameters()] + [extra.data]
+
+    for eager, replayed in zip(run(False), run(True)):
+        _close(eager, replayed, "parameter")
+
+
+# --------------------------------------------------------------------------------------------
+# the sum of squares (float64): one vdot, the square never made
+# --------------------------------------------------------------------------------------------
+
+
+def _issue_step_source(dtype):
+    model = nn.Sequential(nn.Linear(3, 4, dtype=dtype), nn.Sigmoid())
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @tg.compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = _issue_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step(np.ones((2, 3), dtype=dtype), np.zeros((2, 4), dtype=dtype))
+    ((program,),) = step._cache.values()
+    return program.source
+
+
+def test_a_float64_sum_of_squares_is_one_vdot_and_float32_keeps_the_engines_sum():
+    assert "vdot(" in _issue_step_source(np.float64)  # equality: the issue-step test above
+    assert "vdot(" not in _issue_step_source(np.float32)
+
+
+def test_a_square_read_twice_or_summed_by_column_is_computed():
+    # the peephole applies only to a square that its full Sum alone reads
+    def twice(out, y):
+        diff = out - tg.Tensor.from_numpy(y)
+        square = diff * diff
+        return square.sum() * 0.5 + square.sum(axis=0).sum()
+
+    def mean_too(out, y):
+        diff = out - tg.Tensor.from_numpy(y)
+        square = diff * diff
+        return square.sum() + square.mean()
+
+    def by_column(out, y):
+        diff = out - tg.Tensor.from_numpy(y)
+        return (diff * diff).sum(axis=0).tanh().sum()
+
+    _, _, onehot = _data()
+    for loss in (twice, mean_too, by_column):
+        _train_both(_mlp(nn.Sigmoid()), loss, lambda p: optim.SGD(p, lr=0.1), onehot, steps=5)
+
+
+def test_a_square_returned_by_the_step_is_computed():
+    # read once by its Sum and once by the returned structure: it must be made
+    w = tg.Tensor(np.linspace(-1.0, 1.0, 6).reshape(2, 3), requires_grad=True)
+
+    def step(x):
+        y = x * w
+        square = y * y
+        square.sum().backward()
+        return square
+
+    compiled = tg.compile(step)
+    x = np.arange(6.0).reshape(2, 3)
+    for _ in range(3):
+        np.testing.assert_array_equal(compiled(x).data, (x * w.data) ** 2)

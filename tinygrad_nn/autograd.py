@@ -356,17 +356,12 @@ def compute_gradients(
     found: list[tuple[Tensor, Any]] = []
     done: list[Function] = []  # kept alive until the end: their gradients live on them
     pending = 0  # ops with a gradient waiting
-    top = -1  # the newest root's op: the walk starts there
-    for r in roots:
-        if r._ctx is not None and r._ctx.pos > top:
-            top = r._ctx.pos
+    i = max([r._ctx.pos for r in roots if r._ctx is not None], default=-1)  # the newest root
+    ordinary = not keep and not _hooks  # only retain_grad() to look at on the way
+    tape, ctx = _tape, None
+    parents, grads = roots, root_grads  # the first delivery: the seeds to the roots
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     _walking += 1
-    i = top
-    tape = _tape
-    ordinary = not keep and not _hooks
-    ctx: Any = None
-    parents, grads = roots, root_grads  # the first delivery: the seeds to the roots
     try:
         while True:
             # deliver: each input that wants a gradient gets its term, reduced to its shape
@@ -384,9 +379,7 @@ def compute_gradients(
                     entry = leaves.get(id(p))
                     if entry is None:
                         leaves[id(p)] = [p, pg]
-                    else:
-                        # NOTE: out of place: ``pg`` may be shared (Add hands the same array
-                        # to both inputs), so adding in place could corrupt another gradient.
+                    else:  # NOTE: out of place: Add hands one array to both of its inputs
                         entry[1] = entry[1] + pg
                 elif owner.g is None:
                     if owner.parents is None:
@@ -400,35 +393,23 @@ def compute_gradients(
             # the next op down the tape with a gradient waiting (tape order is topological)
             while True:
                 if i < 0:
-                    raise RuntimeError("engine: gradients are waiting on ops missing from the "
-                                       "tape (a tensor was re-pointed without autograd.moved())")
+                    raise _lost_on_tape()
                 t = tape[i]()
                 i -= 1
-                if t is not None:
-                    ctx = t._ctx
-                    g = ctx.g
-                    if g is not None:
-                        break
+                if t is not None and t._ctx.g is not None:
+                    break
+            ctx, g = t._ctx, t._ctx.g
             if ctx.pos != i + 1:
-                raise RuntimeError(
-                    f"engine: the tape is out of sync at {type(ctx).__name__} (a tensor was given "
-                    "another op's output without autograd.moved())")
+                raise _out_of_sync(ctx)
             ctx.g = None
             pending -= 1
             done.append(ctx)
             if _last_bump > ctx.seq:  # something changed in place since this op was recorded
                 _check_versions(t)
-            if ordinary:  # no hooks, no grad() inputs: only retain_grad() to look at
-                if t._retains_grad:
-                    found.append((t, g))
-            else:
-                if _hooks and id(t) in _hooks:
-                    g = _run_hooks(t, g)
-                if keep:
-                    if id(t) in keep:
-                        found.append((t, g))
-                elif t._retains_grad:
-                    found.append((t, g))
+            if not ordinary:
+                g = _observe(t, g, keep, found)
+            elif t._retains_grad:
+                found.append((t, g))
             parents = ctx.parents
             if create_graph:
                 grads = ctx.backward(g, t, *parents)
@@ -437,10 +418,7 @@ def compute_gradients(
             if type(grads) is not tuple:
                 grads = (grads,)
     except BaseException:
-        for ref in _tape[: i + 1]:  # a failed pass leaves no gradient behind on the graph
-            t = ref()
-            if t is not None and t._ctx is not None:
-                t._ctx.g = None
+        _clear_pending(i)  # a failed pass leaves no gradient behind on the graph
         raise
     finally:
         _grad_enabled = previous_mode
@@ -455,6 +433,37 @@ def compute_gradients(
             g = _run_hooks(t, g)
         found.append((t, g))
     return found
+
+
+def _observe(t: Tensor, g: Any, keep: set[int], found: list[tuple[Tensor, Any]]) -> Any:
+    """The walk's stop at op output ``t`` when hooks or ``grad()``'s inputs are about: run
+    ``t``'s hooks on ``g``, note ``g`` when it is wanted, and return it (hooks may replace it)."""
+    if _hooks and id(t) in _hooks:
+        g = _run_hooks(t, g)
+    if keep:
+        if id(t) in keep:
+            found.append((t, g))
+    elif t._retains_grad:
+        found.append((t, g))
+    return g
+
+
+def _clear_pending(i: int) -> None:
+    """Drop the gradients still waiting on ops at tape positions up to ``i``."""
+    for ref in _tape[: i + 1]:
+        t = ref()
+        if t is not None and t._ctx is not None:
+            t._ctx.g = None
+
+
+def _lost_on_tape() -> RuntimeError:
+    return RuntimeError("engine: gradients are waiting on ops missing from the tape (a tensor was "
+                       "re-pointed without autograd.moved())")
+
+
+def _out_of_sync(ctx: Function) -> RuntimeError:
+    return RuntimeError(f"engine: the tape is out of sync at {type(ctx).__name__} (a tensor was "
+                        "given another op's output without autograd.moved())")
 
 
 def fit_gradient(g: Any, like: np.ndarray, ctx: Function) -> Any:

@@ -43,16 +43,23 @@ def callback(fn: Callable[[np.ndarray], Any], t: Tensor) -> None:
 
 
 def compile(fn: Callable[..., Any] | None = None, *,
-            cache_size: int = 8) -> Any:
+            cache_size: int = 8, fold_lr: bool = False) -> Any:
     """Compile a step function (also usable as ``@compile`` or ``@compile(cache_size=...)``).
 
     Arguments of the step must be Tensors, ndarrays, or Python scalars/str/None (scalars are
     part of the signature: a new value traces again). The step may return tensors, tuples or
     lists of them, or None; returned tensors are fresh 0-d or n-d arrays without a graph.
+
+    ``fold_lr`` (opt-in, changes what ``p.grad`` holds): in a step whose one ``backward()`` is
+    followed by plain SGD's ``step()`` over every tensor that gets a gradient, the replay seeds
+    the backward with the lr instead of 1, so the gradients come out scaled and the update is
+    ``p -= grad``: one NumPy call per parameter fewer. ``p.grad`` then holds lr times the
+    gradient; parameters and loss agree with eager to rounding, not bit for bit. A call with
+    several lrs, momentum, or a ``.grad`` to accumulate into runs unfolded.
     """
     if fn is None:
-        return lambda f: Compiled(f, cache_size)
-    return Compiled(fn, cache_size)
+        return lambda f: Compiled(f, cache_size, fold_lr)
+    return Compiled(fn, cache_size, fold_lr)
 
 
 def _signature(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -86,13 +93,14 @@ def _detached(value: Any) -> Any:
 class Compiled:
     """A compiled step: call it like the function. ``traces`` counts the traces made."""
 
-    def __init__(self, fn: Callable[..., Any], cache_size: int = 8):
+    def __init__(self, fn: Callable[..., Any], cache_size: int = 8, fold_lr: bool = False):
         if not callable(fn):
             raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
         if not isinstance(cache_size, int) or cache_size < 1:
             raise ValueError(f"compile: cache_size must be a positive int, got {cache_size!r}")
         self.fn = fn
         self.cache_size = cache_size
+        self.fold_lr = bool(fold_lr)
         self.traces = 0
         self._cache: OrderedDict[tuple[Any, ...], list[Program]] = OrderedDict()
         self._hot: Callable[[tuple[Any, ...]], Any] | None = None
@@ -134,7 +142,7 @@ class Compiled:
         tracer.trace.output = structure
         programs = self._cache.setdefault(key, [])
         programs[:] = [p for p in programs if not p.same_guards(tracer.trace)]
-        programs.insert(0, Program(tracer.trace, key))
+        programs.insert(0, Program(tracer.trace, key, self.fold_lr))
         self._hot = programs[0].run
         self._cache.move_to_end(key)
         while sum(len(p) for p in self._cache.values()) > self.cache_size:

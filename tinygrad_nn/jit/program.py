@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import autograd, threads
 from ..autograd import fit_gradient
+from ..optim import SGD
 from ..tensor import Tensor, wrap
 from . import rules
 from .trace import Event, OpRecord, Trace
@@ -50,12 +51,48 @@ def _use_spare(holder: list[np.ndarray]) -> None:
     holder[0], holder[1] = holder[1], holder[0]
 
 
+def _uses(trace: Trace) -> tuple[dict[int, int], dict[int, list[OpRecord]]]:
+    """How often each slot's value is read (by ops, events, the returned structure), and the
+    ops reading it."""
+    uses: dict[int, int] = {}
+    readers: dict[int, list[OpRecord]] = {}
+
+    def read(*slots: int) -> None:
+        for slot in slots:
+            uses[slot] = uses.get(slot, 0) + 1
+
+    for event in trace.events:
+        if isinstance(event, OpRecord):
+            read(*event.ins)
+            for slot in event.ins:
+                readers.setdefault(slot, []).append(event)
+            for where in event.dynamic_kwargs.values():
+                read(*([where] if type(where) is int else [v for is_slot, v in where if is_slot]))
+        elif event.kind in ("backward", "callback"):
+            read(event.payload if event.kind == "backward" else event.payload[1])
+        elif event.kind == "convert":
+            read(event.payload[0])
+        elif event.kind == "derive":
+            read(*event.payload[1])
+    pending = [trace.output]
+    while pending:
+        structure = pending.pop()
+        if structure is not None:
+            if structure[0] == "slot":
+                read(structure[1])
+            else:
+                pending += structure[1]
+    return uses, readers
+
+
 class Program:
     """One traced signature of a compiled step: ``run(args)`` replays it (or returns MISS)."""
 
-    def __init__(self, trace: Trace, signature: tuple[Any, ...]):
+    def __init__(self, trace: Trace, signature: tuple[Any, ...], fold_lr: bool = False):
         self.trace = trace
         self.signature = signature  # jit._signature of the traced call's arguments
+        self.sgd_source: dict[int, Any] = {}  # rules.sgd_parts, made once per optimizer
+        self.folded: Any = None  # the optimizer whose lr seeds the backward (fold_lr)
         self.vals: list[Any] = [None] * trace.nslots
         self.grads: list[Any] = [None] * trace.nslots
         self.ctxs: dict[int, Any] = {}  # op index -> this call's Function instance (fallback)
@@ -73,15 +110,22 @@ class Program:
             "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
             "bump": autograd.bump_version, "mismatch": rules.mismatch, "MISS": MISS,
             "autograd": autograd}
+        self.uses, self.readers = _uses(trace)
+        self.squares: dict[int, int] = {}  # x * x left to its Sum (rules.sum_): out -> x
         self._tensor_inputs = [(s, i) for s, i, kind in trace.inputs if kind == "tensor"]
         self._array_inputs = [(s, i) for s, i, kind in trace.inputs if kind != "tensor"]
         ops: list[tuple[int, OpRecord]] = []
-        for event in trace.events:
+        events = trace.events
+        backwards = sum(1 for e in events if isinstance(e, Event) and e.kind == "backward")
+        for k, event in enumerate(events):
             if isinstance(event, OpRecord):
                 ops.append((len(ops), event))
                 self.steps.append(self._forward(len(ops) - 1, event))
             elif event.kind == "backward":
-                self.steps += self._backward(event.payload, ops)
+                after = events[k + 1] if k + 1 < len(events) else None
+                fold = (fold_lr and backwards == 1 and isinstance(after, Event)
+                        and after.kind == "step" and type(after.payload) is SGD)
+                self.steps += self._backward(event.payload, ops, after.payload if fold else None)
             else:
                 self.steps.append(self._event(event))
         # run(args): one replay, returning what the step returns (one generated function), or
@@ -241,7 +285,7 @@ class Program:
             method, args = event.payload
             return [f"{self.bind(method, 'call')}(*{self.bind(args, 'args')})"]
         assert event.kind == "step"
-        lines = rules.sgd(self, event.payload)  # in place: p.data is not rebound
+        lines = rules.sgd(self, event.payload, self.folded is event.payload)  # in place
         if lines is not None:
             return lines
         update, read_captured = event.payload.step, self._read_captured
@@ -252,8 +296,11 @@ class Program:
 
         return step
 
-    def _backward(self, root: int, ops: list[tuple[int, OpRecord]]) -> list[Step]:
-        """The steps of one backward(): seed, each op leading to ``root``, delivery."""
+    def _backward(self, root: int, ops: list[tuple[int, OpRecord]],
+                  optimizer: Any = None) -> list[Step]:
+        """The steps of one backward(): seed, each op leading to ``root``, delivery.
+        ``optimizer``: the plain SGD whose step() comes right after, with compile's fold_lr:
+        the seed is its lr when the call allows it (rules.fold_condition)."""
         trace = self.trace
         reached = {root}
         plan: list[tuple[int, OpRecord]] = []
@@ -277,8 +324,20 @@ class Program:
         root_op = next(op for _, op in plan if op.out == root)
         seed = np.full(root_op.out_shape, 1.0, dtype=root_op.out_dtype)
         steps = [self._op_backward(index, op, terms) for index, op in plan]
-        start = [f"grads[:] = {self.bind([None] * trace.nslots, 'nones')}",
-                 f"grads[{root}] = {self.bind(seed, 'seed')}", *self._swap_leaves()]
+        seeding = [f"grads[{root}] = {self.bind(seed, 'seed')}"]
+        params = {id(p) for group in optimizer.param_groups
+                  for p in group["params"]} if optimizer is not None else set()
+        if (params and all(s in trace.leaf_tensor for s in leaves)
+                and {id(trace.leaf_tensor[s]) for s in leaves} == params):
+            # the gradients go to exactly the parameters the SGD step updates: seed with lr
+            condition, lr = rules.fold_condition(
+                self, optimizer, [trace.leaf_tensor[s] for s in leaves])
+            scaled = self.bind(np.empty_like(seed), "lr_seed")
+            seeding = [f"folded = {condition}", "if folded:", f"    {scaled}.fill({lr})",
+                       f"    grads[{root}] = {scaled}", "else:", f"    {seeding[0]}"]
+            self.folded = optimizer
+        start = [f"grads[:] = {self.bind([None] * trace.nslots, 'nones')}", *seeding,
+                 *self._swap_leaves()]
         return [start, *steps, self._deliver(leaves)]
 
     def route(self, slot: int, expr: str, only: bool = False) -> list[str]:

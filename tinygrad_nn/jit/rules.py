@@ -170,6 +170,9 @@ def sum_(program: Program, op: OpRecord) -> Built:
     kept = None if axis is None or keepdims else ops.keepdims_shape(shape, axis)
     forward = [f"vals[{o}] = reduce(vals[{ix}], axis={program.bind(axis, 'axis')}, "
                f"keepdims={keepdims}, out={out})"]
+    square = program.squares.get(ix)
+    if square is not None:  # the sum of x * x, which was not computed: see _sums_square
+        forward = [f"vals[{o}] = asarray(vdot(vals[{square}], vals[{square}]))"]
 
     def backward(terms: dict[int, int]) -> list[str]:
         made = program.bind([None, None], "made")  # [the g the view was made from, the view]
@@ -234,6 +237,9 @@ def _binary(ufunc: str, grad_x: str, grad_y: str) -> Any:
         shape, dtype = op.out_shape, op.out_dtype
         out = program.bind(program.buffer(shape, dtype), "out")
         forward = [f"vals[{o}] = {ufunc}(vals[{ix}], vals[{iy}], out={out})"]
+        if ufunc == "multiply" and ix == iy and _sums_square(program, op):
+            program.squares[o] = ix
+            forward = []
 
         def backward(terms: dict[int, int]) -> list[str]:
             if (ix == iy and op.needs[0] and terms.get(ix) == 2
@@ -250,6 +256,17 @@ def _binary(ufunc: str, grad_x: str, grad_y: str) -> Any:
         return forward, backward
 
     return rule
+
+
+def _sums_square(program: Program, op: OpRecord) -> bool:
+    """``x * x`` in float64 read only by a full ``Sum``: the Sum computes ``vdot(x, x)`` and
+    the square is never made (one NumPy call for two). NOTE: not the same bits as the engine's
+    pairwise sum, the same value to rounding (a sum of squares does not cancel: 1e-12 relative
+    holds with room); float32 keeps the engine's arithmetic. The gradient is unchanged."""
+    readers = program.readers.get(op.out, [])
+    reader = readers[0] if len(readers) == 1 else None
+    return (op.out_dtype == np.float64 and program.uses.get(op.out) == 1
+            and reader is not None and reader.cls is ops.Sum and reader.out_shape == ())
 
 
 def _square_backward(program: Program, ix: int, o: int, shape: tuple[int, ...],
@@ -278,18 +295,23 @@ RULES: dict[type, Callable[[Program, OpRecord], Built]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def sgd(program: Program, optimizer: Any) -> list[str] | None:
-    """Plain SGD (no momentum, weight decay, maximize) as lines: per parameter, SGD._update's
-    ``p -= lr * grad`` into a buffer of ours, then the version bump, with each group's lr read
-    on every call (schedulers are honoured). The lines first check that the groups still are
-    the traced ones and still plain; if not, the optimizer's own ``step()`` runs. None for any
-    other optimizer (program.py calls its ``step()``)."""
+def sgd_parts(program: Program, optimizer: Any) -> tuple[str, list[str], list[str]] | None:
+    """Plain SGD (no momentum, weight decay, maximize) as source, made once per program:
+    ``changed``, an expression true when the groups, their parameter lists or options are no
+    longer the traced plain ones (then the optimizer's own ``step()`` must run); ``update``,
+    per parameter SGD._update's ``p -= lr * grad`` into a buffer of ours, then the version bump,
+    each group's lr read on every call (schedulers are honoured); ``folded``, the same with
+    the gradient already scaled by lr (``p -= grad``: compile's opt-in ``fold_lr``). None for
+    any other optimizer."""
     if type(optimizer) is not SGD:
         return None
+    made = program.sgd_source.get(id(optimizer))
+    if made is not None:
+        return made
     groups = optimizer.param_groups
     name, owner = program.bind(groups, "groups"), program.bind(optimizer, "optimizer")
     changed = [f"len({name}) != {len(groups)}"]
-    update = []
+    update, folded = [], []
     for i, group in enumerate(groups):
         g, params = program.bind(group, "group"), group["params"]
         listed = program.bind(params, "params")
@@ -301,14 +323,41 @@ def sgd(program: Program, optimizer: Any) -> list[str] | None:
             param = program.bind(p, "param")
             changed.append(f"{listed}[{j}] is not {param}")
             scratch = program.bind(np.empty_like(p.data), "scratch")
-            update += [f"grad = {param}.grad", "if grad is not None:",
-                       "    grad = grad.data", f"    data = {param}.data",
-                       "    if grad.shape != data.shape:",
-                       f"        mismatch({owner}, grad, data)",
-                       f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
+            start = [f"grad = {param}.grad", "if grad is not None:",
+                     "    grad = grad.data", f"    data = {param}.data",
+                     "    if grad.shape != data.shape:", f"        mismatch({owner}, grad, data)"]
+            update += [*start, f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
                        f"    bump({param})"]
-    return [f"if {' or '.join(changed)}:", f"    {program.bind(optimizer.step, 'step')}()",
-            "else:", *(f"    {line}" for line in update)]
+            folded += [*start, "    subtract(data, grad, out=data)", f"    bump({param})"]
+    program.sgd_source[id(optimizer)] = made = (" or ".join(changed), update, folded)
+    return made
+
+
+def sgd(program: Program, optimizer: Any, folded: bool = False) -> list[str] | None:
+    """The lines of plain SGD's step (see sgd_parts), None for another optimizer. ``folded``:
+    the backward before may have seeded with lr (then ``folded`` is true in the replay)."""
+    parts = sgd_parts(program, optimizer)
+    if parts is None:
+        return None
+    changed, update, scaled = parts
+    lines = [f"if {changed}:", f"    {program.bind(optimizer.step, 'step')}()",
+             "else:", *(f"    {line}" for line in update)]
+    if folded:
+        lines = ["if folded:", *(f"    {line}" for line in scaled), *lines]
+        lines[len(scaled) + 1] = "el" + lines[len(scaled) + 1]
+    return lines
+
+
+def fold_condition(program: Program, optimizer: Any, leaves: list[Any]) -> tuple[str, str]:
+    """For compile's opt-in ``fold_lr``: an expression true when this call may seed the
+    backward with lr (plain SGD as traced, one lr for all groups, and no gradient to accumulate
+    into: every leaf's ``.grad`` is None), and the lr as source."""
+    changed = sgd_parts(program, optimizer)[0]
+    groups = [program.bind(group, "group") for group in optimizer.param_groups]
+    lr = f'{groups[0]}["lr"]'
+    same = [f'{g}["lr"] == {lr}' for g in groups[1:]]
+    empty = [f"{program.bind(t, 'leaf_tensor')}.grad is None" for t in leaves]
+    return " and ".join([f"not ({changed})", *same, *empty]), lr
 
 
 def mismatch(optimizer: Any, grad: np.ndarray, data: np.ndarray) -> None:
