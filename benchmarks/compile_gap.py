@@ -1,17 +1,17 @@
 """Where the compiled step's time goes: the replay against the same NumPy calls written out.
 
-    python -m benchmarks.compile_gap [--rounds 15]
+    python -m benchmarks.compile_gap [--rounds 15] [--batch 10] [--hidden 30]
 
-Three SGD steps of Nielsen's [784, 30, 10] sigmoid network, mini-batch 10, float64, take turns
-(floor, straight, compiled, floor, ...): ``floor`` is the hand-written NumPy step of
-``benchmarks.quick_step``; ``straight`` is the arithmetic ``tg.compile`` replays for the public-API
-step (the eager ops' NumPy calls: the overflow-free sigmoid, the loss value and its backward,
-``p.grad`` kept apart from the update), written out as straight-line NumPy on preallocated buffers
-with no Python in between but the rule's own sigmoid function; ``compiled`` is that step through
-``tg.compile``. ``straight`` and ``compiled`` must end with bit-for-bit the same weights
-(checked). So ``straight / floor`` is what the eager arithmetic costs, and ``compiled /
-straight`` what the replay's Python costs. CPU time, medians of per-round ratios with their
-ranges; one BLAS thread.
+Three SGD steps of Nielsen's [784, hidden, 10] sigmoid network (default [784, 30, 10], mini-batch
+10), float64, take turns (floor, straight, compiled, floor, ...): ``floor`` is the hand-written
+NumPy step of ``benchmarks.quick_step``; ``straight`` is the arithmetic ``tg.compile`` replays for
+the public-API step (the eager ops' NumPy calls: the overflow-free sigmoid, the loss value and
+its backward, ``p.grad`` kept apart from the update), written out as straight-line NumPy on
+preallocated buffers with no Python in between but the rule's own sigmoid function;
+``compiled`` is that step through ``tg.compile``. ``straight`` and ``compiled`` must end with
+bit-for-bit the same weights (checked). So ``straight / floor`` is what the eager arithmetic
+costs, and ``compiled / straight`` what the replay's Python costs. CPU time, medians of
+per-round ratios with their ranges; one BLAS thread.
 """
 
 from __future__ import annotations
@@ -93,15 +93,17 @@ def _straight(params: list, lr: float, m: int, floor_sigmoid: bool = False,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--hidden", type=int, default=30)
     parser.add_argument("--breakdown", action="store_true",
                         help="also time the straight step with one part done the floor's way")
     args = parser.parse_args()
     tg.set_num_threads(1)
-    m, lr = 10, 3.0
+    m, lr, hidden = args.batch, 3.0, args.hidden
     rng = np.random.default_rng(0)
     X, Y = rng.random((m * 50, 784)), np.eye(10)[rng.integers(0, 10, m * 50)]
-    params = [(rng.standard_normal((30, 784)), rng.standard_normal(30)),
-              (rng.standard_normal((10, 30)), rng.standard_normal(10))]
+    params = [(rng.standard_normal((hidden, 784)), rng.standard_normal(hidden)),
+              (rng.standard_normal((10, hidden)), rng.standard_normal(10))]
     straight, straight_weights = _straight(params, lr, m)
     step, compiled_weights = api_step(params, np.float64, lr)
     compiled = tg.compile(step)
@@ -121,7 +123,7 @@ def main() -> None:
                         step(X[i:i + m], Y[i:i + m])
                 cpu[name].append((time.process_time() - start) / 200)
     same = all(np.array_equal(a, b) for a, b in zip(straight_weights, compiled_weights))
-    print(f"[784, 30, 10] mini-batch {m} float64, 1 BLAS thread, {args.rounds} rounds of 200 "
+    print(f"[784, {hidden}, 10] mini-batch {m} float64, 1 BLAS thread, {args.rounds} rounds of 200 "
           f"steps; straight and compiled weights bit-for-bit equal: {same}")
     pairs = [("straight", "floor"), ("compiled", "floor"), ("compiled", "straight")]
     pairs += [(name, "floor") for name in steps if name.startswith("straight, ")]

@@ -308,20 +308,14 @@ def sgd_parts(program: Program, optimizer: Any) -> tuple[str, list[str], list[st
     made = program.sgd_source.get(id(optimizer))
     if made is not None:
         return made
-    groups = optimizer.param_groups
-    name, owner = program.bind(groups, "groups"), program.bind(optimizer, "optimizer")
-    changed = [f"len({name}) != {len(groups)}"]
+    owner = program.bind(optimizer, "optimizer")
+    members, group_names, param_names = optimizer_members(program, optimizer)
+    changed = [members]
     update, folded = [], []
-    for i, group in enumerate(groups):
-        g, params = program.bind(group, "group"), group["params"]
-        listed = program.bind(params, "params")
-        changed += [f"{name}[{i}] is not {g}", f'{g}["params"] is not {listed}',
-                    f"len({listed}) != {len(params)}", f'{g}["momentum"] != 0',
-                    f'{g}["weight_decay"] != 0', f'{g}["maximize"]']
+    for group, g, names in zip(optimizer.param_groups, group_names, param_names):
+        changed += [f'{g}["momentum"] != 0', f'{g}["weight_decay"] != 0', f'{g}["maximize"]']
         update.append(f'lr = {g}["lr"]')
-        for j, p in enumerate(params):
-            param = program.bind(p, "param")
-            changed.append(f"{listed}[{j}] is not {param}")
+        for p, param in zip(group["params"], names):
             scratch = program.bind(np.empty_like(p.data), "scratch")
             start = [f"grad = {param}.grad", "if grad is not None:",
                      "    grad = grad.data", f"    data = {param}.data",
@@ -330,6 +324,31 @@ def sgd_parts(program: Program, optimizer: Any) -> tuple[str, list[str], list[st
                        f"    bump({param})"]
             folded += [*start, "    subtract(data, grad, out=data)", f"    bump({param})"]
     program.sgd_source[id(optimizer)] = made = (" or ".join(changed), update, folded)
+    return made
+
+
+def optimizer_members(program: Program, optimizer: Any) -> tuple[str, list[str], list[list[str]]]:
+    """An expression true when the optimizer's groups or their parameter lists are no longer
+    the traced ones (identity and length), and the names bound to the groups and parameters;
+    made once per program and optimizer."""
+    key = ("members", id(optimizer))
+    made = program.sgd_source.get(key)
+    if made is not None:
+        return made
+    groups = optimizer.param_groups
+    name = program.bind(groups, "groups")
+    changed = [f"len({name}) != {len(groups)}"]
+    group_names, param_names = [], []
+    for i, group in enumerate(groups):
+        g, params = program.bind(group, "group"), group["params"]
+        listed = program.bind(params, "params")
+        changed += [f"{name}[{i}] is not {g}", f'{g}["params"] is not {listed}',
+                    f"len({listed}) != {len(params)}"]
+        names = [program.bind(p, "param") for p in params]
+        changed += [f"{listed}[{j}] is not {param}" for j, param in enumerate(names)]
+        group_names.append(g)
+        param_names.append(names)
+    program.sgd_source[key] = made = (" or ".join(changed), group_names, param_names)
     return made
 
 
@@ -353,7 +372,7 @@ def fold_condition(program: Program, optimizer: Any, leaves: list[Any]) -> tuple
     backward with lr (plain SGD as traced, one lr for all groups, and no gradient to accumulate
     into: every leaf's ``.grad`` is None), and the lr as source."""
     changed = sgd_parts(program, optimizer)[0]
-    groups = [program.bind(group, "group") for group in optimizer.param_groups]
+    groups = optimizer_members(program, optimizer)[1]
     lr = f'{groups[0]}["lr"]'
     same = [f'{g}["lr"] == {lr}' for g in groups[1:]]
     empty = [f"{program.bind(t, 'leaf_tensor')}.grad is None" for t in leaves]
