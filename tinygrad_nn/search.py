@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .viz import training
+
 __all__ = ["DEFAULT_SPACE", "Distribution", "Trial", "choice", "log_uniform", "random_search",
            "uniform"]
 
@@ -198,8 +200,6 @@ def random_search(
 def _evaluate(fn: Callable[[dict[str, Any], str], Any], points: Sequence[dict[str, Any]],
               stage: str, metric: str, pool: Executor | None, progress: bool) -> list[Trial]:
     """One Trial per point, in the points' order, however and wherever they ran."""
-    from .viz import training
-
     bar = training.progress_bar(progress, None, f"{stage} search", "trial", total=len(points))
     trials: list[Trial | None] = [None] * len(points)
     try:

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import jit
 from .autograd import no_grad
+from .checkpoint import check_save_path, save
 from .data.loader import DataLoader
 from .data.preprocess import one_hot
 from .nn.losses import LOSSES, get_loss, takes_one_hot
@@ -43,7 +44,8 @@ from .nn.module import Module
 from .optim.lr_scheduler import ReduceLROnPlateau
 from .optim.optimizer import Optimizer
 from .tensor import Tensor, manual_seed
-from .viz.training import progress_bar
+from .viz.notebook import html_table, sparkline
+from .viz.training import LivePlot, progress_bar
 
 __all__ = [
     "EarlyStopping", "History", "NonFiniteError", "Trial", "check_finite_loss", "choice",
@@ -176,8 +178,6 @@ class History:
 
     def _repr_html_(self) -> str:
         """Sparklines of the loss and accuracy curves above the per-epoch table."""
-        from .viz.notebook import html_table, sparkline
-
         if not self.epochs:
             return "<i>History: no epochs recorded</i>"
         lines = "".join(sparkline(self[k], k, fmt=lambda v, k=k: _cell(k, v))
@@ -478,8 +478,6 @@ def fit(
         val_data = (np.asarray(val[0]), np.asarray(val[1]))
 
     if checkpoint is not None:
-        from .checkpoint import check_save_path
-
         check_save_path(checkpoint)  # a bad path fails now, not after the first epoch
     history = History()
     where = [0, 0]  # (epoch, step) for the non-finite-loss message, read inside the step
@@ -489,8 +487,6 @@ def fit(
     train_step = _training_step(model, loss_fn, optimizer, where, compile and library_loss)
     live = None
     if plot:
-        from .viz.training import LivePlot
-
         live = LivePlot()
     for epoch in range(1, epochs + 1):
         lr = float(optimizer.param_groups[0]["lr"])
@@ -562,8 +558,6 @@ def fit(
 
 def _save(path: str | os.PathLike, model: Module, optimizer: Optimizer, epoch: int,
           history: History) -> None:
-    from .checkpoint import save  # it imports nn and optim; lazily, to keep train.py light
-
     clean = json.loads(history.to_json())  # NaN is not JSON
     save(path, model, optimizer, extra={"epoch": epoch, "history": clean})
 

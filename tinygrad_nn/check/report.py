@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..compare.report import relative_errors
 from ..viz.notebook import TableReport
 from .diagnose import Diagnosis
 
@@ -24,8 +25,7 @@ def rel_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
     keep = ~np.isnan(b)
     if not keep.any():
         return float("nan")
-    a, b = a[keep], b[keep]
-    return float(np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))))
+    return float(np.max(relative_errors(a[keep], b[keep], floor)))
 
 
 @dataclass

@@ -72,6 +72,12 @@ class Comparison:
         return bool(self.rel_error < self.rtol)
 
 
+def relative_errors(a: Array, b: Array, floor: float = 1e-8) -> Array:
+    """CS231n's relative error of each entry, |a - b| / max(floor, |a| + |b|): the one home of
+    the formula (``check.rel_error`` takes its max)."""
+    return np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b))
+
+
 def compare_arrays(a: Array, b: Array, rtol: float, floor: float,
                    indices: list[tuple[int, ...]] | None = None, size: int | None = None
                    ) -> Comparison:
@@ -82,8 +88,8 @@ def compare_arrays(a: Array, b: Array, rtol: float, floor: float,
         raise ValueError(f"compare: autodiff has shape {a.shape} but the other side {b.shape}")
     floor = max(1e-8, floor)
     diff = np.abs(a - b)
-    rel = diff / np.maximum(floor, np.abs(a) + np.abs(b))
-    rel = np.where(np.isfinite(diff), rel, np.inf)  # nan or inf on either side fails
+    # nan or inf on either side fails
+    rel = np.where(np.isfinite(diff), relative_errors(a, b, floor), np.inf)
     flat = int(np.argmax(rel)) if rel.size else 0
     worst = tuple(int(i) for i in np.unravel_index(flat, a.shape)) if a.size else ()
     return Comparison(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from .graph import ParamsLike, named_tensors
-from .notebook import inline
+from .notebook import figure_png, inline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -53,8 +53,6 @@ class GradientFlow:
 
     def _repr_png_(self) -> bytes | None:
         """In Jupyter a GradientFlow shows its plot (once something is recorded)."""
-        from .notebook import figure_png
-
         return figure_png(plot_gradient_flow(self)) if self.steps else None
 
     @property

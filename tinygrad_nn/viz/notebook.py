@@ -9,6 +9,7 @@ are tested) outside a notebook too.
 from __future__ import annotations
 
 import html
+import io
 import math
 import shutil
 import sys
@@ -95,8 +96,6 @@ def sparkline(values: Sequence[float], label: str, *, width: int = 160, height: 
 
 def figure_png(fig: Any) -> bytes:
     """A matplotlib Figure as PNG bytes (no pyplot, no GUI backend)."""
-    import io
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     return buffer.getvalue()

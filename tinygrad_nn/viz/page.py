@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .describe import describe
+from .draw import draw_graph, fit
+from .graph import Graph, trace
 from .notebook import GRAPHVIZ_HINT, dot_available, esc
 
 STYLE = """
@@ -185,9 +187,6 @@ def to_html(
     keyword arguments are ``draw_graph``'s. Written to ``path`` when given; the returned Page
     displays itself in Jupyter.
     """
-    from .draw import draw_graph, fit
-    from .graph import Graph, trace
-
     graph = root if isinstance(root, Graph) else trace(root)
     graph = fit(graph, collapse, max_nodes)
     drawing = draw_graph(graph, max_nodes=max_nodes, **draw_options)

@@ -26,6 +26,7 @@ from ..autograd import grad as engine_grad
 from ..autograd import unbroadcast
 from ..tensor import Tensor
 from .describe import describe, entries, vjp_rule
+from .draw import draw_graph
 from .graph import Capture, Graph, ParamsLike, trace
 from .notebook import GRAPHVIZ_HINT, dot_available
 from .page import Frame, Page, render_page
@@ -96,8 +97,6 @@ class BackwardSteps:
 
     def frame(self, i: int) -> Any:
         """Frame ``i`` as a Drawing."""
-        from .draw import draw_graph
-
         if not 0 <= i < len(self):
             raise IndexError(f"BackwardSteps: frame {i} of {len(self)}")
         highlight: Sequence[str] = [self.graph.roots[0]]
