@@ -48,9 +48,10 @@ def manual_seed(seed: int) -> None:
     _rng = np.random.default_rng(seed)
 
 
-def default_rng() -> np.random.Generator:
-    """The library's random generator (seeded by ``manual_seed``)."""
-    return _rng
+def default_rng(generator: Any = None) -> np.random.Generator:
+    """The generator to draw from: the library's (seeded by ``manual_seed``, looked up at this
+    call), or ``generator`` when one is given (an int seeds a new one, see ``as_generator``)."""
+    return as_generator(generator) or _rng
 
 
 def as_generator(generator: Any) -> np.random.Generator | None:
@@ -1463,7 +1464,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples from ``generator`` (a seed or a NumPy Generator) or the
     library's seeded one."""
-    rng = (as_generator(generator) or _rng)
+    rng = default_rng(generator)
     data = rng.standard_normal(_shape_arg(shape, "randn")).astype(_float_dtype(dtype, "randn"))
     return wrap(data).requires_grad_(requires_grad)
 
@@ -1473,7 +1474,7 @@ def rand(
     generator: Any = None,
 ) -> Tensor:
     """Uniform samples in [0, 1)."""
-    rng = (as_generator(generator) or _rng)
+    rng = default_rng(generator)
     data = rng.random(_shape_arg(shape, "rand")).astype(_float_dtype(dtype, "rand"))
     return wrap(data).requires_grad_(requires_grad)
 
@@ -1546,14 +1547,14 @@ def randint(low: int, high: int | None = None, size: Sequence[int] | None = None
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
-    data = (as_generator(generator) or _rng).integers(low, high, size=tuple(size))
+    data = default_rng(generator).integers(low, high, size=tuple(size))
     kind = np.int64 if dtype is None else check_dtype(dtype, "randint")
     return wrap(data.astype(kind))
 
 
 def randperm(n: int, generator: Any = None) -> Tensor:
     """A random permutation of 0..n-1 (int64)."""
-    return wrap((as_generator(generator) or _rng).permutation(n).astype(np.int64))
+    return wrap(default_rng(generator).permutation(n).astype(np.int64))
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,

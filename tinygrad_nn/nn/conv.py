@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import convolution as conv_fn
 from ..convolution import int_pair, padding_word
-from ..tensor import Tensor, default_rng, get_default_dtype
+from ..tensor import Tensor, as_generator, default_rng, get_default_dtype
 from ..validation import BadArgumentValue, check_bool, check_number, check_positive_int
 from . import init as nn_init
 from .init import Generator
@@ -70,7 +70,7 @@ class _ConvNd(Module):
         shape = (out_channels, in_channels // groups) + tuple(kernel_size)
         self.weight = Parameter(np.empty(shape, dtype))
         self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
-        scheme(self.weight, self.bias, nn_init.as_generator(generator))
+        scheme(self.weight, self.bias, as_generator(generator))
 
 
 class Conv2d(_ConvNd):
@@ -267,7 +267,7 @@ class Dropout2d(Dropout):
                              f"got {x.shape}")
         if not self.training or self.p == 0.0:
             return x
-        rng = default_rng() if self.generator is None else self.generator
+        rng = default_rng(self.generator)
         keep = rng.random(x.shape[:-2] + (1, 1)) >= self.p  # one draw per feature map
         if self.p == 1.0:
             return x * 0.0

@@ -533,7 +533,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
     if not training or p == 0.0:
         return x
     if mask is None:
-        rng = default_rng() if generator is None else generator
+        rng = default_rng(generator)
         keep = rng.random(x.shape) >= p
     else:
         keep = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
@@ -547,7 +547,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True,
         shape, dtype = x.shape, x.dtype
 
         def draw() -> np.ndarray:
-            rng = default_rng() if generator is None else generator
+            rng = default_rng(generator)
             return _scaled_mask(rng.random(shape) >= p, p, dtype)
 
         autograd._tracer.random(scaled, draw)

@@ -33,15 +33,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..tensor import Tensor, as_generator, default_rng
+from ..tensor import Tensor, default_rng
 from ..validation import BadArgumentValue
 
 Generator = np.random.Generator | int | None
 Scheme = Callable[[Tensor, Tensor | None, Generator], None]
-
-
-def _rng(generator: Generator) -> np.random.Generator:
-    return as_generator(generator) or default_rng()
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
@@ -85,13 +81,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: Generator = None) -> Tensor:
     """Fill with samples from N(mean, std**2)."""
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, default_rng(generator).normal(mean, std, tensor.shape))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
              generator: Generator = None) -> Tensor:
     """Fill with samples from U(a, b)."""
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, default_rng(generator).uniform(a, b, tensor.shape))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -150,7 +146,7 @@ def pytorch_linear_(weight: Tensor, bias: Tensor | None = None,
     """PyTorch's nn.Linear default: weight and bias both U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 
     (PyTorch writes it as kaiming_uniform_(a=sqrt(5)), which reduces to this bound.)"""
-    rng = _rng(generator)
+    rng = default_rng(generator)
     bound = 1.0 / math.sqrt(fans(weight)[0])
     uniform_(weight, -bound, bound, rng)
     if bias is not None:
@@ -162,7 +158,7 @@ def nielsen_large_(weight: Tensor, bias: Tensor | None = None,
     """Nielsen network.py (ch. 1) / network2 ``large_weight_initializer``: everything N(0, 1).
 
     NOTE: Nielsen draws the biases before the weights; only the distributions match here."""
-    rng = _rng(generator)
+    rng = default_rng(generator)
     normal_(weight, 0.0, 1.0, rng)
     if bias is not None:
         normal_(bias, 0.0, 1.0, rng)
@@ -172,7 +168,7 @@ def nielsen_default_(weight: Tensor, bias: Tensor | None = None,
                      generator: Generator = None) -> None:
     """Nielsen network2 ``default_weight_initializer`` (ch. 3): weights N(0, 1/fan_in)
     (std fan_in**-0.5), biases N(0, 1)."""
-    rng = _rng(generator)
+    rng = default_rng(generator)
     normal_(weight, 0.0, fans(weight)[0] ** -0.5, rng)
     if bias is not None:
         normal_(bias, 0.0, 1.0, rng)

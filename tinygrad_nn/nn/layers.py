@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, ops
-from ..tensor import Tensor, default_rng, get_default_dtype
+from ..tensor import Tensor, as_generator, default_rng, get_default_dtype
 from ..validation import BadArgumentValue, check_bool, check_number, check_positive_int
 from . import functional as nnf
 from . import init as nn_init
@@ -59,7 +59,7 @@ class Linear(Module):
         self.init = init if isinstance(init, str) else None  # a custom callable has no name
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype))
         self.bias = Parameter(np.empty(self.out_features, dtype)) if bias else None
-        scheme(self.weight, self.bias, nn_init.as_generator(generator))
+        scheme(self.weight, self.bias, as_generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
         if type(x) is Tensor and x.dtype is not self.weight.dtype:  # one check on the fast path
@@ -117,7 +117,7 @@ class Maxout(Module):
         rows = self.out_features * self.pieces
         self.weight = Parameter(np.empty((rows, self.in_features), dtype))
         self.bias = Parameter(np.empty(rows, dtype))
-        nn_init.get_scheme(init)(self.weight, self.bias, nn_init.as_generator(generator))
+        nn_init.get_scheme(init)(self.weight, self.bias, as_generator(generator))
 
     def forward(self, x: Tensor) -> Tensor:
         z = nnf.linear(x, self.weight, self.bias)
@@ -259,7 +259,7 @@ class Dropout(Module):
         super().__init__()
         self.p = float(check_number(p, "p (the drop probability)", type(self).__name__, low=0,
                                     high=1))
-        self.generator = nn_init.as_generator(generator)
+        self.generator = as_generator(generator)
 
     def forward(self, x: Tensor) -> Tensor:
         return nnf.dropout(x, self.p, self.training, self.generator)
@@ -471,7 +471,7 @@ class MLP(Sequential):
                      high_open=True)
         check_bool(batchnorm, "batchnorm", "MLP")
         check_bool(bias, "bias", "MLP")
-        rng = nn_init.as_generator(generator)
+        rng = as_generator(generator)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Linear(n_in, n_out, bias=bias, init=init, dtype=dtype, generator=rng))
@@ -615,7 +615,7 @@ class Embedding(Module):
         self.num_embeddings = check_positive_int(num_embeddings, "num_embeddings", "Embedding")
         self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim", "Embedding")
         dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
-        rng = nn_init.as_generator(generator) or default_rng()
+        rng = default_rng(generator)
         self.weight = Parameter(rng.standard_normal((self.num_embeddings,
                                                      self.embedding_dim)).astype(dtype))
 

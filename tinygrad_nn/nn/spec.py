@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from ..config import read_document
+from ..tensor import as_generator
 from ..validation import BadArgument
 from . import conv as C
 from . import init as nn_init
@@ -217,7 +218,7 @@ def build(spec: SpecLike | Module, *, dtype: Any = None,
     ``dtype`` and ``generator`` (a numpy Generator or an int seed, for reproducible
     initialization and dropout masks) are passed to every layer that takes them.
     """
-    rng = nn_init.as_generator(generator)
+    rng = as_generator(generator)
     return _build(load_spec(spec), "", {"dtype": dtype, "generator": rng})
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..data.loader import DataLoader as ArrayLoader
-from ..tensor import Tensor, as_generator, default_rng, stack
+from ..tensor import Tensor, default_rng, stack
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split"]
 
@@ -74,7 +74,7 @@ def random_split(dataset: Dataset, lengths: Sequence[float], generator: Any = No
     if sum(counts) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset's "
                          f"{n} examples")
-    order = (as_generator(generator) or default_rng()).permutation(n)
+    order = default_rng(generator).permutation(n)
     starts = np.cumsum([0, *counts])
     return [Subset(dataset, order[a:b].tolist()) for a, b in zip(starts[:-1], starts[1:])]
 
@@ -88,7 +88,7 @@ class DataLoader:
                  drop_last: bool = False, generator: Any = None):
         self.dataset = dataset
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        seed = int((as_generator(generator) or default_rng()).integers(2**63)) if shuffle else None
+        seed = int(default_rng(generator).integers(2**63)) if shuffle else None
         if isinstance(dataset, TensorDataset):
             self._arrays = ArrayLoader(*[t.data for t in dataset.tensors], batch_size=batch_size,
                                        shuffle=shuffle, seed=seed, drop_last=drop_last)
