@@ -397,3 +397,36 @@ def test_scheduler_argument_errors() -> None:
         optim.ReduceLROnPlateau(opt, mode="best")
     with pytest.raises(ValueError, match="expected 1 min_lrs"):
         optim.ReduceLROnPlateau(opt, min_lr=[0.1, 0.2])
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_a_gradient_of_another_shape_is_refused_and_its_parameter_kept(name):
+    params = _params()
+    opt = FACTORIES[name](params)
+    before = [p.data.copy() for p in params]
+    for p in params:
+        p.grad = tg.Tensor.from_numpy(np.ones_like(p.data))
+    params[-1].grad = tg.Tensor.from_numpy(np.ones(params[-1].data.size + 1))
+    with pytest.raises(RuntimeError, match=rf"{type(opt).__name__}\.step: gradient of shape "
+                                           rf"\({params[-1].data.size + 1},\) for a parameter"):
+        opt.step()
+    assert np.array_equal(params[-1].data, before[-1])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_sgd_refuses_a_gradient_of_another_shape_compiled_or_not(compiled):
+    # v gets no gradient from the step, so the step meets the wrong .grad set from outside
+    w, v = (tg.Tensor(np.ones(3), requires_grad=True) for _ in range(2))
+    opt = optim.SGD([w, v], lr=0.1)
+
+    def step(x):  # no zero_grad: w's gradients accumulate, v's wrong one stays
+        (w * x).sum().backward()
+        opt.step()
+
+    run = tg.compile(step) if compiled else step
+    run(tg.Tensor(np.ones(3)))
+    v.grad = tg.Tensor(np.ones(4))
+    with pytest.raises(RuntimeError, match=r"SGD\.step: gradient of shape \(4,\) for a "
+                                           r"parameter of shape \(3,\)"):
+        run(tg.Tensor(np.ones(3)))
+    assert np.array_equal(v.data, np.ones(3))

@@ -25,6 +25,7 @@ import numpy as np
 from .. import autograd, threads
 from ..autograd import fit_gradient
 from ..optim import SGD
+from ..optim.optimizer import gradient_shape_error
 from ..tensor import Tensor, wrap
 from . import rules
 from .trace import Event, OpRecord, Trace
@@ -108,7 +109,7 @@ class Program:
             "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
             "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
-            "bump": autograd.bump_version, "mismatch": rules.mismatch, "MISS": MISS,
+            "bump": autograd.bump_version, "shape_error": gradient_shape_error, "MISS": MISS,
             "autograd": autograd}
         self.uses, self.readers = _uses(trace)
         self.squares: dict[int, int] = {}  # x * x left to its Sum (rules.sum_): out -> x

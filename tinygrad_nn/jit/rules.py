@@ -322,7 +322,8 @@ def sgd_parts(program: Program, optimizer: Any) -> tuple[str, list[str], list[st
             scratch = program.bind(np.empty_like(p.data), "scratch")
             start = [f"grad = {param}.grad", "if grad is not None:",
                      "    grad = grad.data", f"    data = {param}.data",
-                     "    if grad.shape != data.shape:", f"        mismatch({owner}, grad, data)"]
+                     "    if grad.shape != data.shape:",
+                     f"        raise shape_error({owner}, grad, data)"]
             update += [*start, f"    subtract(data, multiply(grad, lr, out={scratch}), out=data)",
                        f"    bump({param})"]
             folded += [*start, "    subtract(data, grad, out=data)", f"    bump({param})"]
@@ -362,11 +363,10 @@ def sgd(program: Program, optimizer: Any, folded: bool = False) -> list[str] | N
     if parts is None:
         return None
     changed, update, scaled = parts
-    lines = [f"if {changed}:", f"    {program.bind(optimizer.step, 'step')}()",
-             "else:", *(f"    {line}" for line in update)]
-    if folded:
-        lines = ["if folded:", *(f"    {line}" for line in scaled), *lines]
-        lines[len(scaled) + 1] = "el" + lines[len(scaled) + 1]
+    lines = ["if folded:", *(f"    {line}" for line in scaled)] if folded else []
+    lines += [f"{'elif' if folded else 'if'} {changed}:",
+              f"    {program.bind(optimizer.step, 'step')}()",
+              "else:", *(f"    {line}" for line in update)]
     return lines
 
 
@@ -382,7 +382,3 @@ def fold_condition(program: Program, optimizer: Any, leaves: list[Any]) -> tuple
     return " and ".join([f"not ({changed})", *same, *empty]), lr
 
 
-def mismatch(optimizer: Any, grad: np.ndarray, data: np.ndarray) -> None:
-    """What ``Optimizer.step`` raises for a gradient of another shape than its parameter."""
-    raise RuntimeError(f"{type(optimizer).__name__}.step: gradient of shape {grad.shape} for "
-                       f"a parameter of shape {data.shape}")

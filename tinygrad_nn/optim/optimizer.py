@@ -29,6 +29,14 @@ State = dict[str, Any]  # one parameter's state
 StateDict = dict[str, Any]
 
 
+def gradient_shape_error(optimizer: Optimizer, grad: np.ndarray, data: np.ndarray
+                         ) -> RuntimeError:
+    """What ``step`` raises for a gradient of another shape than its parameter (tg.compile's
+    generated SGD step raises it too)."""
+    return RuntimeError(f"{type(optimizer).__name__}.step: gradient of shape {grad.shape} for a "
+                        f"parameter of shape {data.shape}")
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (lists of Tensors plus options) and per-parameter state.
 
@@ -184,10 +192,7 @@ class Optimizer:
                     continue
                 grad = p.grad.data
                 if grad.shape != p.data.shape:
-                    raise RuntimeError(
-                        f"{type(self).__name__}.step: gradient of shape {grad.shape} for a "
-                        f"parameter of shape {p.shape}"
-                    )
+                    raise gradient_shape_error(self, grad, p.data)
                 if maximize:
                     grad = -grad  # every optimizer here ascends by descending on -grad
                 state = states.get(p)
