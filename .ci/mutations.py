@@ -124,6 +124,12 @@ MUTATIONS = [
      "in-place: optimizer steps do not bump versions", API12),
     ("autograd.py", "        del recent[: Versions.KEEP // 2]\n", "        pass\n",
      "in-place: the version history grows by one entry per optimizer step", API12),
+    ("optim/optimizer.py", "if grad.shape != p.data.shape:", "if False:",
+     "optimizer: a gradient of another shape than its parameter broadcast into it",
+     ["tests/optim/test_optimizer_behaviour.py"]),
+    ("jit/rules.py", '"    if grad.shape != data.shape:",', '"    if False:",',
+     "compile: the generated SGD step takes a gradient of another shape",
+     ["tests/optim/test_optimizer_behaviour.py"]),
     # --- #13: NumPy dispatch and tinygrad_nn.check (the learner's backprop) ---
     ("numpy_dispatch.py", "np.subtract: _binary(lambda x, y: x - y)",
      "np.subtract: _binary(lambda x, y: y - x)", "NumPy dispatch: subtract's operands swapped",
