@@ -20,6 +20,21 @@ STEPS = 100
 RTOL = 1e-12
 
 
+def _training_step(net, opt, loss_fn, zero_grad=True):
+    """The step as users write it: zero_grad (unless told not to), the loss of ``net`` on a
+    batch, backward, the optimizer's step; the loss returned."""
+
+    def step(xb, yb):
+        if zero_grad:
+            opt.zero_grad()
+        loss = loss_fn(net(tg.Tensor.from_numpy(xb)), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def _data(n=40, features=6, classes=4, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, features))
@@ -45,17 +60,8 @@ def _train_both(make_model, loss_fn, make_opt, targets, *, batch=8, steps=STEPS,
     sched_c = scheduler(opt_c) if scheduler else None
     x = _data()[0] if x is None else x
 
-    def training_step(net, opt):
-        def step(xb, yb):
-            opt.zero_grad()
-            loss = loss_fn(net(tg.Tensor.from_numpy(xb)), yb)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
-    eager_step = training_step(model, opt_e)
-    compiled_step = tg.compile(training_step(twin, opt_c))
+    eager_step = _training_step(model, opt_e, loss_fn)
+    compiled_step = tg.compile(_training_step(twin, opt_c, loss_fn))
 
     rng_e, rng_c = np.random.default_rng(seed + 1), None
     for step in range(steps):
@@ -197,9 +203,11 @@ def test_float32_compiled_equals_eager():
 # --------------------------------------------------------------------------------------------
 
 
-def _setup(loss_fn=nn.functional.mse_loss, returns=lambda loss: loss):
-    model = nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.ReLU(),
-                          nn.Linear(4, 2, dtype=np.float64))
+def _setup(loss_fn=nn.functional.mse_loss, returns=lambda loss: loss, model=None):
+    """(model, opt, compiled step): plain SGD on ``model`` (by default a small float64 MLP)."""
+    if model is None:
+        model = nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.ReLU(),
+                              nn.Linear(4, 2, dtype=np.float64))
     opt = optim.SGD(model.parameters(), lr=0.1)
 
     @tg.compile
@@ -720,20 +728,10 @@ def _fold_pair(zero_grad=True, groups=None, steps=STEPS):
         return optim.SGD([{"params": net[0].parameters(), "lr": groups[0]},
                           {"params": net[2].parameters(), "lr": groups[1]}], lr=3.0)
 
-    def training_step(net, opt):
-        def step(xb, yb):
-            if zero_grad:
-                opt.zero_grad()
-            loss = _issue_loss(net(tg.Tensor.from_numpy(xb)), yb)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
-
     opt_e, opt_c = make_opt(model), make_opt(twin)
     sched_e, sched_c = (optim.StepLR(o, step_size=7, gamma=0.5) for o in (opt_e, opt_c))
-    eager, compiled = training_step(model, opt_e), tg.compile(training_step(twin, opt_c),
-                                                            fold_lr=True)
+    eager = _training_step(model, opt_e, _issue_loss, zero_grad)
+    compiled = tg.compile(_training_step(twin, opt_c, _issue_loss, zero_grad), fold_lr=True)
     for step in range(steps):
         i = (step * 8) % (len(x) - 8 + 1)
         lr = opt_e.param_groups[0]["lr"]
@@ -799,17 +797,8 @@ def test_fold_lr_needs_every_parameter_of_the_sgd_to_get_its_gradient_here():
 
 
 def _issue_step_source(dtype):
-    model = nn.Sequential(nn.Linear(3, 4, dtype=dtype), nn.Sigmoid())
-    opt = optim.SGD(model.parameters(), lr=0.1)
-
-    @tg.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = _issue_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    _, _, step = _setup(_issue_loss, model=nn.Sequential(nn.Linear(3, 4, dtype=dtype),
+                                                          nn.Sigmoid()))
     step(np.ones((2, 3), dtype=dtype), np.zeros((2, 4), dtype=dtype))
     ((program,),) = step._cache.values()
     return program.source
