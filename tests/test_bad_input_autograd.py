@@ -75,7 +75,35 @@ def _generator_value_and_throw():
     return first, second, third, tg.is_grad_enabled()
 
 
+def _grad_assigned_with_shape(shape, compiled=False, create_graph=False):
+    """x.grad set from outside with ``shape`` (x is (2,)), then a backward adds into it."""
+    x = _leaf()
+
+    def step():
+        (x * x).sum().backward(create_graph=create_graph)
+
+    run = tg.compile(step) if compiled else step
+    if compiled:
+        run()  # traced with x.grad None; the replay below meets the assigned one
+    x.grad = tg.Tensor(np.ones(shape))
+    run()
+    return x.grad.data
+
+
 ROWS = [
+    bad("backward into a .grad of another shape (1,): never broadcast",
+        lambda: _grad_assigned_with_shape((1,)), RuntimeError, ".grad", "(2,)", "(1,)"),
+    bad("backward into a .grad of another shape (2, 2)",
+        lambda: _grad_assigned_with_shape((2, 2)), RuntimeError, ".grad", "(2, 2)"),
+    bad("backward into a .grad of another shape, create_graph",
+        lambda: _grad_assigned_with_shape((1,), create_graph=True), RuntimeError, ".grad",
+        "(1,)"),
+    bad("compiled backward into a .grad of another shape",
+        lambda: _grad_assigned_with_shape((1,), compiled=True), RuntimeError, ".grad", "(1,)"),
+    good("backward into a .grad of the same shape adds to it",
+         lambda: _grad_assigned_with_shape((2,)), np.array([3.0, 5.0])),
+    good("compiled backward into a .grad of the same shape adds to it",
+         lambda: _grad_assigned_with_shape((2,), compiled=True), np.array([3.0, 5.0])),
     bad("backward complex gradient", lambda: _backward(np.array([1 + 1j, 1])), TypeError,
         "gradient", "complex"),
     bad("backward object gradient", lambda: _backward(np.array([None, 1])), TypeError,

@@ -482,11 +482,24 @@ def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
             g = g.copy()  # views and arrays handed to another leaf must not alias its .grad
         delivered.add(id(g))
         # the common case (grads zeroed to None each step): the fresh array becomes .grad as is
-        t.grad = wrap(g if t.grad is None else t.grad.data + g)
+        t.grad = wrap(g if t.grad is None else grad_plus(t, g))
     elif isinstance(g, Tensor):  # graph mode: the gradient keeps its own graph
-        t.grad = g if t.grad is None else t.grad + g
+        t.grad = g if t.grad is None else grad_plus(t, g)
     else:  # NumPy returns scalars, not 0-d arrays, from ops on 0-d arrays
         _accumulate_grad(t, np.asarray(g), delivered)
+
+
+def grad_plus(t: Tensor, g: Any) -> Any:
+    """``t.grad`` plus the gradient ``g`` (an array, or a Tensor in graph mode). A ``.grad``
+    assigned from outside with another shape than ``t`` is an error, as PyTorch refuses the
+    assignment; NumPy would broadcast it into the sum without a word."""
+    held = t.grad
+    if held.shape != t.shape:
+        raise RuntimeError(
+            f"backward: the .grad of a tensor of shape {t.shape} has shape {held.shape} (assigned "
+            "from outside?), so the new gradient cannot be added to it; set .grad to None or to "
+            "a tensor of the same shape")
+    return held + g if isinstance(g, Tensor) else held.data + g
 
 
 def seed_gradient(root: Tensor, gradient: Any, op: str) -> np.ndarray:

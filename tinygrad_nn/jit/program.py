@@ -109,7 +109,8 @@ class Program:
             "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
             "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
-            "bump": autograd.bump_version, "shape_error": gradient_shape_error, "MISS": MISS,
+            "bump": autograd.bump_version, "grad_plus": autograd.grad_plus,
+            "shape_error": gradient_shape_error, "MISS": MISS,
             "autograd": autograd}
         self.uses, self.readers = _uses(trace)
         self.squares: dict[int, int] = {}  # x * x left to its Sum (rules.sum_): out -> x
@@ -424,7 +425,7 @@ class Program:
             tensor = self._leaf(slot)
             if slot in self._written and slot in self._sure:
                 lines += [f"g = grads[{slot}]", f"t = {tensor}",
-                          "t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
+                          "t.grad = make(g if t.grad is None else grad_plus(t, g), None)"]
                 continue
             if not lines or lines[0] != "delivered = set()":
                 lines.insert(0, "delivered = set()")
@@ -436,5 +437,5 @@ class Program:
                 lines += [f"    if g is not {self.bind(holder, 'leaf')}[0]:",
                           "        g = fresh(g, delivered, owned)"]
             lines += ["    delivered.add(id(g))", f"    t = {tensor}",
-                      "    t.grad = make(g if t.grad is None else t.grad.data + g, None)"]
+                      "    t.grad = make(g if t.grad is None else grad_plus(t, g), None)"]
         return lines
