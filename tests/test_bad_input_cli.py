@@ -78,6 +78,14 @@ ROWS = [
                                                                                 "nested")),
     good("cli spec file bad json", run_spec("s.json", "{"), fails("s.json", "invalid JSON")),
     good("cli spec file list", run_spec("s.json", "[1, 2]"), fails("s.json", "list")),
+    # a field the constructor refuses: the line names the file and the field (issue #10 review)
+    good("cli spec file bad field", run_spec("s.json", json.dumps(
+        {"layers": [{"type": "Linear", "in": 2, "out": 2, "bias": 1}]})),
+        fails("s.json", "layers[0].bias")),
+    good("cli spec file bad size", run_spec("s.toml", "sizes = [2, 0, 2]\n"),
+         fails("s.toml", '"sizes"')),
+    good("cli check spec file bad field", run("check", "--spec", _file("k.json", json.dumps(
+        {"sizes": [2, 2], "dropout": 1}))), fails("k.json", '"dropout"')),
     good("cli spec file missing", run("train", "--spec", "{tmp}/nope.json", *MOONS),
          fails("nope.json")),
     good("cli config nesterov 'false'", run_config("c.json", json.dumps(
