@@ -135,6 +135,13 @@ ROWS = [
     good("cli summary huge input shape", run("summary", "--spec", "4-8-3", "--input-shape",
                                              "100000000000,100000000000"),
          fails("--input-shape")),
+    # no size at all, or a size below 1: refused, not replaced by the default (review #10)
+    good("cli summary empty input shape", run("summary", "--spec", "4-8-3", "--input-shape",
+                                              ","), fails("--input-shape", "','")),
+    good("cli summary zero input shape", run("summary", "--spec", "4-8-3", "--input-shape",
+                                             "0,4"), fails("--input-shape", "'0,4'")),
+    good("cli export empty input shape", run("export", "{tmp}/none.safetensors", "--to", "onnx",
+                                             "--input-shape", ","), fails("--input-shape")),
     good("cli unknown command", run("trian"), fails("trian")),
     good("cli unknown option", run("train", "--lr-rate", "1"), fails("--lr-rate")),
     good("cli data directory missing", run("train", "--data", "{tmp}/nomnist", "--no-download",

@@ -91,13 +91,15 @@ _fraction = _argument(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 
 def _shape(example: str, x_too: bool) -> Callable[[str], Any]:
-    """An argparse ``type=`` for a shape: integers joined by commas (or by "x", if ``x_too``)."""
+    """An argparse ``type=`` for a shape: positive integers joined by commas (or by "x", if
+    ``x_too``); none at all is refused too, not read as "the default"."""
     def convert(text: str) -> tuple[int, ...]:
         if x_too:
             text = text.replace("x", ",")
         return tuple(int(n) for n in text.split(",") if n)
 
-    return _argument(convert, lambda v: True, f"integers like {example}")
+    return _argument(convert, lambda v: len(v) > 0 and min(v) >= 1,
+                     f"integers >= 1 like {example}")
 
 
 _summary_shape = _shape("1,784", x_too=True)  # 1x784 reads too
