@@ -124,7 +124,7 @@ MUTATIONS = [
      "in-place: optimizer steps do not bump versions", API12),
     ("autograd.py", "        del recent[: Versions.KEEP // 2]\n", "        pass\n",
      "in-place: the version history grows by one entry per optimizer step", API12),
-    ("autograd.py", "    if held.shape != t.shape:\n", "    if False:\n",
+    ("autograd.py", "    if held.shape != t.shape or held.dtype != t.dtype:\n", "    if False:\n",
      "engine: a .grad of another shape, assigned from outside, broadcast into the sum",
      ["tests/test_bad_input_autograd.py"]),
     ("jit/program.py",
