@@ -75,8 +75,9 @@ def _generator_value_and_throw():
     return first, second, third, tg.is_grad_enabled()
 
 
-def _grad_assigned_with_shape(shape, compiled=False, create_graph=False):
-    """x.grad set from outside with ``shape`` (x is (2,)), then a backward adds into it."""
+def _grad_assigned_with_shape(shape, compiled=False, create_graph=False, dtype=np.float64):
+    """x.grad set from outside with ``shape`` and ``dtype`` (x is (2,) float64), then a backward
+    adds into it."""
     x = _leaf()
 
     def step():
@@ -85,7 +86,7 @@ def _grad_assigned_with_shape(shape, compiled=False, create_graph=False):
     run = tg.compile(step) if compiled else step
     if compiled:
         run()  # traced with x.grad None; the replay below meets the assigned one
-    x.grad = tg.Tensor(np.ones(shape))
+    x.grad = tg.Tensor(np.ones(shape, dtype))
     run()
     return x.grad.data
 
@@ -98,6 +99,9 @@ ROWS = [
     bad("backward into a .grad of another shape, create_graph",
         lambda: _grad_assigned_with_shape((1,), create_graph=True), RuntimeError, ".grad",
         "(1,)"),
+    bad("backward into a .grad of another dtype: never promoted or cast",
+        lambda: _grad_assigned_with_shape((2,), dtype=np.float32), RuntimeError, ".grad",
+        "float32", "float64"),
     bad("compiled backward into a .grad of another shape",
         lambda: _grad_assigned_with_shape((1,), compiled=True), RuntimeError, ".grad", "(1,)"),
     good("backward into a .grad of the same shape adds to it",

@@ -791,6 +791,40 @@ def test_fold_lr_needs_every_parameter_of_the_sgd_to_get_its_gradient_here():
         _close(eager, replayed, "parameter")
 
 
+class _SignOfGradient(tg.autograd.Function):
+    """The identity, with sign(g) as its gradient: a backward not linear in g."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g, out, x):
+        return np.sign(g)
+
+
+def test_fold_lr_never_scales_the_gradient_into_a_users_function():
+    # sign(lr * g) is not lr * sign(g): a folded seed would change what this backward returns
+    def run(compiled):
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 3, dtype=np.float64), nn.Tanh())
+        opt = optim.SGD(model.parameters(), lr=0.3)
+
+        def step(xb):
+            opt.zero_grad()
+            out = _SignOfGradient.apply(model(tg.Tensor.from_numpy(xb)))
+            loss = (out * out).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = tg.compile(step, fold_lr=True) if compiled else step
+        for _ in range(4):
+            step(np.linspace(-1.0, 1.0, 8).reshape(2, 4))
+        return [p.data for p in model.parameters()]
+
+    for eager, replayed in zip(run(False), run(True)):
+        _close(eager, replayed, "parameter")
+
+
 # --------------------------------------------------------------------------------------------
 # the sum of squares (float64): one vdot, the square never made
 # --------------------------------------------------------------------------------------------

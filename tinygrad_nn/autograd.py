@@ -491,14 +491,14 @@ def _accumulate_grad(t: Tensor, g: Any, delivered: set[int]) -> None:
 
 def grad_plus(t: Tensor, g: Any) -> Any:
     """``t.grad`` plus the gradient ``g`` (an array, or a Tensor in graph mode). A ``.grad``
-    assigned from outside with another shape than ``t`` is an error, as PyTorch refuses the
-    assignment; NumPy would broadcast it into the sum without a word."""
+    assigned from outside with another shape or dtype than ``t`` is an error, as PyTorch refuses
+    the assignment; NumPy would broadcast it into the sum, or promote it, without a word."""
     held = t.grad
-    if held.shape != t.shape:
+    if held.shape != t.shape or held.dtype != t.dtype:
         raise RuntimeError(
-            f"backward: the .grad of a tensor of shape {t.shape} has shape {held.shape} (assigned "
-            "from outside?), so the new gradient cannot be added to it; set .grad to None or to "
-            "a tensor of the same shape")
+            f"backward: the .grad of a tensor of shape {t.shape} {t.dtype} is {held.shape} "
+            f"{held.dtype} (assigned from outside?), so the new gradient cannot be added to it; "
+            "set .grad to None or to a tensor of the same shape and dtype")
     return held + g if isinstance(g, Tensor) else held.data + g
 
 

@@ -55,7 +55,8 @@ def compile(fn: Callable[..., Any] | None = None, *,
     the backward with the lr instead of 1, so the gradients come out scaled and the update is
     ``p -= grad``: one NumPy call per parameter fewer. ``p.grad`` then holds lr times the
     gradient; parameters and loss agree with eager to rounding, not bit for bit. A call with
-    several lrs, momentum, or a ``.grad`` to accumulate into runs unfolded.
+    several lrs, momentum, or a ``.grad`` to accumulate into runs unfolded; a backward through
+    a ``Function`` of the user's own (maybe not linear in its gradient) never folds.
     """
     if fn is None:
         return lambda f: Compiled(f, cache_size, fold_lr)
@@ -119,6 +120,8 @@ class Compiled:
             return self.fn(*args)
         key = _signature(args)
         for program in self._cache.get(key, ()):  # one per guard state (train and eval, say)
+            if program.run is hot:  # it has just missed
+                continue
             result = program.run(args)
             if result is not MISS:
                 self._cache.move_to_end(key)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd, threads
+from .. import ops as engine_ops
 from ..autograd import fit_gradient
 from ..optim import SGD
 from ..optim.optimizer import gradient_shape_error
@@ -104,7 +105,7 @@ class Program:
         self.rules_used: list[str] = []  # what each op compiled to (for tests and docs)
         # what the generated lines name: the lists of slots, NumPy's functions, then bind()
         self.names: dict[str, Any] = {
-            "vals": self.vals, "grads": self.grads, "np": np, "make": wrap,
+            "vals": self.vals, "grads": self.grads, "make": wrap,
             "copy": np.array, "fresh": _fresh, "use_spare": _use_spare, "owned": self.owned,
             "dot": np.dot, "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
@@ -330,8 +331,11 @@ class Program:
         params = {id(p) for group in optimizer.param_groups
                   for p in group["params"]} if optimizer is not None else set()
         if (params and all(s in trace.leaf_tensor for s in leaves)
-                and {id(trace.leaf_tensor[s]) for s in leaves} == params):
-            # the gradients go to exactly the parameters the SGD step updates: seed with lr
+                and {id(trace.leaf_tensor[s]) for s in leaves} == params
+                and all(op.cls.__module__ == engine_ops.__name__ for _, op in plan)):
+            # the gradients go to exactly the parameters the SGD step updates, through the
+            # library's ops, whose backwards are linear in g (a user's Function may not be:
+            # sign(g), a clip): seed with lr
             condition, lr = rules.fold_condition(
                 self, optimizer, [trace.leaf_tensor[s] for s in leaves])
             scaled = self.bind(np.empty_like(seed), "lr_seed")
