@@ -44,10 +44,10 @@ def run_config(name: str, content: bytes | str, *args: str):
     return call
 
 
-def run_spec(name: str, content: bytes | str, *args: str):
-    def call():
-        return run("train", "--spec", _file(name, content), "--dataset", "moons", "--quiet",
-                   "--no-progress", *args)()
+def run_spec(name: str, content: bytes | str, *args: str, command: str = "train"):
+    def call():  # the file is written at call time, into the test's tmp_path
+        more = ("--dataset", "moons", "--quiet", "--no-progress") if command == "train" else ()
+        return run(command, "--spec", _file(name, content), *more, *args)()
     return call
 
 
@@ -84,8 +84,8 @@ ROWS = [
         fails("s.json", "layers[0].bias")),
     good("cli spec file bad size", run_spec("s.toml", "sizes = [2, 0, 2]\n"),
          fails("s.toml", '"sizes"')),
-    good("cli check spec file bad field", run("check", "--spec", _file("k.json", json.dumps(
-        {"sizes": [2, 2], "dropout": 1}))), fails("k.json", '"dropout"')),
+    good("cli check spec file bad field", run_spec("k.json", json.dumps(
+        {"sizes": [2, 2], "dropout": 1}), command="check"), fails("k.json", '"dropout"')),
     good("cli spec file missing", run("train", "--spec", "{tmp}/nope.json", *MOONS),
          fails("nope.json")),
     good("cli config nesterov 'false'", run_config("c.json", json.dumps(
