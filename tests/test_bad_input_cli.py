@@ -44,10 +44,10 @@ def run_config(name: str, content: bytes | str, *args: str):
     return call
 
 
-def run_spec(name: str, content: bytes | str, *args: str):
-    def call():
-        return run("train", "--spec", _file(name, content), "--dataset", "moons", "--quiet",
-                   "--no-progress", *args)()
+def run_spec(name: str, content: bytes | str, *args: str, command: str = "train"):
+    def call():  # the file is written at call time, into the test's tmp_path
+        more = ("--dataset", "moons", "--quiet", "--no-progress") if command == "train" else ()
+        return run(command, "--spec", _file(name, content), *more, *args)()
     return call
 
 
@@ -78,6 +78,14 @@ ROWS = [
                                                                                 "nested")),
     good("cli spec file bad json", run_spec("s.json", "{"), fails("s.json", "invalid JSON")),
     good("cli spec file list", run_spec("s.json", "[1, 2]"), fails("s.json", "list")),
+    # a field the constructor refuses: the line names the file and the field (issue #10 review)
+    good("cli spec file bad field", run_spec("s.json", json.dumps(
+        {"layers": [{"type": "Linear", "in": 2, "out": 2, "bias": 1}]})),
+        fails("s.json", "layers[0].bias")),
+    good("cli spec file bad size", run_spec("s.toml", "sizes = [2, 0, 2]\n"),
+         fails("s.toml", '"sizes"')),
+    good("cli check spec file bad field", run_spec("k.json", json.dumps(
+        {"sizes": [2, 2], "dropout": 1}), command="check"), fails("k.json", '"dropout"')),
     good("cli spec file missing", run("train", "--spec", "{tmp}/nope.json", *MOONS),
          fails("nope.json")),
     good("cli config nesterov 'false'", run_config("c.json", json.dumps(
@@ -127,6 +135,13 @@ ROWS = [
     good("cli summary huge input shape", run("summary", "--spec", "4-8-3", "--input-shape",
                                              "100000000000,100000000000"),
          fails("--input-shape")),
+    # no size at all, or a size below 1: refused, not replaced by the default (review #10)
+    good("cli summary empty input shape", run("summary", "--spec", "4-8-3", "--input-shape",
+                                              ","), fails("--input-shape", "','")),
+    good("cli summary zero input shape", run("summary", "--spec", "4-8-3", "--input-shape",
+                                             "0,4"), fails("--input-shape", "'0,4'")),
+    good("cli export empty input shape", run("export", "{tmp}/none.safetensors", "--to", "onnx",
+                                             "--input-shape", ","), fails("--input-shape")),
     good("cli unknown command", run("trian"), fails("trian")),
     good("cli unknown option", run("train", "--lr-rate", "1"), fails("--lr-rate")),
     good("cli data directory missing", run("train", "--data", "{tmp}/nomnist", "--no-download",

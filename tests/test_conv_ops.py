@@ -11,6 +11,7 @@ from op_helpers import helper_test_op, make_inputs
 
 import tinygrad_nn as tg
 from tinygrad_nn import convolution as C
+from tinygrad_nn import nn
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -263,6 +264,15 @@ BAD = [
     (lambda: C.max_pool2d(tg.zeros(1, 1, 1, 5), 2), ValueError, "max_pool2d: the output would"),
     (lambda: C.fold(tg.zeros(1, 4, 5), (4, 4), 2), ValueError, "fold: input \\(1, 4, 5\\) has 5"),
     (lambda: C.conv1d(tg.zeros(1, 2, 3, 4), tg.zeros(1, 2, 3)), ValueError, "conv1d: expected"),
+    # neither an int nor a sequence: named, not Python's "'float' object is not iterable"
+    (lambda: C.conv2d(tg.zeros(1, 1, 5, 5), tg.zeros(1, 1, 3, 3), stride=1.5), TypeError,
+     "conv2d: stride must be an int or a pair of ints, got 1.5"),
+    (lambda: C.max_pool2d(tg.zeros(1, 1, 4, 4), None), TypeError,
+     "max_pool2d: kernel_size must be an int or a pair of ints, got None"),
+    (lambda: nn.Conv2d(1, 2, 3, padding=None), ValueError,
+     "Conv2d: padding must be an int or a pair of ints, got None"),
+    (lambda: nn.AvgPool2d(2, stride=2.0), ValueError,
+     "AvgPool2d: stride must be an int or a pair of ints, got 2.0"),
 ]
 
 

@@ -80,3 +80,15 @@ def test_a_convnet_needs_its_input_shape(tmp_path: Path, capsys: pytest.CaptureF
                                rtol=1e-6, atol=1e-6)
     assert main(["export", str(path), "--to", "onnx", "--input-shape", "1,x"]) == 2
     assert "--input-shape: expected integers" in capsys.readouterr().err
+
+
+def test_a_shape_the_onnx_graph_refuses_is_one_line(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    """An MLP's Linear is a Gemm (2-D only): one sample of shape (1, 6) gives a 3-D input the
+    ONNX checker refuses; the CLI prints one line naming the shape, not onnx's traceback."""
+    path = tmp_path / "model.safetensors"
+    tg.save(path, nn.build("6-8-3:relu", generator=0))
+    assert main(["export", str(path), "--to", "onnx", "--input-shape", "1,6"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "to_onnx: input_shape (None, 1, 6)" in err[0] and "Gemm" in err[0]
+    assert not (tmp_path / "model.onnx").exists()

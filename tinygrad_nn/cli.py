@@ -37,7 +37,7 @@ from .data import DATASETS, load_dataset, make_moons, one_hot, train_test_split
 from .export import export_checkpoint
 from .nn import build, takes_one_hot
 from .nn.layers import in_out_features
-from .nn.spec import SpecError, layer_type, load_spec, spec_to_string
+from .nn.spec import SpecError, in_file, layer_type, load_spec, spec_file, spec_to_string
 from .optim import OPTIMIZERS, Adam, get_optimizer, get_scheduler
 from .tensor import Tensor
 from .train import EarlyStopping, evaluate, fit, make_loss
@@ -91,13 +91,15 @@ _fraction = _argument(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 
 def _shape(example: str, x_too: bool) -> Callable[[str], Any]:
-    """An argparse ``type=`` for a shape: integers joined by commas (or by "x", if ``x_too``)."""
+    """An argparse ``type=`` for a shape: positive integers joined by commas (or by "x", if
+    ``x_too``); none at all is refused too, not read as "the default"."""
     def convert(text: str) -> tuple[int, ...]:
         if x_too:
             text = text.replace("x", ",")
         return tuple(int(n) for n in text.split(",") if n)
 
-    return _argument(convert, lambda v: True, f"integers like {example}")
+    return _argument(convert, lambda v: len(v) > 0 and min(v) >= 1,
+                     f"integers >= 1 like {example}")
 
 
 _summary_shape = _shape("1,784", x_too=True)  # 1x784 reads too
@@ -143,11 +145,21 @@ def adjust_spec(spec: dict[str, Any], loss: str | None, init: str | None = None,
     return spec
 
 
-def build_model(spec: dict[str, Any], dtype: str, seed: int) -> Any:
+def build_model(spec: dict[str, Any], dtype: str, seed: int, text: str) -> Any:
+    """The model of ``spec``, read from the --spec value ``text``: an error names the field, and
+    the file too when ``text`` names one."""
     try:
         return build(spec, dtype=np.dtype(dtype), generator=seed)
-    except (SpecError, ValueError) as e:
+    except SpecError as e:
+        raise spec_error(text, e) from None
+    except ValueError as e:
         raise UsageError(str(e)) from None
+
+
+def spec_error(text: str, error: SpecError) -> UsageError:
+    """``error`` as a usage error, naming the spec file first when --spec (``text``) is one."""
+    file = spec_file(text.strip())
+    return UsageError(str(error if file is None else in_file(file, error)))
 
 
 def _io_sizes(model: Any) -> tuple[int, int]:
@@ -251,7 +263,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         opts.spec = f"{n_features}-{hidden}-{n_classes}:relu"
     spec = adjust_spec(declared or load_spec_text(opts.spec), opts.loss, opts.init,
                        note=lambda line: print(line, file=sys.stderr))
-    model = build_model(spec, opts.dtype, opts.seed)
+    model = build_model(spec, opts.dtype, opts.seed, opts.spec)
     n_in, n_out = _io_sizes(model)
     if n_in != n_features:
         raise UsageError(f"the network takes {n_in} inputs but {opts.dataset} has "
@@ -368,6 +380,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                            batch_size=args.batch_size, reference=reference, seed=args.seed,
                            dtype=args.dtype, l2=args.l2, lr=lr,
                            numeric_entries=args.entries, activations=not args.no_activations)
+    except SpecError as e:
+        raise spec_error(args.spec, e) from None
     except ValueError as e:  # an architecture the reference cannot express, a bad loss, ...
         raise UsageError(str(e).splitlines()[0]) from None
     print(report)
@@ -426,7 +440,7 @@ def _render(drawing: Any, path: str | Path) -> Path:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     spec = adjust_spec(load_spec_text(args.spec), args.loss)
-    model = build_model(spec, args.dtype, args.seed)
+    model = build_model(spec, args.dtype, args.seed, args.spec)
     out = Path(args.out)
     if out.suffix and out.suffix[1:].lower() not in viz.draw.FORMATS:
         raise UsageError(f"--out: the suffix picks the format: one of "
@@ -448,7 +462,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    model = build_model(load_spec_text(args.spec), args.dtype, 0)
+    model = build_model(load_spec_text(args.spec), args.dtype, 0, args.spec)
     shape = args.input_shape or (1, _io_sizes(model)[0])
     try:
         print(viz.summary(model, shape))

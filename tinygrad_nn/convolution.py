@@ -16,7 +16,7 @@ padding and ``ceil_mode=False`` are implemented (anything else is a clear error)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -36,7 +36,8 @@ def int_pair(op: str, name: str, value: IntPair, minimum: int | None = None,
     """An int or a pair of ints (each >= ``minimum`` when one is given, else a ValueError) as a
     (height, width) pair; anything else raises ``error`` (the functions here raise a TypeError,
     the layers of nn.conv a ValueError, as they always have)."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    pair = ((value, value) if isinstance(value, (int, np.integer))
+            else tuple(value) if isinstance(value, Iterable) else ())  # None, 1.5: refused below
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  for v in pair):
         raise error(f"{op}: {name} must be an int or a pair of ints, got {value!r}", name)

@@ -236,5 +236,12 @@ def test_invalid_files(tmp_path):
     listing.write_text("[1, 2]")
     with pytest.raises(SpecError, match="expected a table/object, got list"):
         build(listing)
+    field = tmp_path / "field.toml"  # a value the constructor refuses: the file and the field
+    field.write_text('[[layers]]\ntype = "BatchNorm1d"\nnum_features = 3\nmomentum = 1.5\n')
+    with pytest.raises(SpecError, match=r"spec file '.*field.toml': spec field "
+                       r'"layers\[0\].momentum": expected a number in \[0, 1\]'):
+        build(field)
+    with pytest.raises(SpecError, match=r"spec file '.*field.toml': spec field"):
+        build(str(field))
     with pytest.raises(SpecError, match="only .json is written"):
         nn.save_spec(NIELSEN, tmp_path / "x.toml")

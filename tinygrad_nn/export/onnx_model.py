@@ -81,7 +81,13 @@ def to_onnx(model: nn.Module, path: str | os.PathLike[str], input_shape: Sequenc
     onnx_model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                    producer_name="tinygrad_nn")
     onnx_model.ir_version = IR_VERSION
-    onnx.checker.check_model(onnx_model, full_check=True)
+    try:
+        onnx.checker.check_model(onnx_model, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as e:
+        # e.g. a Linear (Gemm, 2-D only) given a sample of more than one axis
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]  # the rest follows it
+        raise ValueError(f"to_onnx: input_shape {tuple(input_shape)}: the ONNX graph of "
+                         f"{type(model).__name__} does not check: {first}") from e
     onnx.save(onnx_model, os.fspath(path))
     return onnx_model
 

@@ -219,7 +219,29 @@ def build(spec: SpecLike | Module, *, dtype: Any = None,
     initialization and dropout masks) are passed to every layer that takes them.
     """
     rng = as_generator(generator)
-    return _build(load_spec(spec), "", {"dtype": dtype, "generator": rng})
+    loaded = load_spec(spec)
+    file = spec_file(spec)
+    try:
+        return _build(loaded, "", {"dtype": dtype, "generator": rng})
+    except SpecError as e:
+        if file is None:
+            raise
+        raise in_file(file, e) from e
+
+
+def spec_file(spec: Any) -> Path | None:
+    """The .json/.toml file ``spec`` names (a path, or a string ending in the suffix: what
+    ``load_spec`` reads), else None."""
+    if isinstance(spec, os.PathLike) or (
+        isinstance(spec, str) and spec.endswith((".json", ".toml"))
+    ):
+        return Path(spec)
+    return None
+
+
+def in_file(path: str | os.PathLike, error: SpecError) -> SpecError:
+    """``error`` (about a spec read from the file at ``path``) with the file named first."""
+    return SpecError(f"spec file {str(path)!r}: {error}")
 
 
 def load_spec(spec: SpecLike | Module) -> dict[str, Any]:
@@ -228,10 +250,9 @@ def load_spec(spec: SpecLike | Module) -> dict[str, Any]:
         return spec.spec()
     if isinstance(spec, Mapping):
         return dict(spec)
-    if isinstance(spec, os.PathLike) or (
-        isinstance(spec, str) and spec.endswith((".json", ".toml"))
-    ):
-        return _read_file(Path(spec))
+    file = spec_file(spec)
+    if file is not None:
+        return _read_file(file)
     if isinstance(spec, str):
         return parse_spec_string(spec)
     raise SpecError(f"spec: expected a dict, a compact string like \"784-30-10:sigmoid\" or a "
@@ -248,8 +269,8 @@ def _read_file(path: Path) -> dict[str, Any]:
     if isinstance(document, str):
         return parse_spec_string(document)
     if not isinstance(document, dict):
-        raise SpecError(f"spec file {str(path)!r}: expected a table/object, "
-                        f"got {type(document).__name__}")
+        raise in_file(path, SpecError(f"expected a table/object, got "
+                                      f"{type(document).__name__}"))
     return document
 
 
