@@ -387,6 +387,50 @@ def test_a_loss_that_reads_values_in_python_is_refused_not_frozen():
         step(tg.Tensor(np.ones((4, 3))), np.full((4, 2), 0.5))
 
 
+def _hooked_step(hook_first):
+    """A compiled step over a model whose weight gets a hook zeroing its gradient: registered
+    before the first call, or between the traced call and a replay."""
+    model = nn.Linear(4, 3, dtype=np.float64)
+    opt = optim.SGD(model.parameters(), lr=0.3)
+    hook = lambda g: tg.Tensor.from_numpy(np.zeros_like(g.data))  # noqa: E731
+
+    @tg.compile
+    def step(x):
+        opt.zero_grad()
+        (model(x) ** 2).sum().backward()
+        opt.step()
+
+    if hook_first:
+        model.weight.register_hook(hook)
+    else:
+        step(tg.Tensor(np.ones((2, 4))))
+        model.weight.register_hook(hook)
+    return model, step
+
+
+@pytest.mark.parametrize("hook_first", [True, False])
+def test_a_hook_on_a_parameter_is_refused_not_skipped(hook_first):
+    # the replay runs no hook: it would update the weight by the gradient the hook replaced
+    model, step = _hooked_step(hook_first)
+    before = model.weight.data.copy()
+    with pytest.raises(tg.jit.TraceError, match=r"hook \(register_hook\)"):
+        step(tg.Tensor(np.ones((2, 4))))
+    if not hook_first:  # the refused call changed nothing
+        np.testing.assert_array_equal(model.weight.data, before)
+
+
+def test_reading_a_gradient_inside_the_step_is_named():
+    model = nn.Linear(4, 3, dtype=np.float64)
+
+    @tg.compile
+    def step(x):
+        (model(x) ** 2).sum().backward()
+        return (model.weight.grad * model.weight.grad).sum()
+
+    with pytest.raises(tg.jit.TraceError, match=r"reads the \.grad of shape \(3, 4\)"):
+        step(tg.Tensor(np.ones((2, 4))))
+
+
 def test_batchnorm_is_refused_with_a_reason():
     model = nn.Sequential(nn.Linear(3, 2, dtype=np.float64), nn.BatchNorm1d(2, dtype=np.float64))
     step = tg.compile(lambda x: model(x).sum())

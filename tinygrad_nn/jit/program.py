@@ -45,6 +45,12 @@ def _fresh(g: Any, delivered: set[int], owned: set[int]) -> np.ndarray:
     return g
 
 
+def _hooked(args: tuple[Any, ...], known: frozenset[int]) -> bool:
+    """Whether a hook is registered on an argument or on a tensor captured by the trace."""
+    hooks = autograd._hooks
+    return not known.isdisjoint(hooks) or any(id(a) in hooks for a in args)
+
+
 def _use_spare(holder: list[np.ndarray]) -> None:
     """A buffer that still is some tensor's ``.grad`` (no zero_grad since the last call) must
     not be overwritten before that gradient is added to: switch to the spare."""
@@ -111,7 +117,7 @@ class Program:
             "negative": np.negative, "reduce": np.add.reduce, "vdot": np.vdot,
             "asarray": np.asarray, "broadcast_to": np.broadcast_to, "fit": threads.fit,
             "bump": autograd.bump_version, "grad_plus": autograd.grad_plus,
-            "shape_error": gradient_shape_error, "MISS": MISS,
+            "shape_error": gradient_shape_error, "MISS": MISS, "hooked": _hooked,
             "autograd": autograd}
         self.uses, self.readers = _uses(trace)
         self.squares: dict[int, int] = {}  # x * x left to its Sum (rules.sum_): out -> x
@@ -205,6 +211,9 @@ class Program:
         for module, name, tensor in self.trace.parameters:  # vars(): no __getattr__ detour
             held.append(f"{self.bind(vars(module), 'attributes')}.get({name!r}) is not "
                         f"{self.bind(tensor, 'parameter')}")
+        # a hook registered after the trace on a tensor of the step: trace again (refused)
+        known = self.bind(frozenset(id(t) for _, t in self.trace.captured), "known")
+        held.append(f"autograd._hooks and hooked(args, {known})")
         return [f"if {' or '.join(kinds)}:", "    return MISS",
                 f"if {' or '.join(held)}:", "    return MISS"]
 

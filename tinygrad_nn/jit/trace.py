@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..tensor import Tensor
 
 
@@ -121,6 +122,7 @@ class Tracer:
                 f"compile: the step uses a tensor of shape {t.shape} computed before the call "
                 f"(by {type(t._ctx).__name__}); pass it as an argument or detach() it outside")
         if id(t) in self.made_here and t.data.ndim > 0:
+            self._refuse_gradient(t)
             raise TraceError(
                 f"compile: the step makes a tensor of shape {t.shape} from NumPy data "
                 "(Tensor(...)) inside the traced function; its values would be frozen at trace "
@@ -133,6 +135,15 @@ class Tracer:
             self.trace.leaf_tensor[slot] = t
         self.keepalive.append(t)
         return slot
+
+    def _refuse_gradient(self, t: Tensor) -> None:
+        """Raise when ``t``, which the trace cannot follow, is the ``.grad`` of a tensor of the
+        step (backward() made it): a clearer word than "made from NumPy data"."""
+        if any(isinstance(x, Tensor) and x.grad is t for x in self.keepalive):
+            raise TraceError(
+                f"compile: the step reads the .grad of shape {t.shape} inside the traced "
+                "function; the replay computes gradients only to deliver them into .grad. Read "
+                ".grad after the call, or run this step eagerly.")
 
     # ----------------------------------------------------------------------------------------
     # the engine's reports
@@ -201,6 +212,8 @@ class Tracer:
             self.unsupported("backward(gradient=...)")
         if root.data.size != 1:
             self.unsupported(f"backward() of a non-scalar of shape {root.shape}")
+        if autograd._hooks and not self.slot_of_tensor.keys().isdisjoint(autograd._hooks):
+            self.unsupported("backward() through a tensor with a hook (register_hook)")
         self.trace.events.append(Event("backward", self.slot(root)))
 
     def optimizer_step(self, optimizer: Any, closure: Any) -> None:
