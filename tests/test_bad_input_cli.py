@@ -88,6 +88,11 @@ ROWS = [
     good("cli spec bad value before data", run("train", "--spec", '{"sizes": [784, 0, 10]}',
                                                "--data", "{tmp}/nomnist", "--no-download"),
          fails('"sizes"')),
+    good("cli config model bad field", run_config("c.toml", 'dataset = "moons"\n[model]\n'
+                                                  'sizes = [2, 0, 2]\n'),
+         fails("c.toml", "model", '"sizes"')),
+    good("cli config spec string bad size", run_config("c.json", json.dumps(
+        {"dataset": "moons", "spec": "2-0-2"})), fails("c.json", "model", "sizes")),
     good("cli check spec file bad field", run_spec("k.json", json.dumps(
         {"sizes": [2, 2], "dropout": 1}), command="check"), fails("k.json", '"dropout"')),
     good("cli spec file missing", run("train", "--spec", "{tmp}/nope.json", *MOONS),

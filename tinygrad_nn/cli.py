@@ -245,6 +245,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     options = dict(TRAIN_DEFAULTS)
     if args.config:
         options.update(read_config(args.config))
+    # the config file an error in the spec should name (the spec is its "model")
+    spec_config = args.config if args.spec is None and options["spec"] is not None else None
     # every train option defaults to None on the command line (flags too), so "not given"
     # leaves the config file's value in place
     options.update({k: v for k, v in vars(args).items() if k in TRAIN_DEFAULTS and v is not None})
@@ -254,7 +256,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     # a bad spec (its values too: the model is built) is reported before any data is read (or
     # downloaded)
-    declared = None if opts.spec is None else _train_model(opts)
+    declared = None if opts.spec is None else _train_model(opts, spec_config)
     data = load_data(opts)
     X_train, y_train = data["train"]
     n_features = X_train.shape[1]
@@ -320,11 +322,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_model(opts: argparse.Namespace) -> tuple[dict[str, Any], Any]:
-    """(the spec as adjusted for the loss and --init, the model built from it) for ``train``."""
-    spec = adjust_spec(load_spec_text(opts.spec), opts.loss, opts.init,
-                       note=lambda line: print(line, file=sys.stderr))
-    return spec, build_model(spec, opts.dtype, opts.seed, opts.spec)
+def _train_model(opts: argparse.Namespace, config: str | None = None
+                 ) -> tuple[dict[str, Any], Any]:
+    """(the spec as adjusted for the loss and --init, the model built from it) for ``train``;
+    an error names ``config``, the config file the spec was read from, if it was."""
+    try:
+        spec = adjust_spec(load_spec_text(opts.spec), opts.loss, opts.init,
+                           note=lambda line: print(line, file=sys.stderr))
+        return spec, build_model(spec, opts.dtype, opts.seed, opts.spec)
+    except UsageError as e:
+        if config is None:
+            raise
+        raise UsageError(f"config file {config!r}: model: {e}") from None
 
 
 def _check_train_options(opts: argparse.Namespace) -> None:
