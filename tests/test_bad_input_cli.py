@@ -84,6 +84,10 @@ ROWS = [
         fails("s.json", "layers[0].bias")),
     good("cli spec file bad size", run_spec("s.toml", "sizes = [2, 0, 2]\n"),
          fails("s.toml", '"sizes"')),
+    # the model is built before the data is read: a bad value is named, not the missing data
+    good("cli spec bad value before data", run("train", "--spec", '{"sizes": [784, 0, 10]}',
+                                               "--data", "{tmp}/nomnist", "--no-download"),
+         fails('"sizes"')),
     good("cli check spec file bad field", run_spec("k.json", json.dumps(
         {"sizes": [2, 2], "dropout": 1}), command="check"), fails("k.json", '"dropout"')),
     good("cli spec file missing", run("train", "--spec", "{tmp}/nope.json", *MOONS),

@@ -252,8 +252,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     _check_train_options(opts)
     say = (lambda *a, **k: None) if opts.quiet else print
 
-    # a bad spec is reported before any data is read (or downloaded)
-    declared = load_spec_text(opts.spec) if opts.spec is not None else None
+    # a bad spec (its values too: the model is built) is reported before any data is read (or
+    # downloaded)
+    declared = None if opts.spec is None else _train_model(opts)
     data = load_data(opts)
     X_train, y_train = data["train"]
     n_features = X_train.shape[1]
@@ -261,9 +262,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if opts.spec is None:
         hidden = "30" if opts.dataset == "mnist" else "16-16"
         opts.spec = f"{n_features}-{hidden}-{n_classes}:relu"
-    spec = adjust_spec(declared or load_spec_text(opts.spec), opts.loss, opts.init,
-                       note=lambda line: print(line, file=sys.stderr))
-    model = build_model(spec, opts.dtype, opts.seed, opts.spec)
+    spec, model = declared or _train_model(opts)
     n_in, n_out = _io_sizes(model)
     if n_in != n_features:
         raise UsageError(f"the network takes {n_in} inputs but {opts.dataset} has "
@@ -319,6 +318,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         history.to_json(opts.history)
         say(f"wrote the history to {opts.history}")
     return 0
+
+
+def _train_model(opts: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    """(the spec as adjusted for the loss and --init, the model built from it) for ``train``."""
+    spec = adjust_spec(load_spec_text(opts.spec), opts.loss, opts.init,
+                       note=lambda line: print(line, file=sys.stderr))
+    return spec, build_model(spec, opts.dtype, opts.seed, opts.spec)
 
 
 def _check_train_options(opts: argparse.Namespace) -> None:

@@ -53,3 +53,11 @@ def test_a_check_across_fields_names_the_layer():
         nn.build({"layers": [{"type": "ReLU"},
                              {"type": "Conv2d", "in": 3, "out": 4, "kernel_size": 3,
                               "groups": 2}]})
+
+
+@pytest.mark.parametrize("sizes", ["784", 784, "12"])
+def test_mlp_sizes_not_a_sequence_is_named_as_given(sizes):
+    # "12" was read as the sizes ["1", "2"] ("sizes[0] must be a positive int, got '1'") and
+    # 784 as [784]: the message names what was passed
+    with pytest.raises(BadArgument, match=f"MLP: sizes must be a list of ints .*, got {sizes!r}"):
+        nn.MLP(sizes)

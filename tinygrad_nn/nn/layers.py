@@ -13,7 +13,13 @@ import numpy as np
 
 from .. import autograd, ops
 from ..tensor import Tensor, as_generator, default_rng, get_default_dtype
-from ..validation import BadArgumentValue, check_bool, check_number, check_positive_int
+from ..validation import (
+    BadArgumentType,
+    BadArgumentValue,
+    check_bool,
+    check_number,
+    check_positive_int,
+)
 from . import functional as nnf
 from . import init as nn_init
 from .init import Generator
@@ -458,7 +464,10 @@ class MLP(Sequential):
                  output_activation: str | None = None, dropout: float = 0.0,
                  batchnorm: bool = False, init: str | nn_init.Scheme = "pytorch",
                  bias: bool = True, dtype: Any = None, generator: Generator = None):
-        sizes = list(sizes) if isinstance(sizes, Iterable) else [sizes]
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+            raise BadArgumentType(f"MLP: sizes must be a list of ints (input, hidden..., "
+                                  f"output), got {sizes!r}", "sizes")
+        sizes = list(sizes)
         if len(sizes) < 2:
             raise BadArgumentValue(f"MLP: sizes needs at least an input and an output size, "
                                    f"got {sizes}", "sizes")
