@@ -99,7 +99,7 @@ class Program:
     def __init__(self, trace: Trace, signature: tuple[Any, ...], fold_lr: bool = False):
         self.trace = trace
         self.signature = signature  # jit._signature of the traced call's arguments
-        self.sgd_source: dict[int, Any] = {}  # rules.sgd_parts, made once per optimizer
+        self.sgd_source: dict[Any, Any] = {}  # rules.sgd_parts/optimizer_members, per optimizer
         self.folded: Any = None  # the optimizer whose lr seeds the backward (fold_lr)
         self.vals: list[Any] = [None] * trace.nslots
         self.grads: list[Any] = [None] * trace.nslots
@@ -433,15 +433,14 @@ class Program:
         """Each leaf's gradient into its ``.grad`` (fresh unless it is the leaf's own buffer);
         added to a ``.grad`` that is already set. A gradient a rule wrote into the leaf's
         buffer as its only term is known to be that buffer: no test, nothing to copy."""
-        lines = []
+        known = self._written & self._sure
+        lines = [] if known.issuperset(leaves) else ["delivered = set()"]
         for slot in leaves:
             tensor = self._leaf(slot)
-            if slot in self._written and slot in self._sure:
+            if slot in known:
                 lines += [f"g = grads[{slot}]", f"t = {tensor}",
                           "t.grad = make(g if t.grad is None else grad_plus(t, g), None)"]
                 continue
-            if not lines or lines[0] != "delivered = set()":
-                lines.insert(0, "delivered = set()")
             holder = self.leaf_buffers.get(slot)
             lines += [f"g = grads[{slot}]", "if g is not None:"]
             if holder is None:
