@@ -243,5 +243,9 @@ def test_invalid_files(tmp_path):
         build(field)
     with pytest.raises(SpecError, match=r"spec file '.*field.toml': spec field"):
         build(str(field))
+    compact = tmp_path / "compact.json"  # a compact string in a file: the file is named too
+    compact.write_text('"2-x-2"')
+    with pytest.raises(SpecError, match=r"spec file '.*compact.json': spec field \"sizes\""):
+        build(compact)
     with pytest.raises(SpecError, match="only .json is written"):
         nn.save_spec(NIELSEN, tmp_path / "x.toml")

@@ -267,7 +267,10 @@ def _read_file(path: Path) -> dict[str, Any]:
     if isinstance(document, dict) and "model" in document:
         document = document["model"]
     if isinstance(document, str):
-        return parse_spec_string(document)
+        try:
+            return parse_spec_string(document)
+        except SpecError as e:
+            raise in_file(path, e) from e
     if not isinstance(document, dict):
         raise in_file(path, SpecError(f"expected a table/object, got "
                                       f"{type(document).__name__}"))
